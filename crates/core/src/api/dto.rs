@@ -1,0 +1,251 @@
+//! Transport types: what the CLI's `--json`, the desktop UI and (later) the marketplace server
+//! see. TypeScript copies are generated into `ui/src/generated/` by a test (`bindings`).
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::diagnostics::Diagnostic;
+use crate::manifest::model::{Capability, Document, Fields, Kind};
+use crate::CoreError;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CapabilityPreview {
+    pub id: String,
+    pub name: String,
+    pub icon: Option<String>,
+    pub version: String,
+    pub kind: Kind,
+    pub description: Option<String>,
+}
+
+/// The report `capsmith validate` prints and the app shows before saving.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ValidationReport {
+    pub file: String,
+    pub valid: bool,
+    pub errors: Vec<Diagnostic>,
+    pub warnings: Vec<Diagnostic>,
+    pub capability: Option<CapabilityPreview>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ImportOutcome {
+    pub id: String,
+    pub version: String,
+    /// False when the same id@version with identical content was already there.
+    pub created: bool,
+    pub report: ValidationReport,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum CapabilityStatus {
+    Draft,
+    Published,
+    Deprecated,
+}
+
+impl CapabilityStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CapabilityStatus::Draft => "draft",
+            CapabilityStatus::Published => "published",
+            CapabilityStatus::Deprecated => "deprecated",
+        }
+    }
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "draft" => CapabilityStatus::Draft,
+            "deprecated" => CapabilityStatus::Deprecated,
+            _ => CapabilityStatus::Published,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CapabilitySummary {
+    pub id: String,
+    pub name: String,
+    pub icon: Option<String>,
+    pub version: String,
+    pub kind: Kind,
+    pub status: CapabilityStatus,
+    pub description: Option<String>,
+    pub category: Option<String>,
+    pub tags: Vec<String>,
+    pub author: Option<String>,
+    /// Every stored version, newest first.
+    pub versions: Vec<String>,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct FieldView {
+    pub name: String,
+    #[serde(rename = "type")]
+    #[ts(rename = "type")]
+    pub ty: String,
+    pub required: bool,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ActionView {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub inputs: Vec<FieldView>,
+    pub outputs: Vec<FieldView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ConfigView {
+    pub key: String,
+    pub label: Option<String>,
+    #[serde(rename = "type")]
+    #[ts(rename = "type")]
+    pub ty: String,
+    pub required: bool,
+    pub help_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DependencyView {
+    pub id: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceFormatView {
+    Yaml,
+    Json,
+    Js,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CapabilityDetail {
+    pub summary: CapabilitySummary,
+    /// The version shown (the latest unless one was asked for).
+    pub version: String,
+    pub actions: Vec<ActionView>,
+    pub configuration: Vec<ConfigView>,
+    pub permissions: Vec<String>,
+    /// Permissions the integration needs; shown beside the declared ones.
+    pub inferred_permissions: Vec<String>,
+    pub allowed_domains: Vec<String>,
+    pub dependencies: Vec<DependencyView>,
+    pub source: String,
+    pub source_format: SourceFormatView,
+    pub created_at: String,
+}
+
+/// How an error crosses to the UI and to `--json` output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ApiError {
+    pub kind: String,
+    pub message: String,
+    pub path: Option<String>,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    /// The full report when `kind` is `invalid_manifest`.
+    pub report: Option<ValidationReport>,
+}
+
+impl From<&CoreError> for ApiError {
+    fn from(e: &CoreError) -> Self {
+        let (path, line, column, report) = match e {
+            CoreError::InvalidManifest(r) => {
+                let first = r.errors.first();
+                (
+                    first.and_then(|d| d.path.clone()),
+                    first.and_then(|d| d.line),
+                    first.and_then(|d| d.column),
+                    Some((**r).clone()),
+                )
+            }
+            CoreError::Io { path, .. } | CoreError::FileNotFound(path) => {
+                (Some(path.display().to_string()), None, None, None)
+            }
+            _ => (None, None, None, None),
+        };
+        ApiError {
+            kind: e.kind().to_string(),
+            message: e.to_string(),
+            path,
+            line,
+            column,
+            report,
+        }
+    }
+}
+
+impl From<CoreError> for ApiError {
+    fn from(e: CoreError) -> Self {
+        ApiError::from(&e)
+    }
+}
+
+fn field_views(f: &Fields) -> Vec<FieldView> {
+    f.to_list()
+        .into_iter()
+        .map(|f| FieldView {
+            name: f.name,
+            ty: f.ty.as_str().to_string(),
+            required: f.required,
+            description: f.description,
+        })
+        .collect()
+}
+
+/// The actions a capability offers: its endpoints for a connector, else its actions.
+pub fn action_views(cap: &Capability) -> Vec<ActionView> {
+    if !cap.endpoints.is_empty() && cap.actions.is_empty() {
+        return cap
+            .endpoints
+            .iter()
+            .map(|e| ActionView {
+                id: e.id.clone(),
+                name: e.name.clone().unwrap_or_else(|| e.id.clone()),
+                description: e.description.clone(),
+                inputs: field_views(&e.inputs),
+                outputs: field_views(&e.outputs),
+            })
+            .collect();
+    }
+    cap.actions
+        .iter()
+        .map(|a| ActionView {
+            id: a.id.clone(),
+            name: a.name.clone().unwrap_or_else(|| a.id.clone()),
+            description: a.description.clone(),
+            inputs: field_views(&a.inputs),
+            outputs: field_views(&a.outputs),
+        })
+        .collect()
+}
+
+pub fn config_views(cap: &Capability) -> Vec<ConfigView> {
+    cap.configuration
+        .iter()
+        .map(|c| ConfigView {
+            key: c.key.clone(),
+            label: c.label.clone(),
+            ty: c.ty.as_str().to_string(),
+            required: c.required,
+            help_url: c.help_url.clone(),
+        })
+        .collect()
+}
+
+pub fn preview(doc: &Document, kind: Option<Kind>) -> CapabilityPreview {
+    let c = &doc.capability;
+    CapabilityPreview {
+        id: c.id.clone(),
+        name: c.name.clone(),
+        icon: c.icon.clone(),
+        version: c.version_or_default(),
+        kind: kind.unwrap_or(Kind::Declarative),
+        description: c.description.clone(),
+    }
+}

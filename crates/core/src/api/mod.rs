@@ -1,0 +1,179 @@
+//! The operations Capsmith offers, shared by the CLI, the desktop shell and (later) the
+//! marketplace server. Each takes and returns DTOs (`dto`), never UI or Tauri types.
+
+pub mod bundled;
+pub mod dto;
+
+use std::path::{Path, PathBuf};
+
+use crate::diagnostics::Severity;
+use crate::manifest::export::{self, ExportFormat};
+use crate::manifest::{self, Checked, SourceFormat};
+use crate::registry::Registry;
+use crate::{CoreError, CoreResult};
+use dto::*;
+
+/// File name of the registry inside the Capsmith home.
+pub const REGISTRY_FILE: &str = "registry.sqlite3";
+
+/// Where Capsmith keeps its data: `explicit` (`--home`), else `$CAPSMITH_HOME`, else the OS
+/// data directory (`~/.local/share/capsmith` on Linux).
+pub fn home_dir(explicit: Option<PathBuf>) -> CoreResult<PathBuf> {
+    if let Some(p) = explicit {
+        return Ok(p);
+    }
+    if let Some(p) = std::env::var_os("CAPSMITH_HOME").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    dirs::data_dir().map(|d| d.join("capsmith")).ok_or(CoreError::NoHomeDir)
+}
+
+/// Turns a check into the report people read.
+pub fn report(file: &str, checked: &Checked) -> ValidationReport {
+    let (errors, warnings) = checked.diagnostics.iter().cloned().partition(|d| d.severity == Severity::Error);
+    ValidationReport {
+        file: file.to_string(),
+        valid: checked.is_valid(),
+        errors,
+        warnings,
+        capability: checked.document.as_ref().map(|d| preview(d, checked.analysis.kind)),
+    }
+}
+
+/// Validates a file without touching the registry. `Err` only when the file cannot be read.
+pub fn validate_file(path: &Path) -> CoreResult<ValidationReport> {
+    let checked = manifest::check_file(path)?;
+    Ok(report(&path.display().to_string(), &checked))
+}
+
+/// Validates uploaded content.
+pub fn validate_bytes(file_name: &str, bytes: &[u8]) -> ValidationReport {
+    report(file_name, &manifest::check_bytes(file_name, bytes))
+}
+
+/// `id` or `id@version`.
+pub fn parse_spec(spec: &str) -> (String, Option<String>) {
+    match spec.split_once('@') {
+        Some((id, v)) if !v.is_empty() => (id.to_string(), Some(v.to_string())),
+        _ => (spec.trim_end_matches('@').to_string(), None),
+    }
+}
+
+/// The core handle: the registry in a Capsmith home directory.
+#[derive(Clone, Debug)]
+pub struct Capsmith {
+    home: PathBuf,
+    registry: Registry,
+}
+
+impl Capsmith {
+    /// Opens the home (creating it), migrates the registry, and on first start seeds the
+    /// bundled example capabilities so a new library is not empty.
+    pub async fn open(home: PathBuf) -> CoreResult<Self> {
+        std::fs::create_dir_all(&home).map_err(|e| CoreError::io(&home, e))?;
+        let registry = Registry::open(&home.join(REGISTRY_FILE)).await?;
+        let app = Capsmith { home, registry };
+        if app.registry.meta("seeded_examples").await?.is_none() {
+            app.seed_examples().await?;
+        }
+        Ok(app)
+    }
+
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    async fn seed_examples(&self) -> CoreResult<()> {
+        let checked: Vec<Checked> = bundled::EXAMPLES
+            .iter()
+            .filter(|e| e.seed)
+            .map(|e| manifest::check_text(e.file, e.text, SourceFormat::detect(e.file, e.text), None))
+            .collect();
+        let manifests: Vec<&manifest::Manifest> = checked.iter().filter_map(|c| c.manifest.as_ref()).collect();
+        self.registry.import_all(&manifests, CapabilityStatus::Published).await?;
+        self.registry.set_meta("seeded_examples", &manifests.len().to_string()).await
+    }
+
+    /// Imports files atomically: if any is invalid or conflicts, none is imported.
+    pub async fn import_files(&self, paths: &[PathBuf]) -> CoreResult<Vec<ImportOutcome>> {
+        let mut checks = Vec::new();
+        for p in paths {
+            let label = p.display().to_string();
+            let c = manifest::check_file(p)?;
+            checks.push((label, c));
+        }
+        self.import_checked(checks).await
+    }
+
+    /// Imports uploaded content.
+    pub async fn import_bytes(&self, file_name: &str, bytes: &[u8]) -> CoreResult<ImportOutcome> {
+        let c = manifest::check_bytes(file_name, bytes);
+        let mut out = self.import_checked(vec![(file_name.to_string(), c)]).await?;
+        out.pop().ok_or_else(|| CoreError::InvalidArgument("nothing to import".into()))
+    }
+
+    async fn import_checked(&self, checks: Vec<(String, Checked)>) -> CoreResult<Vec<ImportOutcome>> {
+        if let Some((label, c)) = checks.iter().find(|(_, c)| !c.is_valid()) {
+            return Err(CoreError::InvalidManifest(Box::new(report(label, c))));
+        }
+        let manifests: Vec<&manifest::Manifest> = checks.iter().filter_map(|(_, c)| c.manifest.as_ref()).collect();
+        let imported = self.registry.import_all(&manifests, CapabilityStatus::Published).await?;
+        Ok(imported
+            .into_iter()
+            .zip(checks.iter())
+            .map(|(i, (label, c))| ImportOutcome { id: i.id, version: i.version, created: i.created, report: report(label, c) })
+            .collect())
+    }
+
+    pub async fn list(&self, query: Option<&str>) -> CoreResult<Vec<CapabilitySummary>> {
+        self.registry.list(query.filter(|q| !q.trim().is_empty())).await
+    }
+
+    pub async fn detail(&self, id: &str, version: Option<&str>) -> CoreResult<CapabilityDetail> {
+        let stored = self.registry.get(id, version).await?;
+        let cap = &stored.document.capability;
+        let declared = cap.permissions.clone().unwrap_or_default();
+        let inferred = stored
+            .required_permissions
+            .iter()
+            .filter(|p| !declared.contains(p))
+            .cloned()
+            .collect();
+        Ok(CapabilityDetail {
+            version: stored.version.clone(),
+            actions: action_views(cap),
+            configuration: config_views(cap),
+            permissions: declared,
+            inferred_permissions: inferred,
+            allowed_domains: stored.allowed_domains.clone(),
+            dependencies: cap
+                .dependencies
+                .iter()
+                .map(|d| DependencyView { id: d.id.clone(), version: d.version.clone() })
+                .collect(),
+            source: stored.source.clone(),
+            source_format: match stored.source_format {
+                SourceFormat::Yaml => SourceFormatView::Yaml,
+                SourceFormat::Json => SourceFormatView::Json,
+                SourceFormat::Js => SourceFormatView::Js,
+            },
+            created_at: stored.created_at.clone(),
+            summary: stored.summary,
+        })
+    }
+
+    pub async fn remove(&self, id: &str, version: Option<&str>) -> CoreResult<u64> {
+        self.registry.remove(id, version).await
+    }
+
+    pub async fn export(&self, id: &str, version: Option<&str>, format: &str) -> CoreResult<String> {
+        let fmt = ExportFormat::parse(format)
+            .ok_or_else(|| CoreError::InvalidArgument(format!("unknown export format `{format}`; use yaml or json")))?;
+        let stored = self.registry.get(id, version).await?;
+        Ok(export::to_string(&stored.document, fmt))
+    }
+}

@@ -1,0 +1,71 @@
+//! The core's one error type. Every variant has a stable `kind` that crosses IPC and the CLI's
+//! `--json` output unchanged, so callers switch on kinds, never on message text.
+
+use std::path::PathBuf;
+
+use crate::api::dto::ValidationReport;
+
+pub type CoreResult<T> = Result<T, CoreError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// A manifest failed validation; the report holds every finding.
+    #[error("{} is not a valid capability ({} error(s)); first: {}", .0.file, .0.errors.len(), .0.errors.first().map(|d| d.message.as_str()).unwrap_or("unknown"))]
+    InvalidManifest(Box<ValidationReport>),
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("file not found: {0}")]
+    FileNotFound(PathBuf),
+    #[error("{id}@{version} is already in the library with different content; bump the version to keep both")]
+    VersionConflict { id: String, version: String },
+    #[error("no capability `{0}` in the library")]
+    NotFound(String),
+    #[error("capability `{id}` is attached to agent(s) {agents}; detach it before removing it")]
+    InUse { id: String, agents: String },
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    #[error("registry database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("registry migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored definition of {id}@{version} is unreadable: {message}")]
+    CorruptRecord {
+        id: String,
+        version: String,
+        message: String,
+    },
+    #[error("cannot find a data directory for Capsmith; set CAPSMITH_HOME")]
+    NoHomeDir,
+}
+
+impl CoreError {
+    /// Stable machine-readable kind, the key the UI and scripts switch on.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CoreError::InvalidManifest(_) => "invalid_manifest",
+            CoreError::Io { .. } => "io",
+            CoreError::FileNotFound(_) => "file_not_found",
+            CoreError::VersionConflict { .. } => "version_conflict",
+            CoreError::NotFound(_) => "not_found",
+            CoreError::InUse { .. } => "in_use",
+            CoreError::InvalidArgument(_) => "invalid_argument",
+            CoreError::Database(_) => "database",
+            CoreError::Migration(_) => "migration",
+            CoreError::CorruptRecord { .. } => "corrupt_record",
+            CoreError::NoHomeDir => "no_home_dir",
+        }
+    }
+
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        let path = path.into();
+        if source.kind() == std::io::ErrorKind::NotFound {
+            CoreError::FileNotFound(path)
+        } else {
+            CoreError::Io { path, source }
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! Capsmith core: the domain of capability manifests (model, parsing, validation, JSON Schema),
+//! the local SQLite registry, and the `api` operations that the CLI and the desktop shell call.
+//! Nothing here knows about Tauri or any UI.
+
+pub mod api;
+pub mod diagnostics;
+pub mod error;
+pub mod manifest;
+pub mod registry;
+
+pub use error::{CoreError, CoreResult};
