@@ -267,9 +267,10 @@ pub fn check_text(label: &str, text: &str, format: SourceFormat, base_dir: Optio
                             let node = tree.find(&code_path.key("source"));
                             if let (Some(node), Some(p)) = (node, f.pos) {
                                 if node.block {
-                                    let first = node.pos.line as usize; // content starts on the next line
-                                    let indent = text.lines().nth(first).map(|l| l.len() - l.trim_start().len()).unwrap_or(0);
-                                    f.pos = Some(Pos { line: node.pos.line + p.line, column: p.column + indent as u32 });
+                                    // A block scalar's position is its first content line.
+                                    let first = node.pos.line as usize;
+                                    let indent = text.lines().nth(first - 1).map(|l| l.len() - l.trim_start().len()).unwrap_or(0);
+                                    f.pos = Some(Pos { line: node.pos.line + p.line - 1, column: p.column + indent as u32 });
                                 } else {
                                     f.message = format!("{} (line {}, column {} of the code)", f.message, p.line, p.column);
                                     f.pos = None;
@@ -321,7 +322,9 @@ fn typed(json: &serde_json::Value) -> Result<Document, Finding> {
         if let Some(unknown) = inner.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
             // serde reports an unknown field at the map that holds it.
             f.code = "unknown-field";
-            f.path = Some(path.clone().key(unknown).clone());
+            if path.0.last() != Some(&Seg::Key(unknown.to_string())) {
+                f.path = Some(path.key(unknown));
+            }
             let expected: Vec<&str> = inner.split("expected ").nth(1).map(|r| r.split('`').skip(1).step_by(2).collect()).unwrap_or_default();
             if let Some(best) = expected
                 .iter()

@@ -1,0 +1,17 @@
+fn main() {
+    // Declare the app's own commands so the ACL (capabilities/*.json) can grant them.
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(
+        tauri_build::AppManifest::new().commands(&[
+            "list_capabilities",
+            "validate_source",
+            "validate_file",
+            "import_source",
+            "import_file",
+            "get_capability",
+            "remove_capability",
+            "export_capability",
+            "app_info",
+        ]),
+    ))
+    .expect("failed to run tauri-build");
+}

@@ -1,0 +1,47 @@
+//! The Capsmith desktop app. A thin shell: it opens the core (`capsmith_core::api::Capsmith`)
+//! on the user's Capsmith home, hands it to Tauri as state, and registers the commands in
+//! `commands`, each a short adapter over one core operation.
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+
+use capsmith_core::api::{self, dto::ApiError, Capsmith};
+
+/// Managed state: the core, or why it could not be opened (shown by the UI, not a panic).
+pub struct AppState(Result<Capsmith, ApiError>);
+
+impl AppState {
+    pub fn core(&self) -> Result<&Capsmith, ApiError> {
+        self.0.as_ref().map_err(Clone::clone)
+    }
+}
+
+fn main() {
+    let core = tauri::async_runtime::block_on(async {
+        let home = api::home_dir(None)?;
+        Capsmith::open(home).await
+    })
+    .map_err(ApiError::from);
+    if let Err(e) = &core {
+        eprintln!("capsmith: cannot open the library: [{}] {}", e.kind, e.message);
+    }
+    let result = tauri::Builder::default()
+        .manage(AppState(core))
+        .invoke_handler(tauri::generate_handler![
+            commands::list_capabilities,
+            commands::validate_source,
+            commands::validate_file,
+            commands::import_source,
+            commands::import_file,
+            commands::get_capability,
+            commands::remove_capability,
+            commands::export_capability,
+            commands::app_info,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("capsmith: the app window failed: {e}");
+        std::process::exit(1);
+    }
+}

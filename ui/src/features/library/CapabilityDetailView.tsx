@@ -1,0 +1,492 @@
+// One capability in full: header, version switcher, actions, configuration, permissions,
+// domains, dependencies and source; export and removal.
+import { useEffect, useRef, useState } from "react";
+
+import { ErrorAlert } from "../../components/ErrorAlert";
+import { Modal } from "../../components/Modal";
+import type { ActionView } from "../../generated/ActionView";
+import type { CapabilityDetail } from "../../generated/CapabilityDetail";
+import type { FieldView } from "../../generated/FieldView";
+import { invoke, type ExportFormat } from "../../lib/backend";
+import { downloadText } from "../../lib/download";
+import { toAppError, type AppError } from "../../lib/errors";
+import { KindBadge, StatusBadge } from "./Badges";
+import { formatDate, plural } from "./format";
+import { FALLBACK_ICON } from "./registry";
+import { SourceView } from "./SourceView";
+import { Tabs, type TabSpec } from "./Tabs";
+import { useCapabilityDetail } from "./useCapabilityDetail";
+
+type DetailTab = "actions" | "configuration" | "permissions" | "domains" | "dependencies" | "source";
+
+type CapabilityDetailViewProps = {
+  id: string;
+  onBack: () => void;
+  /** After a removal, with the text for a notice ("Removed weather-lookup@1.0.0"). */
+  onRemoved: (notice: string) => void;
+  onNotice: (notice: string) => void;
+};
+
+const EXPORT_MIME: Record<ExportFormat, string> = { yaml: "application/yaml", json: "application/json" };
+
+export function CapabilityDetailView({ id, onBack, onRemoved, onNotice }: CapabilityDetailViewProps) {
+  const [version, setVersion] = useState<string | null>(null);
+  // Kept here, not in the body, so switching versions stays on the same tab.
+  const [tab, setTab] = useState<DetailTab>("actions");
+  const { state, reload } = useCapabilityDetail(id, version);
+  const backRef = useRef<HTMLButtonElement>(null);
+
+  useEffect(() => {
+    backRef.current?.focus();
+  }, []);
+
+  const detail = state.status === "ready" ? state.value : state.status === "loading" ? state.previous : null;
+
+  return (
+    <section className="detail" data-testid="capability-detail" data-id={id} aria-busy={state.status === "loading"}>
+      <div className="detail-topbar">
+        <button type="button" className="button button-ghost" onClick={onBack} ref={backRef} data-testid="back">
+          ← Back <kbd>Esc</kbd>
+        </button>
+      </div>
+
+      {state.status === "error" && (
+        <ErrorAlert error={state.error} testId="detail-error">
+          <div className="alert-actions">
+            <button type="button" className="button" onClick={reload}>
+              Retry
+            </button>
+          </div>
+        </ErrorAlert>
+      )}
+
+      {detail === null && state.status === "loading" && <DetailSkeleton />}
+
+      {detail && (
+        <DetailBody
+          key={`${detail.summary.id}@${detail.version}`}
+          detail={detail}
+          stale={state.status === "loading"}
+          tab={tab}
+          onTabChange={setTab}
+          onVersionChange={setVersion}
+          onRemoved={onRemoved}
+          onNotice={onNotice}
+        />
+      )}
+    </section>
+  );
+}
+
+type DetailBodyProps = {
+  detail: CapabilityDetail;
+  stale: boolean;
+  tab: DetailTab;
+  onTabChange: (tab: DetailTab) => void;
+  onVersionChange: (version: string) => void;
+  onRemoved: (notice: string) => void;
+  onNotice: (notice: string) => void;
+};
+
+function DetailBody({ detail, stale, tab, onTabChange, onVersionChange, onRemoved, onNotice }: DetailBodyProps) {
+  const { summary } = detail;
+  const [exporting, setExporting] = useState<ExportFormat | null>(null);
+  const [exportError, setExportError] = useState<AppError | null>(null);
+  const [confirmingRemove, setConfirmingRemove] = useState(false);
+
+  const exportAs = async (format: ExportFormat) => {
+    setExporting(format);
+    setExportError(null);
+    try {
+      const text = await invoke("export_capability", { id: summary.id, version: detail.version, format });
+      const fileName = `${summary.id}-${detail.version}.${format}`;
+      downloadText(fileName, text, EXPORT_MIME[format]);
+      onNotice(`Exported ${fileName}`);
+    } catch (reason) {
+      setExportError(toAppError(reason));
+    } finally {
+      setExporting(null);
+    }
+  };
+
+  const undeclared = detail.inferred_permissions.filter((p) => !detail.permissions.includes(p));
+  const tabs: Array<TabSpec<DetailTab>> = [
+    { key: "actions", label: "Actions", count: detail.actions.length },
+    { key: "configuration", label: "Configuration", count: detail.configuration.length },
+    { key: "permissions", label: "Permissions", count: detail.permissions.length + undeclared.length },
+    { key: "domains", label: "Allowed domains", count: detail.allowed_domains.length },
+    { key: "dependencies", label: "Dependencies", count: detail.dependencies.length },
+    { key: "source", label: "Source" },
+  ];
+
+  return (
+    <div className={stale ? "is-stale" : undefined}>
+      <header className="detail-header card-surface">
+        <span className="detail-icon" aria-hidden="true">
+          {summary.icon ?? FALLBACK_ICON}
+        </span>
+        <div className="detail-heading">
+          <div className="detail-title-row">
+            <h2 className="detail-title" data-testid="detail-name">
+              {summary.name}
+            </h2>
+            <span className="version" data-testid="detail-version">
+              v{detail.version}
+            </span>
+            <KindBadge kind={summary.kind} />
+            <StatusBadge status={summary.status} />
+          </div>
+          <p className="detail-meta">
+            <span className="mono">{summary.id}</span>
+            {summary.author && <span>by {summary.author}</span>}
+            {summary.category && <span>{summary.category}</span>}
+            <span>Added {formatDate(detail.created_at)}</span>
+          </p>
+          {summary.description && <p className="detail-description">{summary.description}</p>}
+          {summary.tags.length > 0 && (
+            <ul className="tags" aria-label="Tags">
+              {summary.tags.map((tag) => (
+                <li key={tag} className="tag">
+                  #{tag}
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+        <div className="detail-actions">
+          {summary.versions.length > 1 && (
+            <label className="field-inline">
+              <span>Version</span>
+              <select
+                className="select"
+                data-testid="version-select"
+                value={detail.version}
+                onChange={(e) => onVersionChange(e.currentTarget.value)}
+              >
+                {summary.versions.map((v) => (
+                  <option key={v} value={v}>
+                    {v}
+                    {v === summary.version ? " (latest)" : ""}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
+          <div className="button-row">
+            <button
+              type="button"
+              className="button"
+              data-testid="export-yaml"
+              disabled={exporting !== null}
+              onClick={() => void exportAs("yaml")}
+            >
+              {exporting === "yaml" ? "Exporting…" : "Export YAML"}
+            </button>
+            <button
+              type="button"
+              className="button"
+              data-testid="export-json"
+              disabled={exporting !== null}
+              onClick={() => void exportAs("json")}
+            >
+              {exporting === "json" ? "Exporting…" : "Export JSON"}
+            </button>
+            <button
+              type="button"
+              className="button button-danger"
+              data-testid="remove-capability"
+              onClick={() => setConfirmingRemove(true)}
+            >
+              Remove…
+            </button>
+          </div>
+        </div>
+      </header>
+
+      {exportError && <ErrorAlert error={exportError} testId="export-error" />}
+
+      <Tabs tabs={tabs} active={tab} onChange={onTabChange} label="Capability details">
+        {tab === "actions" && <ActionsPanel actions={detail.actions} />}
+        {tab === "configuration" && <ConfigurationPanel detail={detail} />}
+        {tab === "permissions" && <PermissionsPanel detail={detail} undeclared={undeclared} />}
+        {tab === "domains" && <DomainsPanel domains={detail.allowed_domains} />}
+        {tab === "dependencies" && <DependenciesPanel detail={detail} />}
+        {tab === "source" && <SourceView source={detail.source} format={detail.source_format} />}
+      </Tabs>
+
+      {confirmingRemove && (
+        <RemoveDialog detail={detail} onCancel={() => setConfirmingRemove(false)} onRemoved={onRemoved} />
+      )}
+    </div>
+  );
+}
+
+function Empty({ children }: { children: string }) {
+  return <p className="panel-empty">{children}</p>;
+}
+
+function ActionsPanel({ actions }: { actions: Array<ActionView> }) {
+  if (actions.length === 0) return <Empty>This capability declares no actions.</Empty>;
+  return (
+    <div className="action-list">
+      {actions.map((action) => (
+        <article key={action.id} className="action card-surface" data-testid="action" data-id={action.id}>
+          <header className="action-header">
+            <h3>{action.name}</h3>
+            <code className="mono muted">{action.id}</code>
+          </header>
+          {action.description && <p className="action-description">{action.description}</p>}
+          <div className="action-fields">
+            <FieldTable title="Inputs" fields={action.inputs} empty="No inputs" />
+            <FieldTable title="Outputs" fields={action.outputs} empty="No outputs" />
+          </div>
+        </article>
+      ))}
+    </div>
+  );
+}
+
+function FieldTable({ title, fields, empty }: { title: string; fields: Array<FieldView>; empty: string }) {
+  return (
+    <div className="field-table">
+      <h4>{title}</h4>
+      {fields.length === 0 ? (
+        <p className="muted small">{empty}</p>
+      ) : (
+        <table className="table">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Type</th>
+              <th scope="col">Required</th>
+              <th scope="col">Description</th>
+            </tr>
+          </thead>
+          <tbody>
+            {fields.map((field) => (
+              <tr key={field.name}>
+                <td className="mono">{field.name}</td>
+                <td>
+                  <code className="type">{field.type}</code>
+                </td>
+                <td>{field.required ? <span className="required">Required</span> : <span className="muted">Optional</span>}</td>
+                <td>{field.description ?? <span className="muted">—</span>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
+function isSecret(type: string): boolean {
+  return type.toLowerCase() === "secret";
+}
+
+function ConfigurationPanel({ detail }: { detail: CapabilityDetail }) {
+  if (detail.configuration.length === 0) return <Empty>Nothing to configure.</Empty>;
+  return (
+    <table className="table card-surface">
+      <thead>
+        <tr>
+          <th scope="col">Key</th>
+          <th scope="col">Label</th>
+          <th scope="col">Type</th>
+          <th scope="col">Required</th>
+          <th scope="col">Help</th>
+        </tr>
+      </thead>
+      <tbody>
+        {detail.configuration.map((config) => (
+          <tr key={config.key} data-testid="config-row" data-secret={isSecret(config.type)}>
+            <td className="mono">
+              {isSecret(config.type) && (
+                <span role="img" aria-label="Secret" title="Secret: stored in the system keyring">
+                  🔒{" "}
+                </span>
+              )}
+              {config.key}
+            </td>
+            <td>{config.label ?? <span className="muted">—</span>}</td>
+            <td>
+              <code className="type">{config.type}</code>
+            </td>
+            <td>{config.required ? <span className="required">Required</span> : <span className="muted">Optional</span>}</td>
+            <td className="mono small selectable">{config.help_url ?? <span className="muted">—</span>}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function PermissionsPanel({ detail, undeclared }: { detail: CapabilityDetail; undeclared: Array<string> }) {
+  if (detail.permissions.length === 0 && undeclared.length === 0) {
+    return <Empty>This capability asks for no permissions.</Empty>;
+  }
+  return (
+    <div className="permission-groups">
+      <section>
+        <h3 className="panel-heading">Declared</h3>
+        {detail.permissions.length === 0 ? (
+          <p className="muted small">None declared in the manifest.</p>
+        ) : (
+          <ul className="chips">
+            {detail.permissions.map((p) => (
+              <li key={p} className="chip mono" data-testid="permission" data-inferred="false">
+                {p}
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+      {undeclared.length > 0 && (
+        <section>
+          <h3 className="panel-heading">Inferred</h3>
+          <p className="muted small">Found in what the capability does, though the manifest does not declare them.</p>
+          <ul className="chips">
+            {undeclared.map((p) => (
+              <li
+                key={p}
+                className="chip chip-inferred mono"
+                data-testid="permission"
+                data-inferred="true"
+                title="Inferred, not declared"
+              >
+                <span aria-hidden="true">✨ </span>
+                {p}
+                <span className="visually-hidden"> (inferred)</span>
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+    </div>
+  );
+}
+
+function DomainsPanel({ domains }: { domains: Array<string> }) {
+  if (domains.length === 0) return <Empty>No network access to other domains.</Empty>;
+  return (
+    <ul className="chips">
+      {domains.map((d) => (
+        <li key={d} className="chip mono" data-testid="domain">
+          🌐 {d}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function DependenciesPanel({ detail }: { detail: CapabilityDetail }) {
+  if (detail.dependencies.length === 0) return <Empty>No dependencies on other capabilities.</Empty>;
+  return (
+    <table className="table card-surface">
+      <thead>
+        <tr>
+          <th scope="col">Capability</th>
+          <th scope="col">Version</th>
+        </tr>
+      </thead>
+      <tbody>
+        {detail.dependencies.map((dep) => (
+          <tr key={dep.id} data-testid="dependency">
+            <td className="mono">{dep.id}</td>
+            <td className="mono">{dep.version}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function RemoveDialog({
+  detail,
+  onCancel,
+  onRemoved,
+}: {
+  detail: CapabilityDetail;
+  onCancel: () => void;
+  onRemoved: (notice: string) => void;
+}) {
+  const { summary } = detail;
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<AppError | null>(null);
+  const several = summary.versions.length > 1;
+
+  const remove = async (version: string | null) => {
+    setBusy(true);
+    setError(null);
+    try {
+      const count = await invoke("remove_capability", { id: summary.id, version });
+      onRemoved(
+        version === null && count !== 1
+          ? `Removed ${plural(count, "version")} of ${summary.id}`
+          : `Removed ${summary.id}@${version ?? detail.version}`,
+      );
+    } catch (reason) {
+      setError(toAppError(reason));
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Modal
+      title={`Remove ${summary.name}?`}
+      description={
+        several
+          ? `Remove only version ${detail.version}, or all ${summary.versions.length} versions. This cannot be undone.`
+          : "It will be deleted from your library. This cannot be undone."
+      }
+      size="small"
+      onClose={onCancel}
+      testId="remove-dialog"
+      footer={
+        <>
+          <button type="button" className="button" onClick={onCancel} disabled={busy}>
+            Cancel
+          </button>
+          {several && (
+            <button
+              type="button"
+              className="button button-danger-outline"
+              data-testid="confirm-remove-all"
+              disabled={busy}
+              onClick={() => void remove(null)}
+            >
+              Remove all versions
+            </button>
+          )}
+          <button
+            type="button"
+            className="button button-danger"
+            data-testid="confirm-remove"
+            disabled={busy}
+            onClick={() => void remove(detail.version)}
+          >
+            {several ? `Remove v${detail.version}` : "Remove"}
+          </button>
+        </>
+      }
+    >
+      {error && <ErrorAlert error={error} testId="remove-error" />}
+    </Modal>
+  );
+}
+
+function DetailSkeleton() {
+  return (
+    <div className="detail-skeleton" aria-label="Loading capability" role="status">
+      <div className="card-surface skeleton-header">
+        <span className="skeleton skeleton-icon-lg" />
+        <div className="skeleton-lines">
+          <span className="skeleton skeleton-line w-40" />
+          <span className="skeleton skeleton-line w-70" />
+          <span className="skeleton skeleton-line w-55" />
+        </div>
+      </div>
+      <span className="skeleton skeleton-block" />
+    </div>
+  );
+}
