@@ -24,7 +24,10 @@ fn main() {
     })
     .map_err(ApiError::from);
     if let Err(e) = &core {
-        eprintln!("capsmith: cannot open the library: [{}] {}", e.kind, e.message);
+        eprintln!(
+            "capsmith: cannot open the library: [{}] {}",
+            e.kind, e.message
+        );
     }
     let result = tauri::Builder::default()
         .manage(AppState(core))

@@ -95,7 +95,10 @@ fn main() -> ExitCode {
     let style = Style {
         color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start: {e}");
@@ -170,7 +173,11 @@ async fn run(cli: Cli, style: &Style) -> ExitCode {
                         print_json(&outcomes);
                     } else {
                         for o in &outcomes {
-                            let what = if o.created { "imported" } else { "already present:" };
+                            let what = if o.created {
+                                "imported"
+                            } else {
+                                "already present:"
+                            };
                             println!("{} {what} {}@{}", style.paint("32", "✔"), o.id, o.version);
                             for w in &o.report.warnings {
                                 println!("  {}", render_finding(w, style));
@@ -217,7 +224,11 @@ async fn run(cli: Cli, style: &Style) -> ExitCode {
                 Err(e) => fail(&e, json),
             }
         }
-        Command::Export { spec, format, output } => {
+        Command::Export {
+            spec,
+            format,
+            output,
+        } => {
             let app = match open(cli.home).await {
                 Ok(a) => a,
                 Err(e) => return fail(&e, false),
@@ -292,7 +303,15 @@ fn render_report(r: &ValidationReport, style: &Style) -> String {
     let what = r
         .capability
         .as_ref()
-        .map(|c| format!(" — {} {}@{} ({})", c.icon.clone().unwrap_or_default(), c.id, c.version, c.kind.as_str()))
+        .map(|c| {
+            format!(
+                " — {} {}@{} ({})",
+                c.icon.clone().unwrap_or_default(),
+                c.id,
+                c.version,
+                c.kind.as_str()
+            )
+        })
         .unwrap_or_default();
     out.push_str(&format!(
         "{}: {head}{what} ({} error(s), {} warning(s))\n",
@@ -314,7 +333,10 @@ fn render_list(items: &[CapabilitySummary], query: Option<&str>) -> String {
         };
     }
     let w = items.iter().map(|c| c.id.len()).max().unwrap_or(2).max(2);
-    let mut out = format!("{:<w$}  {:<10}  {:<13}  {:<9}  NAME\n", "ID", "VERSION", "KIND", "STATUS");
+    let mut out = format!(
+        "{:<w$}  {:<10}  {:<13}  {:<9}  NAME\n",
+        "ID", "VERSION", "KIND", "STATUS"
+    );
     for c in items {
         out.push_str(&format!(
             "{:<w$}  {:<10}  {:<13}  {:<9}  {} {}\n",
@@ -350,7 +372,12 @@ fn render_detail(d: &capsmith_core::api::dto::CapabilityDetail, style: &Style) -
     for a in &d.actions {
         out.push_str(&format!("  {} — {}\n", a.id, a.name));
         for f in &a.inputs {
-            out.push_str(&format!("    in  {}: {}{}\n", f.name, f.ty, if f.required { " (required)" } else { "" }));
+            out.push_str(&format!(
+                "    in  {}: {}{}\n",
+                f.name,
+                f.ty,
+                if f.required { " (required)" } else { "" }
+            ));
         }
         for f in &a.outputs {
             out.push_str(&format!("    out {}: {}\n", f.name, f.ty));
@@ -360,21 +387,38 @@ fn render_detail(d: &capsmith_core::api::dto::CapabilityDetail, style: &Style) -
         out.push_str("\nconfiguration:\n");
         for c in &d.configuration {
             let lock = if c.ty == "secret" { " 🔒" } else { "" };
-            out.push_str(&format!("  {} ({}{}){}\n", c.key, c.ty, if c.required { ", required" } else { "" }, lock));
+            out.push_str(&format!(
+                "  {} ({}{}){}\n",
+                c.key,
+                c.ty,
+                if c.required { ", required" } else { "" },
+                lock
+            ));
         }
     }
     out.push_str(&format!(
         "\npermissions: {}\n",
-        if d.permissions.is_empty() { "(none declared)".to_string() } else { d.permissions.join(", ") }
+        if d.permissions.is_empty() {
+            "(none declared)".to_string()
+        } else {
+            d.permissions.join(", ")
+        }
     ));
     if !d.inferred_permissions.is_empty() {
-        out.push_str(&format!("inferred:    {}\n", d.inferred_permissions.join(", ")));
+        out.push_str(&format!(
+            "inferred:    {}\n",
+            d.inferred_permissions.join(", ")
+        ));
     }
     if !d.allowed_domains.is_empty() {
         out.push_str(&format!("domains:     {}\n", d.allowed_domains.join(", ")));
     }
     if !d.dependencies.is_empty() {
-        let deps: Vec<String> = d.dependencies.iter().map(|x| format!("{} {}", x.id, x.version)).collect();
+        let deps: Vec<String> = d
+            .dependencies
+            .iter()
+            .map(|x| format!("{} {}", x.id, x.version))
+            .collect();
         out.push_str(&format!("depends on:  {}\n", deps.join(", ")));
     }
     out

@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn capsmith(home: &Path, args: &[&str]) -> Output {
@@ -24,18 +27,39 @@ fn stdout(o: &Output) -> String {
 }
 
 fn example(name: &str) -> String {
-    root().join("assets/examples").join(name).display().to_string()
+    root()
+        .join("assets/examples")
+        .join(name)
+        .display()
+        .to_string()
 }
 
 #[test]
 fn validate_exit_codes() {
     let home = tempfile::tempdir().unwrap();
-    let ok = capsmith(home.path(), &["validate", &example("weather-lookup.yaml"), &example("currency-converter.yaml")]);
+    let ok = capsmith(
+        home.path(),
+        &[
+            "validate",
+            &example("weather-lookup.yaml"),
+            &example("currency-converter.yaml"),
+        ],
+    );
     assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
     assert!(stdout(&ok).contains("✅ valid"));
-    assert!(stdout(&ok).contains("warning[no-permissions]"), "warnings are shown but do not fail");
+    assert!(
+        stdout(&ok).contains("warning[no-permissions]"),
+        "warnings are shown but do not fail"
+    );
 
-    let bad = capsmith(home.path(), &["validate", &example("weather-lookup.yaml"), &example("custom-db-query.js")]);
+    let bad = capsmith(
+        home.path(),
+        &[
+            "validate",
+            &example("weather-lookup.yaml"),
+            &example("custom-db-query.js"),
+        ],
+    );
     assert_eq!(bad.status.code(), Some(1));
     let out = stdout(&bad);
     assert!(out.contains("error[js-syntax]"), "{out}");
@@ -54,7 +78,10 @@ fn validate_exit_codes() {
     std::fs::write(&big, vec![b'#'; 5 * 1024 * 1024]).unwrap();
     let empty = dir.path().join("empty.yaml");
     std::fs::write(&empty, b"").unwrap();
-    let o = capsmith(home.path(), &["validate", big.to_str().unwrap(), empty.to_str().unwrap()]);
+    let o = capsmith(
+        home.path(),
+        &["validate", big.to_str().unwrap(), empty.to_str().unwrap()],
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("file-too-large") && stdout(&o).contains("empty-file"));
 }
@@ -63,7 +90,15 @@ fn validate_exit_codes() {
 fn validate_json_reports() {
     let home = tempfile::tempdir().unwrap();
     let bad = root().join("tests/fixtures/invalid/many-problems.yaml");
-    let o = capsmith(home.path(), &["validate", "--json", &example("slack-integration.json"), bad.to_str().unwrap()]);
+    let o = capsmith(
+        home.path(),
+        &[
+            "validate",
+            "--json",
+            &example("slack-integration.json"),
+            bad.to_str().unwrap(),
+        ],
+    );
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
     let reports = v.as_array().unwrap();
@@ -89,7 +124,12 @@ fn import_list_show_export_remove() {
     )
     .unwrap();
     let o = capsmith(h, &["import", file.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(stdout(&o).contains("imported echo-cli@2.1.0"));
 
     let o = capsmith(h, &["list", "--json", "zebra"]);
@@ -98,19 +138,37 @@ fn import_list_show_export_remove() {
     assert_eq!(v[0]["id"], "echo-cli");
 
     let o = capsmith(h, &["list"]);
-    assert!(stdout(&o).contains("weather-lookup"), "seeded examples are listed");
+    assert!(
+        stdout(&o).contains("weather-lookup"),
+        "seeded examples are listed"
+    );
 
     let o = capsmith(h, &["show", "echo-cli@2.1.0"]);
     assert!(stdout(&o).contains("in  q: string"), "{}", stdout(&o));
 
     let out = dir.path().join("out.json");
-    let o = capsmith(h, &["export", "echo-cli", "--format", "json", "-o", out.to_str().unwrap()]);
+    let o = capsmith(
+        h,
+        &[
+            "export",
+            "echo-cli",
+            "--format",
+            "json",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
     assert_eq!(o.status.code(), Some(0));
-    let exported: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let exported: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(exported["capability"]["version"], "2.1.0");
     // The export validates and re-imports as the same capability (a no-op).
     let o = capsmith(h, &["import", out.to_str().unwrap()]);
-    assert!(stdout(&o).contains("already present: echo-cli@2.1.0"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("already present: echo-cli@2.1.0"),
+        "{}",
+        stdout(&o)
+    );
 
     let o = capsmith(h, &["remove", "echo-cli"]);
     assert_eq!(o.status.code(), Some(0));
@@ -125,7 +183,14 @@ fn failed_import_reports_and_changes_nothing() {
     let h = home.path();
     let before = stdout(&capsmith(h, &["list", "--json"]));
     let bad = root().join("tests/fixtures/invalid/duplicate-keys.json");
-    let o = capsmith(h, &["import", &example("weather-lookup.yaml"), bad.to_str().unwrap()]);
+    let o = capsmith(
+        h,
+        &[
+            "import",
+            &example("weather-lookup.yaml"),
+            bad.to_str().unwrap(),
+        ],
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("duplicate-key"));
     assert_eq!(stdout(&capsmith(h, &["list", "--json"])), before);
@@ -140,7 +205,8 @@ fn help_everywhere_and_schema() {
         assert!(stdout(&o).contains("Usage"), "{sub}");
     }
     let o = capsmith(home.path(), &["schema"]);
-    let on_disk = std::fs::read_to_string(root().join("assets/schema/capability.schema.json")).unwrap();
+    let on_disk =
+        std::fs::read_to_string(root().join("assets/schema/capability.schema.json")).unwrap();
     assert_eq!(stdout(&o), on_disk);
     // No colour when not a TTY.
     assert!(!stdout(&capsmith(home.path(), &["list"])).contains('\x1b'));

@@ -149,7 +149,7 @@ pub struct ApiError {
     pub line: Option<u32>,
     pub column: Option<u32>,
     /// The full report when `kind` is `invalid_manifest`.
-    pub report: Option<ValidationReport>,
+    pub report: Option<Box<ValidationReport>>,
 }
 
 impl From<&CoreError> for ApiError {
@@ -161,7 +161,7 @@ impl From<&CoreError> for ApiError {
                     first.and_then(|d| d.path.clone()),
                     first.and_then(|d| d.line),
                     first.and_then(|d| d.column),
-                    Some((**r).clone()),
+                    Some(r.clone()),
                 )
             }
             CoreError::Io { path, .. } | CoreError::FileNotFound(path) => {

@@ -25,18 +25,27 @@ pub fn home_dir(explicit: Option<PathBuf>) -> CoreResult<PathBuf> {
     if let Some(p) = std::env::var_os("CAPSMITH_HOME").filter(|p| !p.is_empty()) {
         return Ok(PathBuf::from(p));
     }
-    dirs::data_dir().map(|d| d.join("capsmith")).ok_or(CoreError::NoHomeDir)
+    dirs::data_dir()
+        .map(|d| d.join("capsmith"))
+        .ok_or(CoreError::NoHomeDir)
 }
 
 /// Turns a check into the report people read.
 pub fn report(file: &str, checked: &Checked) -> ValidationReport {
-    let (errors, warnings) = checked.diagnostics.iter().cloned().partition(|d| d.severity == Severity::Error);
+    let (errors, warnings) = checked
+        .diagnostics
+        .iter()
+        .cloned()
+        .partition(|d| d.severity == Severity::Error);
     ValidationReport {
         file: file.to_string(),
         valid: checked.is_valid(),
         errors,
         warnings,
-        capability: checked.document.as_ref().map(|d| preview(d, checked.analysis.kind)),
+        capability: checked
+            .document
+            .as_ref()
+            .map(|d| preview(d, checked.analysis.kind)),
     }
 }
 
@@ -91,11 +100,18 @@ impl Capsmith {
         let checked: Vec<Checked> = bundled::EXAMPLES
             .iter()
             .filter(|e| e.seed)
-            .map(|e| manifest::check_text(e.file, e.text, SourceFormat::detect(e.file, e.text), None))
+            .map(|e| {
+                manifest::check_text(e.file, e.text, SourceFormat::detect(e.file, e.text), None)
+            })
             .collect();
-        let manifests: Vec<&manifest::Manifest> = checked.iter().filter_map(|c| c.manifest.as_ref()).collect();
-        self.registry.import_all(&manifests, CapabilityStatus::Published).await?;
-        self.registry.set_meta("seeded_examples", &manifests.len().to_string()).await
+        let manifests: Vec<&manifest::Manifest> =
+            checked.iter().filter_map(|c| c.manifest.as_ref()).collect();
+        self.registry
+            .import_all(&manifests, CapabilityStatus::Published)
+            .await?;
+        self.registry
+            .set_meta("seeded_examples", &manifests.len().to_string())
+            .await
     }
 
     /// Imports files atomically: if any is invalid or conflicts, none is imported.
@@ -112,25 +128,44 @@ impl Capsmith {
     /// Imports uploaded content.
     pub async fn import_bytes(&self, file_name: &str, bytes: &[u8]) -> CoreResult<ImportOutcome> {
         let c = manifest::check_bytes(file_name, bytes);
-        let mut out = self.import_checked(vec![(file_name.to_string(), c)]).await?;
-        out.pop().ok_or_else(|| CoreError::InvalidArgument("nothing to import".into()))
+        let mut out = self
+            .import_checked(vec![(file_name.to_string(), c)])
+            .await?;
+        out.pop()
+            .ok_or_else(|| CoreError::InvalidArgument("nothing to import".into()))
     }
 
-    async fn import_checked(&self, checks: Vec<(String, Checked)>) -> CoreResult<Vec<ImportOutcome>> {
+    async fn import_checked(
+        &self,
+        checks: Vec<(String, Checked)>,
+    ) -> CoreResult<Vec<ImportOutcome>> {
         if let Some((label, c)) = checks.iter().find(|(_, c)| !c.is_valid()) {
             return Err(CoreError::InvalidManifest(Box::new(report(label, c))));
         }
-        let manifests: Vec<&manifest::Manifest> = checks.iter().filter_map(|(_, c)| c.manifest.as_ref()).collect();
-        let imported = self.registry.import_all(&manifests, CapabilityStatus::Published).await?;
+        let manifests: Vec<&manifest::Manifest> = checks
+            .iter()
+            .filter_map(|(_, c)| c.manifest.as_ref())
+            .collect();
+        let imported = self
+            .registry
+            .import_all(&manifests, CapabilityStatus::Published)
+            .await?;
         Ok(imported
             .into_iter()
             .zip(checks.iter())
-            .map(|(i, (label, c))| ImportOutcome { id: i.id, version: i.version, created: i.created, report: report(label, c) })
+            .map(|(i, (label, c))| ImportOutcome {
+                id: i.id,
+                version: i.version,
+                created: i.created,
+                report: report(label, c),
+            })
             .collect())
     }
 
     pub async fn list(&self, query: Option<&str>) -> CoreResult<Vec<CapabilitySummary>> {
-        self.registry.list(query.filter(|q| !q.trim().is_empty())).await
+        self.registry
+            .list(query.filter(|q| !q.trim().is_empty()))
+            .await
     }
 
     pub async fn detail(&self, id: &str, version: Option<&str>) -> CoreResult<CapabilityDetail> {
@@ -153,7 +188,10 @@ impl Capsmith {
             dependencies: cap
                 .dependencies
                 .iter()
-                .map(|d| DependencyView { id: d.id.clone(), version: d.version.clone() })
+                .map(|d| DependencyView {
+                    id: d.id.clone(),
+                    version: d.version.clone(),
+                })
                 .collect(),
             source: stored.source.clone(),
             source_format: match stored.source_format {
@@ -170,9 +208,17 @@ impl Capsmith {
         self.registry.remove(id, version).await
     }
 
-    pub async fn export(&self, id: &str, version: Option<&str>, format: &str) -> CoreResult<String> {
-        let fmt = ExportFormat::parse(format)
-            .ok_or_else(|| CoreError::InvalidArgument(format!("unknown export format `{format}`; use yaml or json")))?;
+    pub async fn export(
+        &self,
+        id: &str,
+        version: Option<&str>,
+        format: &str,
+    ) -> CoreResult<String> {
+        let fmt = ExportFormat::parse(format).ok_or_else(|| {
+            CoreError::InvalidArgument(format!(
+                "unknown export format `{format}`; use yaml or json"
+            ))
+        })?;
         let stored = self.registry.get(id, version).await?;
         Ok(export::to_string(&stored.document, fmt))
     }

@@ -9,7 +9,9 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use rquickjs::context::intrinsic;
-use rquickjs::{CatchResultExt, CaughtError, Context, Ctx, Function, Module, Object, Runtime, Value};
+use rquickjs::{
+    CatchResultExt, CaughtError, Context, Ctx, Function, Module, Object, Runtime, Value,
+};
 
 use crate::diagnostics::{Finding, Pos};
 
@@ -31,8 +33,17 @@ pub struct ModuleInfo {
     pub permissions: Option<Vec<String>>,
     /// Names of the functions under `actions`, in declaration order.
     pub actions: Vec<String>,
-    /// `config` entries: key, type, default, description.
-    pub config: Vec<(String, Option<String>, Option<serde_json::Value>, Option<String>)>,
+    /// `config` entries.
+    pub config: Vec<ConfigEntry>,
+}
+
+/// One entry of a module's `config` object.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConfigEntry {
+    pub key: String,
+    pub ty: Option<String>,
+    pub default: Option<serde_json::Value>,
+    pub description: Option<String>,
 }
 
 /// The problems found in a module. `line`/`column` are within the JS source.
@@ -41,15 +52,27 @@ fn js_error(code: &'static str, msg: impl Into<String>, line: u32, column: u32) 
 }
 
 fn fresh_runtime() -> Result<(Runtime, Context), Finding> {
-    let internal = |e: rquickjs::Error| Finding::error("js-engine", format!("JavaScript engine failed to start: {e}"));
+    let internal = |e: rquickjs::Error| {
+        Finding::error(
+            "js-engine",
+            format!("JavaScript engine failed to start: {e}"),
+        )
+    };
     let rt = Runtime::new().map_err(internal)?;
     rt.set_memory_limit(MEMORY_LIMIT);
     rt.set_max_stack_size(STACK_LIMIT);
     let deadline = Rc::new(Cell::new(Instant::now() + DEADLINE));
     let d = deadline.clone();
     rt.set_interrupt_handler(Some(Box::new(move || Instant::now() > d.get())));
-    let ctx = Context::custom::<(intrinsic::Eval, intrinsic::Json, intrinsic::Promise, intrinsic::RegExp, intrinsic::MapSet, intrinsic::Date)>(&rt)
-        .map_err(internal)?;
+    let ctx = Context::custom::<(
+        intrinsic::Eval,
+        intrinsic::Json,
+        intrinsic::Promise,
+        intrinsic::RegExp,
+        intrinsic::MapSet,
+        intrinsic::Date,
+    )>(&rt)
+    .map_err(internal)?;
     Ok((rt, ctx))
 }
 
@@ -75,14 +98,20 @@ fn describe(err: CaughtError<'_>, file: &str) -> (String, Option<(u32, u32)>) {
                 .get::<_, String>("name")
                 .unwrap_or_else(|_| "Error".to_string());
             let stack = ex.stack().unwrap_or_default();
-            let pos = match (ex.get::<_, Option<u32>>("lineNumber"), ex.get::<_, Option<u32>>("columnNumber")) {
+            let pos = match (
+                ex.get::<_, Option<u32>>("lineNumber"),
+                ex.get::<_, Option<u32>>("columnNumber"),
+            ) {
                 (Ok(Some(l)), Ok(Some(c))) if l > 0 => Some((l, c.max(1))),
                 _ => error_position(&stack, file),
             };
             (format!("{name}: {msg}"), pos)
         }
         CaughtError::Value(v) if v.is_null() => ("out of memory (limit reached)".into(), None),
-        CaughtError::Value(v) => (format!("threw a non-Error value: {:?}", v.type_name()), None),
+        CaughtError::Value(v) => (
+            format!("threw a non-Error value: {:?}", v.type_name()),
+            None,
+        ),
         CaughtError::Error(rquickjs::Error::Exception) => ("uncaught exception".into(), None),
         CaughtError::Error(e) => (e.to_string(), None),
     }
@@ -105,8 +134,15 @@ pub fn check_expression(expr: &str) -> Result<(), Finding> {
             Ok(_) => Ok(()),
             Err(e) => {
                 let (msg, pos) = describe(e, "expression.js");
-                let (line, column) = pos.map(|(l, c)| (l.saturating_sub(1).max(1), c)).unwrap_or((1, 1));
-                Err(js_error("expression-syntax", format!("invalid expression: {msg}"), line, column))
+                let (line, column) = pos
+                    .map(|(l, c)| (l.saturating_sub(1).max(1), c))
+                    .unwrap_or((1, 1));
+                Err(js_error(
+                    "expression-syntax",
+                    format!("invalid expression: {msg}"),
+                    line,
+                    column,
+                ))
             }
         }
     })
@@ -174,8 +210,15 @@ fn read_info<'js>(ctx: &Ctx<'js>, obj: &Object<'js>) -> Result<ModuleInfo, Findi
         icon: opt_string(obj, "icon"),
         author: opt_string(obj, "author"),
         category: opt_string(obj, "category"),
-        tags: obj.get::<_, Option<Vec<String>>>("tags").ok().flatten().unwrap_or_default(),
-        permissions: obj.get::<_, Option<Vec<String>>>("permissions").ok().flatten(),
+        tags: obj
+            .get::<_, Option<Vec<String>>>("tags")
+            .ok()
+            .flatten()
+            .unwrap_or_default(),
+        permissions: obj
+            .get::<_, Option<Vec<String>>>("permissions")
+            .ok()
+            .flatten(),
         ..Default::default()
     };
     if let Ok(Some(actions)) = obj.get::<_, Option<Object>>("actions") {
@@ -201,9 +244,20 @@ fn read_info<'js>(ctx: &Ctx<'js>, obj: &Object<'js>) -> Result<ModuleInfo, Findi
                 .as_ref()
                 .and_then(|e| e.get::<_, Value>("default").ok())
                 .filter(|v| !v.is_undefined())
-                .and_then(|v| stringify.as_ref()?.call::<_, Option<String>>((v,)).ok().flatten())
+                .and_then(|v| {
+                    stringify
+                        .as_ref()?
+                        .call::<_, Option<String>>((v,))
+                        .ok()
+                        .flatten()
+                })
                 .and_then(|s| serde_json::from_str(&s).ok());
-            info.config.push((key, ty, default, description));
+            info.config.push(ConfigEntry {
+                key,
+                ty,
+                default,
+                description,
+            });
         }
     }
     Ok(info)
@@ -246,8 +300,8 @@ mod tests {
         assert_eq!(info.id.as_deref(), Some("x-y"));
         assert_eq!(info.actions, vec!["a", "b"]);
         assert_eq!(info.permissions, Some(vec!["data.read".to_string()]));
-        assert_eq!(info.config[0].0, "max");
-        assert_eq!(info.config[0].2, Some(serde_json::json!(10)));
+        assert_eq!(info.config[0].key, "max");
+        assert_eq!(info.config[0].default, Some(serde_json::json!(10)));
     }
 
     #[test]
@@ -264,7 +318,11 @@ mod tests {
         let e = inspect("loop.js", "while (true) {}\nexport default {};").unwrap_err();
         assert_eq!(e.code, "js-evaluation");
         assert!(t.elapsed() < Duration::from_secs(3));
-        let e = inspect("mem.js", "let a = []; while (true) a.push(new Array(1e5).fill(1));\nexport default {};").unwrap_err();
+        let e = inspect(
+            "mem.js",
+            "let a = []; while (true) a.push(new Array(1e5).fill(1));\nexport default {};",
+        )
+        .unwrap_err();
         assert_eq!(e.code, "js-evaluation");
     }
 
@@ -277,6 +335,9 @@ mod tests {
     #[test]
     fn expressions() {
         assert!(check_expression("file.type === 'pdf' && file.name.includes('invoice')").is_ok());
-        assert_eq!(check_expression("file.type === ").unwrap_err().code, "expression-syntax");
+        assert_eq!(
+            check_expression("file.type === ").unwrap_err().code,
+            "expression-syntax"
+        );
     }
 }

@@ -130,10 +130,9 @@ impl Parser<'_, '_> {
             Some(b'n') => self.expect_lit("null", Value::Null),
             Some(c) if c == b'-' || c.is_ascii_digit() => self.number(),
             None => Err(self.syntax("unexpected end of file: expected a value")),
-            Some(_) => Err(self.syntax(format!(
-                "expected a value, found {}",
-                self.describe_here()
-            ))),
+            Some(_) => {
+                Err(self.syntax(format!("expected a value, found {}", self.describe_here())))
+            }
         }
     }
 
@@ -298,7 +297,9 @@ impl Parser<'_, '_> {
                 }
                 Some(b'\\') => {
                     self.bump();
-                    let c = self.peek().ok_or_else(|| self.syntax("unterminated escape"))?;
+                    let c = self
+                        .peek()
+                        .ok_or_else(|| self.syntax("unterminated escape"))?;
                     self.bump();
                     match c {
                         b'"' => out.push('"'),
@@ -317,7 +318,9 @@ impl Parser<'_, '_> {
                                     self.bump();
                                     let lo = self.hex4()?;
                                     if !(0xDC00..0xE000).contains(&lo) {
-                                        return Err(self.syntax("invalid low surrogate in \\u escape"));
+                                        return Err(
+                                            self.syntax("invalid low surrogate in \\u escape")
+                                        );
                                     }
                                     0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
                                 } else {
@@ -339,9 +342,7 @@ impl Parser<'_, '_> {
                     }
                 }
                 Some(_) => {
-                    return Err(self.syntax(
-                        "control character in string (write newlines as \\n)",
-                    ))
+                    return Err(self.syntax("control character in string (write newlines as \\n)"))
                 }
             }
         }
@@ -365,7 +366,10 @@ impl Parser<'_, '_> {
             return Err(self.syntax("expected digits in number"));
         }
         if self.b[int_start] == b'0' && self.i - int_start > 1 {
-            return Err(Finding::error("json-syntax", "leading zeros are not allowed in numbers").at_pos(pos));
+            return Err(
+                Finding::error("json-syntax", "leading zeros are not allowed in numbers")
+                    .at_pos(pos),
+            );
         }
         if self.peek() == Some(b'.') {
             self.bump();
@@ -384,7 +388,11 @@ impl Parser<'_, '_> {
         }
         let lexeme = std::str::from_utf8(&self.b[start..self.i]).unwrap_or("0");
         let n = serde_json::Number::from_str(lexeme).map_err(|e| {
-            Finding::error("json-syntax", format!("number {lexeme} cannot be represented: {e}")).at_pos(pos)
+            Finding::error(
+                "json-syntax",
+                format!("number {lexeme} cannot be represented: {e}"),
+            )
+            .at_pos(pos)
         })?;
         Ok(Node::new(Value::Number(n), pos))
     }
@@ -413,7 +421,13 @@ mod tests {
             serde_json::json!({"a": [1, 2.5, "xé😀"], "b": {"c": null, "d": true}})
         );
         let p = n.locate(&crate::manifest::path::DocPath::parse("b.d"));
-        assert_eq!(p, Pos { line: 3, column: 25 });
+        assert_eq!(
+            p,
+            Pos {
+                line: 3,
+                column: 25
+            }
+        );
     }
 
     #[test]

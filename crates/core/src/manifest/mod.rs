@@ -62,7 +62,10 @@ pub struct Checked {
 
 impl Checked {
     pub fn is_valid(&self) -> bool {
-        !self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+        !self
+            .diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
     }
 }
 
@@ -88,7 +91,9 @@ impl Locator<'_> {
                         return Some(root.locate(&parent));
                     }
                     if let Some(p) = root.locate_key(&parent, k) {
-                        if root.find(path).is_some_and(|n| matches!(n.value, doc::Value::Map(_) | doc::Value::Seq(_))) {
+                        if root.find(path).is_some_and(|n| {
+                            matches!(n.value, doc::Value::Map(_) | doc::Value::Seq(_))
+                        }) {
                             return Some(p);
                         }
                     }
@@ -125,7 +130,13 @@ fn finish(file: &str, findings: Vec<Finding>, loc: &Locator) -> Vec<Diagnostic> 
         })
         .collect();
     // Errors first, then by position, so the report reads top to bottom.
-    out.sort_by_key(|d| (d.severity != Severity::Error, d.line.unwrap_or(0), d.column.unwrap_or(0)));
+    out.sort_by_key(|d| {
+        (
+            d.severity != Severity::Error,
+            d.line.unwrap_or(0),
+            d.column.unwrap_or(0),
+        )
+    });
     out
 }
 
@@ -167,7 +178,12 @@ fn failed(label: &str, f: Finding) -> Checked {
 
 /// Checks `text` in `format`. `base_dir` resolves `code.module` files; without one, a manifest
 /// that references a module file is reported (uploads must inline their code).
-pub fn check_text(label: &str, text: &str, format: SourceFormat, base_dir: Option<&Path>) -> Checked {
+pub fn check_text(
+    label: &str,
+    text: &str,
+    format: SourceFormat,
+    base_dir: Option<&Path>,
+) -> Checked {
     if format == SourceFormat::Js {
         return check_js(label, text);
     }
@@ -213,7 +229,11 @@ pub fn check_text(label: &str, text: &str, format: SourceFormat, base_dir: Optio
             (Some(src), _, _) => Some((src.clone(), None)),
             (None, Some(m), Some(dir)) => {
                 let rel = Path::new(m);
-                if rel.is_absolute() || rel.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+                if rel.is_absolute()
+                    || rel
+                        .components()
+                        .any(|c| matches!(c, std::path::Component::ParentDir))
+                {
                     findings.push(Finding::error("bad-module-path", format!("module `{m}` must be a file beside the manifest (no absolute paths or `..`)")).at(code_path.key("module")));
                     None
                 } else {
@@ -222,16 +242,30 @@ pub fn check_text(label: &str, text: &str, format: SourceFormat, base_dir: Optio
                         Ok(Ok(bytes)) => match source::decode(&bytes) {
                             Ok(t) => Some((t, Some(full.display().to_string()))),
                             Err(f) => {
-                                extra_diags.extend(finish(&full.display().to_string(), vec![f], &Locator::None));
+                                extra_diags.extend(finish(
+                                    &full.display().to_string(),
+                                    vec![f],
+                                    &Locator::None,
+                                ));
                                 None
                             }
                         },
                         Ok(Err(f)) => {
-                            extra_diags.extend(finish(&full.display().to_string(), vec![f], &Locator::None));
+                            extra_diags.extend(finish(
+                                &full.display().to_string(),
+                                vec![f],
+                                &Locator::None,
+                            ));
                             None
                         }
                         Err(e) => {
-                            findings.push(Finding::error("module-not-found", format!("cannot read module `{m}`: {e}")).at(code_path.key("module")));
+                            findings.push(
+                                Finding::error(
+                                    "module-not-found",
+                                    format!("cannot read module `{m}`: {e}"),
+                                )
+                                .at(code_path.key("module")),
+                            );
                             None
                         }
                     }
@@ -248,7 +282,9 @@ pub fn check_text(label: &str, text: &str, format: SourceFormat, base_dir: Optio
             _ => None,
         };
         if let Some((src, module_file)) = module_src {
-            let js_label = module_file.clone().unwrap_or_else(|| format!("{label}#code"));
+            let js_label = module_file
+                .clone()
+                .unwrap_or_else(|| format!("{label}#code"));
             match js::inspect(&js_label, &src) {
                 Ok(info) => {
                     js_actions = Some(info.actions.clone());
@@ -269,10 +305,20 @@ pub fn check_text(label: &str, text: &str, format: SourceFormat, base_dir: Optio
                                 if node.block {
                                     // A block scalar's position is its first content line.
                                     let first = node.pos.line as usize;
-                                    let indent = text.lines().nth(first - 1).map(|l| l.len() - l.trim_start().len()).unwrap_or(0);
-                                    f.pos = Some(Pos { line: node.pos.line + p.line - 1, column: p.column + indent as u32 });
+                                    let indent = text
+                                        .lines()
+                                        .nth(first - 1)
+                                        .map(|l| l.len() - l.trim_start().len())
+                                        .unwrap_or(0);
+                                    f.pos = Some(Pos {
+                                        line: node.pos.line + p.line - 1,
+                                        column: p.column + indent as u32,
+                                    });
                                 } else {
-                                    f.message = format!("{} (line {}, column {} of the code)", f.message, p.line, p.column);
+                                    f.message = format!(
+                                        "{} (line {}, column {} of the code)",
+                                        f.message, p.line, p.column
+                                    );
                                     f.pos = None;
                                 }
                             }
@@ -289,7 +335,13 @@ pub fn check_text(label: &str, text: &str, format: SourceFormat, base_dir: Optio
     findings.extend(semantic);
     let mut diagnostics = finish(label, findings, &loc);
     diagnostics.extend(extra_diags);
-    diagnostics.sort_by_key(|d| (d.severity != Severity::Error, d.line.unwrap_or(0), d.column.unwrap_or(0)));
+    diagnostics.sort_by_key(|d| {
+        (
+            d.severity != Severity::Error,
+            d.line.unwrap_or(0),
+            d.column.unwrap_or(0),
+        )
+    });
     let valid = !diagnostics.iter().any(|d| d.severity == Severity::Error);
     Checked {
         manifest: valid.then(|| Manifest {
@@ -319,13 +371,20 @@ fn typed(json: &serde_json::Value) -> Result<Document, Finding> {
         let path = DocPath::parse(&e.path().to_string().replace("?", ""));
         let inner = e.inner().to_string();
         let mut f = Finding::error("schema", schema_message(&inner)).at(path.clone());
-        if let Some(unknown) = inner.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
+        if let Some(unknown) = inner
+            .strip_prefix("unknown field `")
+            .and_then(|r| r.split('`').next())
+        {
             // serde reports an unknown field at the map that holds it.
             f.code = "unknown-field";
             if path.0.last() != Some(&Seg::Key(unknown.to_string())) {
                 f.path = Some(path.key(unknown));
             }
-            let expected: Vec<&str> = inner.split("expected ").nth(1).map(|r| r.split('`').skip(1).step_by(2).collect()).unwrap_or_default();
+            let expected: Vec<&str> = inner
+                .split("expected ")
+                .nth(1)
+                .map(|r| r.split('`').skip(1).step_by(2).collect())
+                .unwrap_or_default();
             if let Some(best) = expected
                 .iter()
                 .map(|c| (*c, strsim::jaro_winkler(unknown, c)))
@@ -375,10 +434,10 @@ fn check_js(label: &str, text: &str) -> Checked {
     let configuration = info
         .config
         .iter()
-        .map(|(key, ty, default, description)| ConfigItem {
-            key: key.clone(),
+        .map(|c| ConfigItem {
+            key: c.key.clone(),
             label: None,
-            ty: match ty.as_deref() {
+            ty: match c.ty.as_deref() {
                 Some("secret") => ConfigType::Secret,
                 Some("number") => ConfigType::Number,
                 Some("boolean") => ConfigType::Boolean,
@@ -386,8 +445,8 @@ fn check_js(label: &str, text: &str) -> Checked {
             },
             required: false,
             help_url: None,
-            description: description.clone(),
-            default: default.clone(),
+            description: c.description.clone(),
+            default: c.default.clone(),
         })
         .collect();
     let document = Document {

@@ -84,7 +84,12 @@ pub struct Capability {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub homepage: Option<String>,
     /// The kind; inferred from the integration when absent (`kind` is accepted as a synonym).
-    #[serde(rename = "type", alias = "kind", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "type",
+        alias = "kind",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub kind: Option<Kind>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub actions: Vec<Action>,

@@ -29,18 +29,24 @@ pub fn is_slug(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
         && s.split('-').all(|part| {
-            !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         })
 }
 
 fn is_ident(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn is_config_key(s: &str) -> bool {
-    s.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+    s.bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
         && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
@@ -127,14 +133,21 @@ pub fn check(doc: &Document, js_actions: Option<&[String]>) -> (Analysis, Vec<Fi
         .collect();
     for (i, c) in cap.configuration.iter().enumerate() {
         if c.ty == ConfigType::Secret {
-            let label = c.label.as_deref().map(|l| format!(": {l}")).unwrap_or_default();
+            let label = c
+                .label
+                .as_deref()
+                .map(|l| format!(": {l}"))
+                .unwrap_or_default();
             let req = if c.required { "requires" } else { "can use" };
             cx.warn(
                 "requires-secret",
                 base.key("configuration").index(i).key("key"),
                 format!("{req} {} (secret){label}", c.key),
             )
-            .hint = Some("you will be asked for it once; it is kept in the OS keyring, never in the library".into());
+            .hint = Some(
+                "you will be asked for it once; it is kept in the OS keyring, never in the library"
+                    .into(),
+            );
         }
     }
     if !cx.domains.is_empty() {
@@ -185,18 +198,30 @@ fn metadata(cx: &mut Ctx) {
     }
     match &cap.version {
         None => {
-            cx.warn("missing-version", b.clone(), "no `version`: the capability is stored as 0.0.0")
-                .hint = Some("add `version: \"1.0.0\"`".into());
+            cx.warn(
+                "missing-version",
+                b.clone(),
+                "no `version`: the capability is stored as 0.0.0",
+            )
+            .hint = Some("add `version: \"1.0.0\"`".into());
         }
         Some(v) => {
             if let Err(e) = semver::Version::parse(v) {
-                cx.err("invalid-version", b.key("version"), format!("version `{v}` is not semantic versioning: {e}"))
-                    .hint = Some("write MAJOR.MINOR.PATCH, e.g. `1.0.0`".into());
+                cx.err(
+                    "invalid-version",
+                    b.key("version"),
+                    format!("version `{v}` is not semantic versioning: {e}"),
+                )
+                .hint = Some("write MAJOR.MINOR.PATCH, e.g. `1.0.0`".into());
             }
         }
     }
     if cap.tags.len() > 20 {
-        cx.warn("too-many-tags", b.key("tags"), "more than 20 tags; only the first 20 are searchable");
+        cx.warn(
+            "too-many-tags",
+            b.key("tags"),
+            "more than 20 tags; only the first 20 are searchable",
+        );
     }
     for (field, url) in [("homepage", &cap.homepage)] {
         if let Some(u) = url {
@@ -210,7 +235,11 @@ fn kind(cx: &mut Ctx) -> Option<Kind> {
     let b = cx.base.clone();
     let present: Vec<(Kind, &str)> = [
         (cap.integration.is_some(), Kind::Declarative, "integration"),
-        (cap.api.is_some() || !cap.endpoints.is_empty(), Kind::ApiConnector, "api/endpoints"),
+        (
+            cap.api.is_some() || !cap.endpoints.is_empty(),
+            Kind::ApiConnector,
+            "api/endpoints",
+        ),
         (cap.workflow.is_some(), Kind::Workflow, "workflow"),
         (cap.code.is_some(), Kind::Code, "code"),
         (!cap.flows.is_empty(), Kind::Flow, "flows"),
@@ -236,7 +265,11 @@ fn kind(cx: &mut Ctx) -> Option<Kind> {
                     cx.err(
                         "kind-mismatch",
                         b.key(name.split('/').next().unwrap_or(name)),
-                        format!("`{name}` belongs to a {} capability, but this one is `{}`", k.as_str(), declared.as_str()),
+                        format!(
+                            "`{name}` belongs to a {} capability, but this one is `{}`",
+                            k.as_str(),
+                            declared.as_str()
+                        ),
                     );
                 }
             }
@@ -248,7 +281,11 @@ fn kind(cx: &mut Ctx) -> Option<Kind> {
                     Kind::Code => "code",
                     Kind::Flow => "flows",
                 };
-                cx.err("missing-integration", b.key("type"), format!("a {} capability needs `{need}`", declared.as_str()));
+                cx.err(
+                    "missing-integration",
+                    b.key("type"),
+                    format!("a {} capability needs `{need}`", declared.as_str()),
+                );
             }
             Some(declared)
         }
@@ -257,7 +294,10 @@ fn kind(cx: &mut Ctx) -> Option<Kind> {
             cx.err(
                 "kind-mismatch",
                 b,
-                format!("{} describe different kinds of capability; keep one, or set `type`", names.join(" and ")),
+                format!(
+                    "{} describe different kinds of capability; keep one, or set `type`",
+                    names.join(" and ")
+                ),
             );
             None
         }
@@ -272,10 +312,21 @@ fn fields(cx: &mut Ctx, path: DocPath, fields: &Fields) {
             Fields::Map(_) => path.key(&f.name),
         };
         if !is_ident(&f.name) {
-            cx.err("bad-field-name", p.clone(), format!("field name `{}` must be letters, digits, `-` or `_`", f.name));
+            cx.err(
+                "bad-field-name",
+                p.clone(),
+                format!(
+                    "field name `{}` must be letters, digits, `-` or `_`",
+                    f.name
+                ),
+            );
         }
         if !seen.insert(f.name.clone()) {
-            cx.err("duplicate-field", p, format!("field `{}` is declared twice", f.name));
+            cx.err(
+                "duplicate-field",
+                p,
+                format!("field `{}` is declared twice", f.name),
+            );
         }
     }
 }
@@ -286,13 +337,20 @@ fn actions(cx: &mut Ctx, kind: Option<Kind>) {
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, a) in cap.actions.iter().enumerate() {
         if !is_ident(&a.id) {
-            cx.err("bad-action-id", b.index(i).key("id"), format!("action id `{}` must be letters, digits, `-` or `_`", a.id));
+            cx.err(
+                "bad-action-id",
+                b.index(i).key("id"),
+                format!("action id `{}` must be letters, digits, `-` or `_`", a.id),
+            );
         }
         if let Some(first) = seen.insert(a.id.as_str(), i) {
             cx.err(
                 "duplicate-action-id",
                 b.index(i).key("id"),
-                format!("action id `{}` is already used by capability.actions[{first}]", a.id),
+                format!(
+                    "action id `{}` is already used by capability.actions[{first}]",
+                    a.id
+                ),
             );
         }
         fields(cx, b.index(i).key("inputs"), &a.inputs);
@@ -300,8 +358,12 @@ fn actions(cx: &mut Ctx, kind: Option<Kind>) {
     }
     let needs_actions = matches!(kind, Some(Kind::Declarative | Kind::Workflow | Kind::Flow));
     if needs_actions && cap.actions.is_empty() && kind != Some(Kind::Workflow) {
-        cx.err("no-actions", cx.base.clone(), "the capability declares no actions")
-            .hint = Some("add `actions:` with at least one action (id, inputs, outputs)".into());
+        cx.err(
+            "no-actions",
+            cx.base.clone(),
+            "the capability declares no actions",
+        )
+        .hint = Some("add `actions:` with at least one action (id, inputs, outputs)".into());
     }
     if kind == Some(Kind::Declarative) && cap.actions.len() > 1 {
         cx.err(
@@ -311,7 +373,11 @@ fn actions(cx: &mut Ctx, kind: Option<Kind>) {
         );
     }
     if kind == Some(Kind::ApiConnector) && !cap.actions.is_empty() {
-        cx.warn("actions-ignored", b, "an API connector's actions are its `endpoints`; `actions` is ignored");
+        cx.warn(
+            "actions-ignored",
+            b,
+            "an API connector's actions are its `endpoints`; `actions` is ignored",
+        );
     }
 }
 
@@ -322,13 +388,31 @@ fn configuration(cx: &mut Ctx) {
     for (i, c) in cap.configuration.iter().enumerate() {
         let p = b.index(i);
         if !is_config_key(&c.key) {
-            cx.err("bad-config-key", p.key("key"), format!("configuration key `{}` must be letters, digits and `_` (e.g. API_KEY)", c.key));
+            cx.err(
+                "bad-config-key",
+                p.key("key"),
+                format!(
+                    "configuration key `{}` must be letters, digits and `_` (e.g. API_KEY)",
+                    c.key
+                ),
+            );
         }
         if !seen.insert(c.key.as_str()) {
-            cx.err("duplicate-config-key", p.key("key"), format!("configuration key `{}` is declared twice", c.key));
+            cx.err(
+                "duplicate-config-key",
+                p.key("key"),
+                format!("configuration key `{}` is declared twice", c.key),
+            );
         }
         if c.ty == ConfigType::Secret && c.default.is_some() {
-            cx.err("secret-default", p.key("default"), format!("secret `{}` cannot have a default: it would be shipped in the manifest", c.key));
+            cx.err(
+                "secret-default",
+                p.key("default"),
+                format!(
+                    "secret `{}` cannot have a default: it would be shipped in the manifest",
+                    c.key
+                ),
+            );
         }
         if let Some(u) = &c.help_url {
             check_plain_url(cx, p.key("help_url"), u);
@@ -340,7 +424,11 @@ fn check_plain_url(cx: &mut Ctx, path: DocPath, u: &str) {
     match url::Url::parse(u) {
         Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => {}
         Ok(parsed) => {
-            cx.err("bad-scheme", path, format!("URL scheme `{}` is not allowed; use https", parsed.scheme()));
+            cx.err(
+                "bad-scheme",
+                path,
+                format!("URL scheme `{}` is not allowed; use https", parsed.scheme()),
+            );
         }
         Err(e) => {
             cx.err("bad-url", path, format!("`{u}` is not a valid URL: {e}"));
@@ -353,7 +441,11 @@ fn check_endpoint_url(cx: &mut Ctx, path: DocPath, u: &str) -> Option<String> {
     let refs = match template::refs(u) {
         Ok(r) => r,
         Err(at) => {
-            cx.err("unterminated-template", path, format!("template at character {at} is never closed"));
+            cx.err(
+                "unterminated-template",
+                path,
+                format!("template at character {at} is never closed"),
+            );
             return None;
         }
     };
@@ -368,13 +460,21 @@ fn check_endpoint_url(cx: &mut Ctx, path: DocPath, u: &str) -> Option<String> {
     let (scheme, rest) = match u.split_once("://") {
         Some(parts) => parts,
         None => {
-            cx.err("bad-url", path, format!("`{u}` is not an absolute URL (it needs https://)"));
+            cx.err(
+                "bad-url",
+                path,
+                format!("`{u}` is not an absolute URL (it needs https://)"),
+            );
             return None;
         }
     };
     if !matches!(scheme.to_ascii_lowercase().as_str(), "http" | "https") {
-        cx.err("bad-scheme", path, format!("URL scheme `{scheme}` is not allowed; only http and https"))
-            .hint = Some("capabilities reach the network over HTTP(S) only".into());
+        cx.err(
+            "bad-scheme",
+            path,
+            format!("URL scheme `{scheme}` is not allowed; only http and https"),
+        )
+        .hint = Some("capabilities reach the network over HTTP(S) only".into());
         return None;
     }
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
@@ -397,17 +497,31 @@ fn check_endpoint_url(cx: &mut Ctx, path: DocPath, u: &str) -> Option<String> {
     // Replace templates with a placeholder to parse the rest.
     let mut plain = u.to_string();
     for r in refs.iter().rev() {
-        let end = u[r.offset..].find('}').map(|e| r.offset + e + 1).unwrap_or(u.len());
-        let end = if r.style == Style::Mustache { end + 1 } else { end }.min(u.len());
+        let end = u[r.offset..]
+            .find('}')
+            .map(|e| r.offset + e + 1)
+            .unwrap_or(u.len());
+        let end = if r.style == Style::Mustache {
+            end + 1
+        } else {
+            end
+        }
+        .min(u.len());
         plain.replace_range(r.offset..end, "x");
     }
     match url::Url::parse(&plain) {
         Ok(parsed) => {
             if !parsed.username().is_empty() || parsed.password().is_some() {
-                cx.err("credentials-in-url", path, "credentials in a URL leak into logs; use `configuration` with a secret");
+                cx.err(
+                    "credentials-in-url",
+                    path,
+                    "credentials in a URL leak into logs; use `configuration` with a secret",
+                );
                 return None;
             }
-            parsed.host_str().map(|h| h.trim_matches(['[', ']']).to_ascii_lowercase())
+            parsed
+                .host_str()
+                .map(|h| h.trim_matches(['[', ']']).to_ascii_lowercase())
         }
         Err(e) => {
             cx.err("bad-url", path, format!("`{u}` is not a valid URL: {e}"));
@@ -417,11 +531,21 @@ fn check_endpoint_url(cx: &mut Ctx, path: DocPath, u: &str) -> Option<String> {
 }
 
 /// Scope for templates in HTTP integrations: which inputs exist.
-fn check_http_templates(cx: &mut Ctx, path: DocPath, value: &Value, inputs: &[String], mustache_ok: bool) {
+fn check_http_templates(
+    cx: &mut Ctx,
+    path: DocPath,
+    value: &Value,
+    inputs: &[String],
+    mustache_ok: bool,
+) {
     match value {
         Value::String(s) => match template::refs(s) {
             Err(at) => {
-                cx.err("unterminated-template", path, format!("template at character {at} is never closed"));
+                cx.err(
+                    "unterminated-template",
+                    path,
+                    format!("template at character {at} is never closed"),
+                );
             }
             Ok(refs) => {
                 for r in refs {
@@ -443,29 +567,60 @@ fn check_http_templates(cx: &mut Ctx, path: DocPath, value: &Value, inputs: &[St
     }
 }
 
-fn check_http_ref(cx: &mut Ctx, path: DocPath, r: &template::TemplateRef, inputs: &[String], mustache_ok: bool) {
-    let known = || if inputs.is_empty() { "none".to_string() } else { inputs.join(", ") };
+fn check_http_ref(
+    cx: &mut Ctx,
+    path: DocPath,
+    r: &template::TemplateRef,
+    inputs: &[String],
+    mustache_ok: bool,
+) {
+    let known = || {
+        if inputs.is_empty() {
+            "none".to_string()
+        } else {
+            inputs.join(", ")
+        }
+    };
     match r.style {
         Style::Mustache => {
             if !mustache_ok {
-                cx.warn("mustache-template", path.clone(), format!("`{{{{{}}}}}` is connector syntax; here write `${{input.{}}}`", r.expr, r.expr));
+                cx.warn(
+                    "mustache-template",
+                    path.clone(),
+                    format!(
+                        "`{{{{{}}}}}` is connector syntax; here write `${{input.{}}}`",
+                        r.expr, r.expr
+                    ),
+                );
             }
             if !inputs.iter().any(|i| i == r.root()) {
-                let msg = format!("`{{{{{}}}}}` names no declared input (declared: {})", r.expr, known());
+                let msg = format!(
+                    "`{{{{{}}}}}` names no declared input (declared: {})",
+                    r.expr,
+                    known()
+                );
                 cx.err("unknown-input", path, msg);
             }
         }
         Style::Dollar if r.root() == "input" => match r.second() {
             Some(name) if inputs.iter().any(|i| i == name) => {}
             Some(name) => {
-                let msg = format!("`${{{}}}` names no declared input `{name}` (declared: {})", r.expr, known());
+                let msg = format!(
+                    "`${{{}}}` names no declared input `{name}` (declared: {})",
+                    r.expr,
+                    known()
+                );
                 let f = cx.err("unknown-input", path, msg);
                 if let Some(s) = closest(name, inputs.iter().map(String::as_str)) {
                     f.hint = Some(format!("did you mean `input.{s}`?"));
                 }
             }
             None => {
-                cx.err("unknown-input", path, "`${input}` must name an input: `${input.name}`");
+                cx.err(
+                    "unknown-input",
+                    path,
+                    "`${input}` must name an input: `${input.name}`",
+                );
             }
         },
         Style::Dollar => {
@@ -475,7 +630,15 @@ fn check_http_ref(cx: &mut Ctx, path: DocPath, r: &template::TemplateRef, inputs
                 let f = cx.err(
                     "unknown-config-key",
                     path,
-                    format!("`${{{}}}` names no configuration key (declared: {})", r.expr, if keys.is_empty() { "none".into() } else { keys.join(", ") }),
+                    format!(
+                        "`${{{}}}` names no configuration key (declared: {})",
+                        r.expr,
+                        if keys.is_empty() {
+                            "none".into()
+                        } else {
+                            keys.join(", ")
+                        }
+                    ),
                 );
                 f.hint = Some(match closest(root, keys.iter().copied()) {
                     Some(s) => format!("did you mean `${{{s}}}`?"),
@@ -498,7 +661,11 @@ fn check_headers(cx: &mut Ctx, path: DocPath, headers: &serde_json::Map<String, 
     for (name, v) in headers {
         let p = path.key(name);
         if !is_header_name(name) {
-            cx.err("bad-header-name", p.clone(), format!("`{name}` is not a valid HTTP header name"));
+            cx.err(
+                "bad-header-name",
+                p.clone(),
+                format!("`{name}` is not a valid HTTP header name"),
+            );
         }
         match v {
             Value::String(s) if s.contains(['\r', '\n']) => {
@@ -506,7 +673,11 @@ fn check_headers(cx: &mut Ctx, path: DocPath, headers: &serde_json::Map<String, 
             }
             Value::String(_) => {}
             _ => {
-                cx.err("header-not-string", p, format!("header `{name}` must be a string"));
+                cx.err(
+                    "header-not-string",
+                    p,
+                    format!("header `{name}` must be a string"),
+                );
             }
         }
     }
@@ -515,12 +686,21 @@ fn check_headers(cx: &mut Ctx, path: DocPath, headers: &serde_json::Map<String, 
 fn check_scalar_params(cx: &mut Ctx, path: DocPath, params: &serde_json::Map<String, Value>) {
     for (k, v) in params {
         if matches!(v, Value::Array(_) | Value::Object(_) | Value::Null) {
-            cx.err("param-not-scalar", path.key(k), format!("query parameter `{k}` must be a string, number or boolean"));
+            cx.err(
+                "param-not-scalar",
+                path.key(k),
+                format!("query parameter `{k}` must be a string, number or boolean"),
+            );
         }
     }
 }
 
-fn check_mapping(cx: &mut Ctx, path: DocPath, mapping: &serde_json::Map<String, Value>, outputs: &Fields) {
+fn check_mapping(
+    cx: &mut Ctx,
+    path: DocPath,
+    mapping: &serde_json::Map<String, Value>,
+    outputs: &Fields,
+) {
     let declared = outputs.names();
     for (k, v) in mapping {
         match v {
@@ -533,7 +713,10 @@ fn check_mapping(cx: &mut Ctx, path: DocPath, mapping: &serde_json::Map<String, 
             cx.err(
                 "unknown-output",
                 path.key(k),
-                format!("response_mapping `{k}` is not a declared output (declared: {})", declared.join(", ")),
+                format!(
+                    "response_mapping `{k}` is not a declared output (declared: {})",
+                    declared.join(", ")
+                ),
             );
         }
     }
@@ -549,21 +732,52 @@ fn declarative(cx: &mut Ctx) {
         cx.domains.insert(host);
     }
     let m = int.method();
-    let perm = if m.is_read() { "network.http.get" } else { "network.http.post" };
+    let perm = if m.is_read() {
+        "network.http.get"
+    } else {
+        "network.http.post"
+    };
     cx.need(perm, format!("{} {}", m.as_str(), int.endpoint));
     check_headers(cx, p.key("headers"), &int.headers);
     check_scalar_params(cx, p.key("params"), &int.params);
-    check_http_templates(cx, p.key("endpoint"), &Value::String(int.endpoint.clone()), &inputs, false);
-    check_http_templates(cx, p.key("headers"), &Value::Object(int.headers.clone()), &inputs, false);
-    check_http_templates(cx, p.key("params"), &Value::Object(int.params.clone()), &inputs, false);
+    check_http_templates(
+        cx,
+        p.key("endpoint"),
+        &Value::String(int.endpoint.clone()),
+        &inputs,
+        false,
+    );
+    check_http_templates(
+        cx,
+        p.key("headers"),
+        &Value::Object(int.headers.clone()),
+        &inputs,
+        false,
+    );
+    check_http_templates(
+        cx,
+        p.key("params"),
+        &Value::Object(int.params.clone()),
+        &inputs,
+        false,
+    );
     if let Some(body) = &int.body {
         if m.is_read() {
-            cx.warn("body-on-get", p.key("body"), format!("a {} request has no body; it will not be sent", m.as_str()));
+            cx.warn(
+                "body-on-get",
+                p.key("body"),
+                format!("a {} request has no body; it will not be sent", m.as_str()),
+            );
         }
         check_http_templates(cx, p.key("body"), body, &inputs, false);
     }
     if let Some(a) = action {
-        check_mapping(cx, p.key("response_mapping"), &int.response_mapping, &a.outputs);
+        check_mapping(
+            cx,
+            p.key("response_mapping"),
+            &int.response_mapping,
+            &a.outputs,
+        );
         if int.response_mapping.is_empty() && !a.outputs.is_empty() {
             cx.warn("no-response-mapping", p.clone(), "outputs are declared but there is no `response_mapping`: the whole response body becomes the result");
         }
@@ -575,10 +789,15 @@ fn connector(cx: &mut Ctx) {
     let b = cx.base.clone();
     match &cap.api {
         None => {
-            cx.err("missing-api", b.clone(), "an API connector needs `api: { base_url: … }`");
+            cx.err(
+                "missing-api",
+                b.clone(),
+                "an API connector needs `api: { base_url: … }`",
+            );
         }
         Some(api) => {
-            if let Some(host) = check_endpoint_url(cx, b.key("api").key("base_url"), &api.base_url) {
+            if let Some(host) = check_endpoint_url(cx, b.key("api").key("base_url"), &api.base_url)
+            {
                 cx.domains.insert(host);
             }
             check_headers(cx, b.key("api").key("headers"), &api.headers);
@@ -588,52 +807,124 @@ fn connector(cx: &mut Ctx) {
         }
     }
     if cap.endpoints.is_empty() {
-        cx.err("no-endpoints", b.clone(), "an API connector needs at least one endpoint");
+        cx.err(
+            "no-endpoints",
+            b.clone(),
+            "an API connector needs at least one endpoint",
+        );
     }
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, e) in cap.endpoints.iter().enumerate() {
         let p = b.key("endpoints").index(i);
         if !is_ident(&e.id) {
-            cx.err("bad-action-id", p.key("id"), format!("endpoint id `{}` must be letters, digits, `-` or `_`", e.id));
+            cx.err(
+                "bad-action-id",
+                p.key("id"),
+                format!("endpoint id `{}` must be letters, digits, `-` or `_`", e.id),
+            );
         }
         if let Some(first) = seen.insert(e.id.as_str(), i) {
-            cx.err("duplicate-action-id", p.key("id"), format!("endpoint id `{}` is already used by capability.endpoints[{first}]", e.id));
+            cx.err(
+                "duplicate-action-id",
+                p.key("id"),
+                format!(
+                    "endpoint id `{}` is already used by capability.endpoints[{first}]",
+                    e.id
+                ),
+            );
         }
         fields(cx, p.key("inputs"), &e.inputs);
         fields(cx, p.key("outputs"), &e.outputs);
         if !e.path.starts_with('/') {
-            cx.err("bad-path", p.key("path"), format!("endpoint path `{}` must start with `/`", e.path));
+            cx.err(
+                "bad-path",
+                p.key("path"),
+                format!("endpoint path `{}` must start with `/`", e.path),
+            );
         }
         if e.path.contains("://") {
-            cx.err("templated-host", p.key("path"), "an endpoint path cannot hold a full URL; the host is `api.base_url`");
+            cx.err(
+                "templated-host",
+                p.key("path"),
+                "an endpoint path cannot hold a full URL; the host is `api.base_url`",
+            );
         }
         let inputs = e.inputs.names();
-        let perm = if e.method.is_read() { "network.http.get" } else { "network.http.post" };
-        cx.need(perm, format!("endpoint `{}` ({} {})", e.id, e.method.as_str(), e.path));
+        let perm = if e.method.is_read() {
+            "network.http.get"
+        } else {
+            "network.http.post"
+        };
+        cx.need(
+            perm,
+            format!("endpoint `{}` ({} {})", e.id, e.method.as_str(), e.path),
+        );
         check_headers(cx, p.key("headers"), &e.headers);
         check_scalar_params(cx, p.key("query"), &e.query);
-        check_http_templates(cx, p.key("path"), &Value::String(e.path.clone()), &inputs, true);
-        check_http_templates(cx, p.key("headers"), &Value::Object(e.headers.clone()), &inputs, true);
-        check_http_templates(cx, p.key("query"), &Value::Object(e.query.clone()), &inputs, true);
+        check_http_templates(
+            cx,
+            p.key("path"),
+            &Value::String(e.path.clone()),
+            &inputs,
+            true,
+        );
+        check_http_templates(
+            cx,
+            p.key("headers"),
+            &Value::Object(e.headers.clone()),
+            &inputs,
+            true,
+        );
+        check_http_templates(
+            cx,
+            p.key("query"),
+            &Value::Object(e.query.clone()),
+            &inputs,
+            true,
+        );
         if let Some(body) = &e.body {
             if e.method.is_read() {
-                cx.warn("body-on-get", p.key("body"), format!("a {} request has no body; it will not be sent", e.method.as_str()));
+                cx.warn(
+                    "body-on-get",
+                    p.key("body"),
+                    format!(
+                        "a {} request has no body; it will not be sent",
+                        e.method.as_str()
+                    ),
+                );
             }
             check_http_templates(cx, p.key("body"), body, &inputs, true);
         }
-        check_mapping(cx, p.key("response_mapping"), &e.response_mapping, &e.outputs);
+        check_mapping(
+            cx,
+            p.key("response_mapping"),
+            &e.response_mapping,
+            &e.outputs,
+        );
     }
     let mut seen = HashSet::new();
     for (i, t) in cap.triggers.iter().enumerate() {
         let p = b.key("triggers").index(i);
         if !seen.insert(t.id.as_str()) {
-            cx.err("duplicate-trigger-id", p.key("id"), format!("trigger id `{}` is declared twice", t.id));
+            cx.err(
+                "duplicate-trigger-id",
+                p.key("id"),
+                format!("trigger id `{}` is declared twice", t.id),
+            );
         }
         if t.ty == TriggerType::Schedule && t.cron.as_deref().is_none_or(|c| !valid_cron(c)) {
-            cx.err("bad-cron", p.key("cron"), "a schedule trigger needs `cron` with 5 or 6 fields (e.g. `0 9 * * 1-5`)");
+            cx.err(
+                "bad-cron",
+                p.key("cron"),
+                "a schedule trigger needs `cron` with 5 or 6 fields (e.g. `0 9 * * 1-5`)",
+            );
         }
         if t.ty == TriggerType::Webhook && t.event.is_none() {
-            cx.warn("webhook-without-event", p, "webhook trigger has no `event`: every delivery will fire it");
+            cx.warn(
+                "webhook-without-event",
+                p,
+                "webhook trigger has no `event`: every delivery will fire it",
+            );
         }
     }
 }
@@ -651,9 +942,13 @@ fn auth_check(cx: &mut Ctx, p: DocPath, auth: &Auth) {
             cx.err(
                 "auth-config-missing",
                 p.key(field),
-                format!("auth uses `{key}`, which is not declared as a secret under `configuration`"),
+                format!(
+                    "auth uses `{key}`, which is not declared as a secret under `configuration`"
+                ),
             )
-            .hint = Some(format!("add `- key: {key}` with `type: secret` to `configuration`"));
+            .hint = Some(format!(
+                "add `- key: {key}` with `type: secret` to `configuration`"
+            ));
         }
     };
     match auth.ty {
@@ -662,15 +957,26 @@ fn auth_check(cx: &mut Ctx, p: DocPath, auth: &Auth) {
             let key = auth.key.clone().unwrap_or_else(|| "API_KEY".into());
             need_secret(cx, "key", &key);
             if auth.ty == AuthType::ApiKey && auth.name.is_none() {
-                cx.err("auth-incomplete", p.clone(), "api_key auth needs `name`: the header or query parameter that carries the key");
+                cx.err(
+                    "auth-incomplete",
+                    p.clone(),
+                    "api_key auth needs `name`: the header or query parameter that carries the key",
+                );
             }
         }
         AuthType::Basic => {
-            for (field, k) in [("username_key", &auth.username_key), ("password_key", &auth.password_key)] {
+            for (field, k) in [
+                ("username_key", &auth.username_key),
+                ("password_key", &auth.password_key),
+            ] {
                 match k {
                     Some(k) => need_secret(cx, field, k),
                     None => {
-                        cx.err("auth-incomplete", p.clone(), format!("basic auth needs `{field}`"));
+                        cx.err(
+                            "auth-incomplete",
+                            p.clone(),
+                            format!("basic auth needs `{field}`"),
+                        );
                     }
                 }
             }
@@ -683,7 +989,11 @@ fn auth_check(cx: &mut Ctx, p: DocPath, auth: &Auth) {
                     }
                 }
                 None => {
-                    cx.err("auth-incomplete", p.clone(), "oauth2 auth needs `token_url`");
+                    cx.err(
+                        "auth-incomplete",
+                        p.clone(),
+                        "oauth2 auth needs `token_url`",
+                    );
                 }
             }
             match &auth.authorization_url {
@@ -705,15 +1015,19 @@ fn auth_check(cx: &mut Ctx, p: DocPath, auth: &Auth) {
 fn valid_cron(c: &str) -> bool {
     let n = c.split_whitespace().count();
     (n == 5 || n == 6)
-        && c.split_whitespace()
-            .all(|f| f.bytes().all(|b| b.is_ascii_alphanumeric() || b"*/,-?LW#".contains(&b)))
+        && c.split_whitespace().all(|f| {
+            f.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"*/,-?LW#".contains(&b))
+        })
 }
 
 /// Fields of the trigger payload, visible in workflow expressions as bare names.
 fn payload_fields(trigger: &str, cap: &Capability) -> Vec<String> {
     match trigger {
         "file_upload" => vec!["file".into()],
-        "webhook" => ["body", "headers", "query", "event"].map(String::from).to_vec(),
+        "webhook" => ["body", "headers", "query", "event"]
+            .map(String::from)
+            .to_vec(),
         "schedule" => vec!["scheduled_at".into()],
         "manual" => cap.actions.iter().flat_map(|a| a.inputs.names()).collect(),
         _ => ["body", "event", "data"].map(String::from).to_vec(),
@@ -727,17 +1041,26 @@ fn workflow(cx: &mut Ctx) {
     let known_triggers = ["manual", "file_upload", "webhook", "schedule"];
     let trig = wf.trigger.as_str();
     if !known_triggers.contains(&trig) {
-        let connector_trigger = trig.split_once('.').is_some_and(|(c, t)| is_slug(c) && is_ident(t));
+        let connector_trigger = trig
+            .split_once('.')
+            .is_some_and(|(c, t)| is_slug(c) && is_ident(t));
         if !connector_trigger {
             cx.err(
                 "unknown-trigger",
                 p.key("trigger"),
-                format!("trigger `{trig}` is not one of {} nor `<capability>.<trigger>`", known_triggers.join(", ")),
+                format!(
+                    "trigger `{trig}` is not one of {} nor `<capability>.<trigger>`",
+                    known_triggers.join(", ")
+                ),
             );
         }
     }
     if trig == "schedule" && wf.schedule.as_deref().is_none_or(|c| !valid_cron(c)) {
-        cx.err("bad-cron", p.key("schedule"), "a scheduled workflow needs `schedule` with a 5- or 6-field cron expression");
+        cx.err(
+            "bad-cron",
+            p.key("schedule"),
+            "a scheduled workflow needs `schedule` with a 5- or 6-field cron expression",
+        );
     }
     if trig == "file_upload" {
         cx.need("file.read", "the file_upload trigger".into());
@@ -750,7 +1073,11 @@ fn workflow(cx: &mut Ctx) {
         }
     }
     if wf.steps.is_empty() {
-        cx.err("no-steps", p.key("steps"), "a workflow needs at least one step");
+        cx.err(
+            "no-steps",
+            p.key("steps"),
+            "a workflow needs at least one step",
+        );
     }
     let payload = payload_fields(trig, cap);
     let mut scope: Vec<String> = vec!["trigger".into(), "input".into(), "config".into()];
@@ -773,17 +1100,26 @@ fn workflow(cx: &mut Ctx) {
     for (i, s) in wf.steps.iter().enumerate() {
         let sp = p.key("steps").index(i);
         if !is_ident(&s.id) {
-            cx.err("bad-step-id", sp.key("id"), format!("step id `{}` must be letters, digits, `-` or `_`", s.id));
+            cx.err(
+                "bad-step-id",
+                sp.key("id"),
+                format!("step id `{}` must be letters, digits, `-` or `_`", s.id),
+            );
         }
         if let Some(first) = ids.insert(s.id.as_str(), i) {
-            cx.err("duplicate-step-id", sp.key("id"), format!("step id `{}` is already used by steps[{first}]", s.id));
+            cx.err(
+                "duplicate-step-id",
+                sp.key("id"),
+                format!("step id `{}` is already used by steps[{first}]", s.id),
+            );
         }
         match s.action.split_once('.') {
             Some((c, a)) if !c.is_empty() && !a.is_empty() => {
                 if let Some(perm) = permissions::for_standard_action(&s.action) {
                     cx.need(perm, format!("step `{}` ({})", s.id, s.action));
                 }
-                if !permissions::STANDARD_ACTIONS.contains(&s.action.as_str()) && !deps.contains(c) {
+                if !permissions::STANDARD_ACTIONS.contains(&s.action.as_str()) && !deps.contains(c)
+                {
                     cx.warn(
                         "unknown-step-action",
                         sp.key("action"),
@@ -793,7 +1129,14 @@ fn workflow(cx: &mut Ctx) {
                 }
             }
             _ => {
-                cx.err("bad-step-action", sp.key("action"), format!("step action `{}` must be `<capability>.<action>` (e.g. `ai.analyze`)", s.action));
+                cx.err(
+                    "bad-step-action",
+                    sp.key("action"),
+                    format!(
+                        "step action `{}` must be `<capability>.<action>` (e.g. `ai.analyze`)",
+                        s.action
+                    ),
+                );
             }
         }
         let check_value = |cx: &mut Ctx, path: DocPath, v: &Value| {
@@ -820,7 +1163,9 @@ fn workflow(cx: &mut Ctx) {
     if let Some(eh) = &wf.error_handling {
         if let Some(target) = &eh.on_error {
             let is_step = wf.steps.iter().any(|s| &s.id == target);
-            let is_action = target.split_once('.').is_some_and(|(c, a)| !c.is_empty() && !a.is_empty());
+            let is_action = target
+                .split_once('.')
+                .is_some_and(|(c, a)| !c.is_empty() && !a.is_empty());
             if !is_step && !is_action {
                 cx.warn(
                     "unknown-error-handler",
@@ -830,7 +1175,11 @@ fn workflow(cx: &mut Ctx) {
             }
         }
         if eh.retry.is_some_and(|r| r > 10) {
-            cx.warn("many-retries", p.key("error_handling").key("retry"), "more than 10 retries; a failing step will take a long time to give up");
+            cx.warn(
+                "many-retries",
+                p.key("error_handling").key("retry"),
+                "more than 10 retries; a failing step will take a long time to give up",
+            );
         }
     }
 }
@@ -846,7 +1195,11 @@ fn workflow_refs(
     match v {
         Value::String(s) => match template::refs(s) {
             Err(at) => {
-                cx.err("unterminated-template", path, format!("template at character {at} is never closed"));
+                cx.err(
+                    "unterminated-template",
+                    path,
+                    format!("template at character {at} is never closed"),
+                );
             }
             Ok(refs) => {
                 for r in refs.iter().filter(|r| r.style == Style::Dollar) {
@@ -856,7 +1209,11 @@ fn workflow_refs(
                     }
                     match later.get(root) {
                         Some((j, id)) if *j >= step => {
-                            let when = if *j == step { "this step".to_string() } else { format!("a later step (`{id}`)") };
+                            let when = if *j == step {
+                                "this step".to_string()
+                            } else {
+                                format!("a later step (`{id}`)")
+                            };
                             cx.err(
                                 "unknown-reference",
                                 path.clone(),
@@ -899,19 +1256,31 @@ fn code(cx: &mut Ctx, js_actions: Option<&[String]>) {
             cx.err("missing-code", p.clone(), "`code` needs `source` (inline JavaScript) or `module` (a .js file beside the manifest)");
         }
         if c.source.is_some() && c.module.is_some() {
-            cx.err("ambiguous-code", p.clone(), "`code` has both `source` and `module`; keep one");
+            cx.err(
+                "ambiguous-code",
+                p.clone(),
+                "`code` has both `source` and `module`; keep one",
+            );
         }
     }
     if let Some(fns) = js_actions {
         if fns.is_empty() {
-            cx.err("no-actions", p.clone(), "the module's `actions` object has no functions");
+            cx.err(
+                "no-actions",
+                p.clone(),
+                "the module's `actions` object has no functions",
+            );
         }
         for (i, a) in cap.actions.iter().enumerate() {
             if !fns.iter().any(|f| f == &a.id) {
                 cx.err(
                     "missing-action-function",
                     cx.base.key("actions").index(i).key("id"),
-                    format!("action `{}` has no function in the module's `actions` (found: {})", a.id, fns.join(", ")),
+                    format!(
+                        "action `{}` has no function in the module's `actions` (found: {})",
+                        a.id,
+                        fns.join(", ")
+                    ),
                 );
             }
         }
@@ -928,23 +1297,45 @@ fn flows(cx: &mut Ctx) {
     for (fi, flow) in cap.flows.iter().enumerate() {
         let p = cx.base.key("flows").index(fi);
         if !actions.contains(flow.action.as_str()) {
-            cx.err("unknown-action", p.key("action"), format!("flow implements action `{}`, which is not declared under `actions`", flow.action));
+            cx.err(
+                "unknown-action",
+                p.key("action"),
+                format!(
+                    "flow implements action `{}`, which is not declared under `actions`",
+                    flow.action
+                ),
+            );
         }
         let mut ids = HashSet::new();
         for (ni, n) in flow.nodes.iter().enumerate() {
             if !ids.insert(n.id.as_str()) {
-                cx.err("duplicate-node-id", p.key("nodes").index(ni).key("id"), format!("node id `{}` is used twice", n.id));
+                cx.err(
+                    "duplicate-node-id",
+                    p.key("nodes").index(ni).key("id"),
+                    format!("node id `{}` is used twice", n.id),
+                );
             }
         }
         let mut edge_ids = HashSet::new();
         for (ei, e) in flow.edges.iter().enumerate() {
             let ep = p.key("edges").index(ei);
             if !edge_ids.insert(e.id.as_str()) {
-                cx.err("duplicate-edge-id", ep.key("id"), format!("edge id `{}` is used twice", e.id));
+                cx.err(
+                    "duplicate-edge-id",
+                    ep.key("id"),
+                    format!("edge id `{}` is used twice", e.id),
+                );
             }
             for (field, node) in [("source", &e.source), ("target", &e.target)] {
                 if !ids.contains(node.as_str()) {
-                    cx.err("dangling-edge", ep.key(field), format!("edge `{}` connects to node `{node}`, which does not exist", e.id));
+                    cx.err(
+                        "dangling-edge",
+                        ep.key(field),
+                        format!(
+                            "edge `{}` connects to node `{node}`, which does not exist",
+                            e.id
+                        ),
+                    );
                 }
             }
         }
@@ -954,9 +1345,15 @@ fn flows(cx: &mut Ctx) {
 fn examples(cx: &mut Ctx, kind: Option<Kind>) {
     let cap = cx.cap;
     let actions: Vec<(String, Fields, Fields)> = if kind == Some(Kind::ApiConnector) {
-        cap.endpoints.iter().map(|e| (e.id.clone(), e.inputs.clone(), e.outputs.clone())).collect()
+        cap.endpoints
+            .iter()
+            .map(|e| (e.id.clone(), e.inputs.clone(), e.outputs.clone()))
+            .collect()
     } else {
-        cap.actions.iter().map(|a| (a.id.clone(), a.inputs.clone(), a.outputs.clone())).collect()
+        cap.actions
+            .iter()
+            .map(|a| (a.id.clone(), a.inputs.clone(), a.outputs.clone()))
+            .collect()
     };
     for (i, ex) in cap.examples.iter().enumerate() {
         let p = cx.base.key("examples").index(i);
@@ -964,14 +1361,25 @@ fn examples(cx: &mut Ctx, kind: Option<Kind>) {
             Some(a) => match actions.iter().find(|(id, _, _)| id == a) {
                 Some(t) => t,
                 None => {
-                    cx.err("unknown-action", p.key("action"), format!("example names action `{a}`, which is not declared"));
+                    cx.err(
+                        "unknown-action",
+                        p.key("action"),
+                        format!("example names action `{a}`, which is not declared"),
+                    );
                     continue;
                 }
             },
             None => match actions.first() {
                 Some(t) => {
                     if actions.len() > 1 {
-                        cx.warn("example-without-action", p.clone(), format!("example has no `action`; it applies to the first one, `{}`", t.0));
+                        cx.warn(
+                            "example-without-action",
+                            p.clone(),
+                            format!(
+                                "example has no `action`; it applies to the first one, `{}`",
+                                t.0
+                            ),
+                        );
                     }
                     t
                 }
@@ -984,18 +1392,30 @@ fn examples(cx: &mut Ctx, kind: Option<Kind>) {
                 if !inputs.is_empty() {
                     for k in m.keys() {
                         if !inputs.iter().any(|f| &f.name == k) {
-                            cx.err("unknown-example-input", p.key("input").key(k), format!("example input `{k}` is not an input of `{}`", target.0));
+                            cx.err(
+                                "unknown-example-input",
+                                p.key("input").key(k),
+                                format!("example input `{k}` is not an input of `{}`", target.0),
+                            );
                         }
                     }
                 }
                 for f in inputs.iter().filter(|f| f.required) {
                     if !m.contains_key(&f.name) {
-                        cx.err("missing-example-input", p.key("input"), format!("example lacks the required input `{}`", f.name));
+                        cx.err(
+                            "missing-example-input",
+                            p.key("input"),
+                            format!("example lacks the required input `{}`", f.name),
+                        );
                     }
                 }
             }
             _ => {
-                cx.err("bad-example-input", p.key("input"), "example `input` must be an object of input values");
+                cx.err(
+                    "bad-example-input",
+                    p.key("input"),
+                    "example `input` must be an object of input values",
+                );
             }
         }
         if let Some(Value::Object(m)) = &ex.expected_output {
@@ -1003,7 +1423,11 @@ fn examples(cx: &mut Ctx, kind: Option<Kind>) {
             if !outs.is_empty() {
                 for k in m.keys() {
                     if !outs.contains(k) {
-                        cx.err("unknown-example-output", p.key("expected_output").key(k), format!("expected output `{k}` is not an output of `{}`", target.0));
+                        cx.err(
+                            "unknown-example-output",
+                            p.key("expected_output").key(k),
+                            format!("expected output `{k}` is not an output of `{}`", target.0),
+                        );
                     }
                 }
             }
@@ -1017,17 +1441,33 @@ fn dependencies(cx: &mut Ctx) {
     for (i, d) in cap.dependencies.iter().enumerate() {
         let p = cx.base.key("dependencies").index(i);
         if !is_slug(&d.id) {
-            cx.err("bad-id", p.key("id"), format!("dependency id `{}` is not a valid capability id", d.id));
+            cx.err(
+                "bad-id",
+                p.key("id"),
+                format!("dependency id `{}` is not a valid capability id", d.id),
+            );
         }
         if d.id == cap.id {
-            cx.err("self-dependency", p.key("id"), "a capability cannot depend on itself");
+            cx.err(
+                "self-dependency",
+                p.key("id"),
+                "a capability cannot depend on itself",
+            );
         }
         if !seen.insert(d.id.as_str()) {
-            cx.err("duplicate-dependency", p.key("id"), format!("dependency `{}` is listed twice", d.id));
+            cx.err(
+                "duplicate-dependency",
+                p.key("id"),
+                format!("dependency `{}` is listed twice", d.id),
+            );
         }
         if let Err(e) = semver::VersionReq::parse(&d.version) {
-            cx.err("invalid-version-req", p.key("version"), format!("`{}` is not a version requirement: {e}", d.version))
-                .hint = Some("e.g. `^1.2`, `>=1.0, <2`, or `*`".into());
+            cx.err(
+                "invalid-version-req",
+                p.key("version"),
+                format!("`{}` is not a version requirement: {e}", d.version),
+            )
+            .hint = Some("e.g. `^1.2`, `>=1.0, <2`, or `*`".into());
         }
     }
 }
@@ -1040,12 +1480,20 @@ fn allowed_domains(cx: &mut Ctx) {
             && d.len() <= 253
             && !d.contains("://")
             && d.split('.').all(|l| {
-                !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                !l.is_empty()
+                    && l.len() <= 63
+                    && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
             });
         if host_ok {
             cx.domains.insert(d.to_ascii_lowercase());
         } else {
-            cx.err("bad-domain", p, format!("`{d}` is not a host name (write `api.example.com`, without scheme or path)"));
+            cx.err(
+                "bad-domain",
+                p,
+                format!(
+                    "`{d}` is not a host name (write `api.example.com`, without scheme or path)"
+                ),
+            );
         }
     }
 }
@@ -1060,31 +1508,57 @@ fn permissions_check(cx: &mut Ctx, kind: Option<Kind>) {
                 cx.warn(
                     "no-permissions",
                     cx.base.clone(),
-                    format!("no `permissions` declared; inferred from the integration: {}", inferred.join(", ")),
+                    format!(
+                        "no `permissions` declared; inferred from the integration: {}",
+                        inferred.join(", ")
+                    ),
                 )
-                .hint = Some(format!("declare them: permissions: [{}]", inferred.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(", ")));
+                .hint = Some(format!(
+                    "declare them: permissions: [{}]",
+                    inferred
+                        .iter()
+                        .map(|s| format!("\"{s}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
             } else if kind.is_some() {
-                cx.warn("no-permissions", cx.base.clone(), "no `permissions` declared");
+                cx.warn(
+                    "no-permissions",
+                    cx.base.clone(),
+                    "no `permissions` declared",
+                );
             }
         }
         Some(declared) => {
             let mut seen = HashSet::new();
             for (i, perm) in declared.iter().enumerate() {
                 if !seen.insert(perm.as_str()) {
-                    cx.warn("duplicate-permission", p.index(i), format!("permission `{perm}` is listed twice"));
+                    cx.warn(
+                        "duplicate-permission",
+                        p.index(i),
+                        format!("permission `{perm}` is listed twice"),
+                    );
                 }
                 if !permissions::is_known(perm) {
-                    let f = cx.err("unknown-permission", p.index(i), format!("unknown permission `{perm}`"));
+                    let f = cx.err(
+                        "unknown-permission",
+                        p.index(i),
+                        format!("unknown permission `{perm}`"),
+                    );
                     f.hint = Some(match permissions::suggest(perm) {
                         Some(s) => format!("did you mean `{s}`?"),
-                        None => "see the permission list in the docs (data.read, network.http.get, …)".into(),
+                        None => {
+                            "see the permission list in the docs (data.read, network.http.get, …)"
+                                .into()
+                        }
                     });
                 }
             }
             for need in &inferred {
                 // A heavier compute class covers a lighter one.
                 let covered = declared.contains(need)
-                    || (need == "compute.light" && declared.iter().any(|d| d.starts_with("compute.")));
+                    || (need == "compute.light"
+                        && declared.iter().any(|d| d.starts_with("compute.")));
                 if !covered {
                     let why = cx.reasons.get(need).cloned().unwrap_or_default();
                     cx.err(

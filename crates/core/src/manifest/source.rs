@@ -106,9 +106,11 @@ pub fn decode(bytes: &[u8]) -> Result<String, Finding> {
         return Err(too_large(bytes.len() as u64));
     }
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        return Err(Finding::error("unsupported-encoding", "file is UTF-16 encoded")
-            .at_pos(Pos { line: 1, column: 1 })
-            .hint("save it as UTF-8"));
+        return Err(
+            Finding::error("unsupported-encoding", "file is UTF-16 encoded")
+                .at_pos(Pos { line: 1, column: 1 })
+                .hint("save it as UTF-8"),
+        );
     }
     let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
     let text = match std::str::from_utf8(body) {
@@ -117,7 +119,10 @@ pub fn decode(bytes: &[u8]) -> Result<String, Finding> {
             let at = e.valid_up_to();
             return Err(Finding::error(
                 "invalid-utf8",
-                format!("file is not valid UTF-8 (byte 0x{:02X} at offset {at})", body[at]),
+                format!(
+                    "file is not valid UTF-8 (byte 0x{:02X} at offset {at})",
+                    body[at]
+                ),
             )
             .at_pos(pos_of_byte(body, at))
             .hint("capability files must be UTF-8 text; is this a binary file?"));
@@ -164,7 +169,10 @@ mod tests {
     fn detects_format() {
         assert_eq!(SourceFormat::detect("x.yml", "{"), SourceFormat::Yaml);
         assert_eq!(SourceFormat::detect("x", " {\"a\":1}"), SourceFormat::Json);
-        assert_eq!(SourceFormat::detect("x", "export default {}"), SourceFormat::Js);
+        assert_eq!(
+            SourceFormat::detect("x", "export default {}"),
+            SourceFormat::Js
+        );
         assert_eq!(SourceFormat::detect("x", "capability:"), SourceFormat::Yaml);
     }
 }

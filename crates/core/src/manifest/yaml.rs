@@ -73,7 +73,10 @@ pub fn parse(text: &str, findings: &mut Vec<Finding>) -> Result<Node, Finding> {
                     return Err(too_deep(here));
                 }
                 if let Some(Frame::Map { key: None, .. }) = stack.last() {
-                    return Err(Finding::error("complex-key", "a list cannot be a mapping key").at_pos(here));
+                    return Err(
+                        Finding::error("complex-key", "a list cannot be a mapping key")
+                            .at_pos(here),
+                    );
                 }
                 stack.push(Frame::Seq {
                     items: Vec::new(),
@@ -88,7 +91,10 @@ pub fn parse(text: &str, findings: &mut Vec<Finding>) -> Result<Node, Finding> {
                     return Err(too_deep(here));
                 }
                 if let Some(Frame::Map { key: None, .. }) = stack.last() {
-                    return Err(Finding::error("complex-key", "a mapping cannot be a mapping key").at_pos(here));
+                    return Err(
+                        Finding::error("complex-key", "a mapping cannot be a mapping key")
+                            .at_pos(here),
+                    );
                 }
                 stack.push(Frame::Map {
                     entries: Vec::new(),
@@ -101,7 +107,9 @@ pub fn parse(text: &str, findings: &mut Vec<Finding>) -> Result<Node, Finding> {
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let (node, anchor) = match stack.pop() {
-                    Some(Frame::Seq { items, pos, anchor }) => (Node::new(Value::Seq(items), pos), anchor),
+                    Some(Frame::Seq { items, pos, anchor }) => {
+                        (Node::new(Value::Seq(items), pos), anchor)
+                    }
                     Some(Frame::Map {
                         entries,
                         pos,
@@ -120,7 +128,10 @@ pub fn parse(text: &str, findings: &mut Vec<Finding>) -> Result<Node, Finding> {
             }
             Event::Scalar(raw, style, anchor, tag) => {
                 // A key is kept as written: `1:` is the key "1", not a number.
-                if let Some(Frame::Map { key: key @ None, .. }) = stack.last_mut() {
+                if let Some(Frame::Map {
+                    key: key @ None, ..
+                }) = stack.last_mut()
+                {
                     check_tag(tag.as_ref(), "str", here)?;
                     *key = Some((raw, here));
                     continue;
@@ -144,10 +155,19 @@ pub fn parse(text: &str, findings: &mut Vec<Finding>) -> Result<Node, Finding> {
                     .at_pos(here)
                     .hint("YAML aliases (`*name`) copy their anchor; this file multiplies them"));
                 }
-                if let Some(Frame::Map { key: key @ None, .. }) = stack.last_mut() {
+                if let Some(Frame::Map {
+                    key: key @ None, ..
+                }) = stack.last_mut()
+                {
                     match &node.value {
                         Value::Str(s) => *key = Some((s.clone(), here)),
-                        _ => return Err(Finding::error("complex-key", "an alias used as a key must name a string").at_pos(here)),
+                        _ => {
+                            return Err(Finding::error(
+                                "complex-key",
+                                "an alias used as a key must name a string",
+                            )
+                            .at_pos(here))
+                        }
                     }
                     continue;
                 }
@@ -193,7 +213,8 @@ pub fn parse(text: &str, findings: &mut Vec<Finding>) -> Result<Node, Finding> {
         }
     }
     root.ok_or_else(|| {
-        Finding::error("empty-file", "file holds no YAML document").at_pos(Pos { line: 1, column: 1 })
+        Finding::error("empty-file", "file holds no YAML document")
+            .at_pos(Pos { line: 1, column: 1 })
     })
 }
 
@@ -240,7 +261,9 @@ fn resolve(raw: String, style: TScalarStyle, tag: Option<&Tag>, at: Pos) -> Resu
             Some("null") => Ok(Value::Null),
             Some("bool") => match plain(&raw) {
                 Value::Bool(b) => Ok(Value::Bool(b)),
-                _ => Err(Finding::error("yaml-tag", format!("`{raw}` is not a boolean")).at_pos(at)),
+                _ => {
+                    Err(Finding::error("yaml-tag", format!("`{raw}` is not a boolean")).at_pos(at))
+                }
             },
             Some("int") | Some("float") => match plain(&raw) {
                 Value::Number(n) => Ok(Value::Number(n)),
@@ -282,9 +305,16 @@ fn plain(raw: &str) -> Value {
         && unsigned
             .bytes()
             .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
-        && unsigned.bytes().next().is_some_and(|b| b.is_ascii_digit() || b == b'.');
+        && unsigned
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_digit() || b == b'.');
     if looks_float {
-        if let Some(n) = raw.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+        if let Some(n) = raw
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+        {
             return Value::Number(n);
         }
     }
@@ -314,9 +344,18 @@ mod tests {
             n.to_json(),
             serde_json::json!({"a": {"b": [1, 2.5, "yes", true, null, "3"], "c": "x\ny\n"}})
         );
-        assert_eq!(n.locate(&DocPath::parse("a.b[1]")), Pos { line: 2, column: 10 });
+        assert_eq!(
+            n.locate(&DocPath::parse("a.b[1]")),
+            Pos {
+                line: 2,
+                column: 10
+            }
+        );
         assert!(n.find(&DocPath::parse("a.c")).unwrap().block);
-        assert_eq!(n.locate_key(&DocPath::parse("a"), "c"), Some(Pos { line: 3, column: 3 }));
+        assert_eq!(
+            n.locate_key(&DocPath::parse("a"), "c"),
+            Some(Pos { line: 3, column: 3 })
+        );
     }
 
     #[test]

@@ -55,16 +55,19 @@ fn json_list(s: &str) -> Vec<String> {
 }
 
 fn newest_first(versions: &mut [String]) {
-    versions.sort_by(|a, b| {
-        match (semver::Version::parse(a), semver::Version::parse(b)) {
+    versions.sort_by(
+        |a, b| match (semver::Version::parse(a), semver::Version::parse(b)) {
             (Ok(x), Ok(y)) => y.cmp(&x),
             _ => b.cmp(a),
-        }
-    });
+        },
+    );
 }
 
 fn is_newer(candidate: &str, than: &str) -> bool {
-    match (semver::Version::parse(candidate), semver::Version::parse(than)) {
+    match (
+        semver::Version::parse(candidate),
+        semver::Version::parse(than),
+    ) {
         (Ok(a), Ok(b)) => a > b,
         _ => candidate > than,
     }
@@ -100,7 +103,10 @@ impl Registry {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts)
+            .await?;
         MIGRATOR.run(&pool).await?;
         Ok(Registry(pool))
     }
@@ -126,7 +132,11 @@ impl Registry {
     }
 
     /// Imports manifests in one transaction: all of them, or (on any conflict) none.
-    pub async fn import_all(&self, manifests: &[&Manifest], status: CapabilityStatus) -> CoreResult<Vec<Imported>> {
+    pub async fn import_all(
+        &self,
+        manifests: &[&Manifest],
+        status: CapabilityStatus,
+    ) -> CoreResult<Vec<Imported>> {
         let mut tx = self.0.begin().await?;
         let mut out = Vec::new();
         for m in manifests {
@@ -158,17 +168,19 @@ impl Registry {
 
     pub async fn summary(&self, id: &str) -> CoreResult<CapabilitySummary> {
         let row = sqlx::query(concat!(summary_select!(), " WHERE c.id = ?"))
-        .bind(id)
-        .fetch_optional(&self.0)
-        .await?
-        .ok_or_else(|| CoreError::NotFound(id.to_string()))?;
+            .bind(id)
+            .fetch_optional(&self.0)
+            .await?
+            .ok_or_else(|| CoreError::NotFound(id.to_string()))?;
         Ok(summary_from_row(&row))
     }
 
     /// One version (the latest when `version` is None).
     pub async fn get(&self, id: &str, version: Option<&str>) -> CoreResult<StoredVersion> {
         let summary = self.summary(id).await?;
-        let version = version.map(str::to_string).unwrap_or_else(|| summary.version.clone());
+        let version = version
+            .map(str::to_string)
+            .unwrap_or_else(|| summary.version.clone());
         let row = sqlx::query(
             "SELECT definition, source, source_format, required_permissions, allowed_domains, created_at, status
              FROM capability_versions WHERE capability_id = ? AND version = ?",
@@ -179,11 +191,12 @@ impl Registry {
         .await?
         .ok_or_else(|| CoreError::NotFound(format!("{id}@{version}")))?;
         let definition: String = row.get("definition");
-        let document: Document = serde_json::from_str(&definition).map_err(|e| CoreError::CorruptRecord {
-            id: id.to_string(),
-            version: version.clone(),
-            message: e.to_string(),
-        })?;
+        let document: Document =
+            serde_json::from_str(&definition).map_err(|e| CoreError::CorruptRecord {
+                id: id.to_string(),
+                version: version.clone(),
+                message: e.to_string(),
+            })?;
         let mut summary = summary;
         summary.status = CapabilityStatus::parse(row.get::<String, _>("status").as_str());
         Ok(StoredVersion {
@@ -191,7 +204,8 @@ impl Registry {
             version,
             document,
             source: row.get("source"),
-            source_format: SourceFormat::parse(row.get::<String, _>("source_format").as_str()).unwrap_or(SourceFormat::Yaml),
+            source_format: SourceFormat::parse(row.get::<String, _>("source_format").as_str())
+                .unwrap_or(SourceFormat::Yaml),
             required_permissions: json_list(row.get::<String, _>("required_permissions").as_str()),
             allowed_domains: json_list(row.get::<String, _>("allowed_domains").as_str()),
             created_at: row.get("created_at"),
@@ -218,12 +232,14 @@ impl Registry {
         .fetch_all(&mut *tx)
         .await?;
         let removed = match version {
-            Some(v) => sqlx::query("DELETE FROM capability_versions WHERE capability_id = ? AND version = ?")
-                .bind(id)
-                .bind(v)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected(),
+            Some(v) => sqlx::query(
+                "DELETE FROM capability_versions WHERE capability_id = ? AND version = ?",
+            )
+            .bind(id)
+            .bind(v)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected(),
             None => sqlx::query("DELETE FROM capability_versions WHERE capability_id = ?")
                 .bind(id)
                 .execute(&mut *tx)
@@ -231,20 +247,33 @@ impl Registry {
                 .rows_affected(),
         };
         if removed == 0 {
-            return Err(CoreError::NotFound(format!("{id}@{}", version.unwrap_or("*"))));
+            return Err(CoreError::NotFound(format!(
+                "{id}@{}",
+                version.unwrap_or("*")
+            )));
         }
-        let mut left: Vec<String> = sqlx::query_scalar("SELECT version FROM capability_versions WHERE capability_id = ?")
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await?;
+        let mut left: Vec<String> =
+            sqlx::query_scalar("SELECT version FROM capability_versions WHERE capability_id = ?")
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
         if left.is_empty() || !agents.is_empty() {
             if !agents.is_empty() {
                 // Dropping a version an agent uses would break it: undo.
                 tx.rollback().await?;
-                return Err(CoreError::InUse { id: id.to_string(), agents: agents.join(", ") });
+                return Err(CoreError::InUse {
+                    id: id.to_string(),
+                    agents: agents.join(", "),
+                });
             }
-            sqlx::query("DELETE FROM capabilities WHERE id = ?").bind(id).execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM capabilities_fts WHERE id = ?").bind(id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM capabilities WHERE id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM capabilities_fts WHERE id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
         } else {
             newest_first(&mut left);
             let latest = &left[0];
@@ -253,16 +282,19 @@ impl Registry {
                 .bind(latest)
                 .fetch_one(&mut *tx)
                 .await?;
-            let doc: Document = serde_json::from_str(&def).map_err(|e| CoreError::CorruptRecord {
-                id: id.to_string(),
-                version: latest.clone(),
-                message: e.to_string(),
-            })?;
-            let kind: String = sqlx::query_scalar("SELECT kind FROM capability_versions WHERE capability_id = ? AND version = ?")
-                .bind(id)
-                .bind(latest)
-                .fetch_one(&mut *tx)
-                .await?;
+            let doc: Document =
+                serde_json::from_str(&def).map_err(|e| CoreError::CorruptRecord {
+                    id: id.to_string(),
+                    version: latest.clone(),
+                    message: e.to_string(),
+                })?;
+            let kind: String = sqlx::query_scalar(
+                "SELECT kind FROM capability_versions WHERE capability_id = ? AND version = ?",
+            )
+            .bind(id)
+            .bind(latest)
+            .fetch_one(&mut *tx)
+            .await?;
             write_head(&mut tx, &doc, &kind, latest, false).await?;
         }
         tx.commit().await?;
@@ -270,7 +302,11 @@ impl Registry {
     }
 
     pub async fn count(&self) -> CoreResult<i64> {
-        Ok(sqlx::query_scalar("SELECT count(*) FROM capability_versions").fetch_one(&self.0).await?)
+        Ok(
+            sqlx::query_scalar("SELECT count(*) FROM capability_versions")
+                .fetch_one(&self.0)
+                .await?,
+        )
     }
 }
 
@@ -327,7 +363,10 @@ async fn write_head(
         .bind(&c.id)
         .execute(&mut **tx)
         .await?;
-    sqlx::query("DELETE FROM capabilities_fts WHERE id = ?").bind(&c.id).execute(&mut **tx).await?;
+    sqlx::query("DELETE FROM capabilities_fts WHERE id = ?")
+        .bind(&c.id)
+        .execute(&mut **tx)
+        .await?;
     sqlx::query("INSERT INTO capabilities_fts (id, name, description, tags) VALUES (?, ?, ?, ?)")
         .bind(&c.id)
         .bind(&c.name)
@@ -346,27 +385,38 @@ async fn import_one(
     let c = m.capability();
     let version = m.version();
     let (definition, hash) = canonical(&m.document);
-    let existing: Option<String> =
-        sqlx::query_scalar("SELECT content_hash FROM capability_versions WHERE capability_id = ? AND version = ?")
-            .bind(&c.id)
-            .bind(&version)
-            .fetch_optional(&mut **tx)
-            .await?;
+    let existing: Option<String> = sqlx::query_scalar(
+        "SELECT content_hash FROM capability_versions WHERE capability_id = ? AND version = ?",
+    )
+    .bind(&c.id)
+    .bind(&version)
+    .fetch_optional(&mut **tx)
+    .await?;
     if let Some(h) = existing {
         return if h == hash {
-            Ok(Imported { id: c.id.clone(), version, created: false })
+            Ok(Imported {
+                id: c.id.clone(),
+                version,
+                created: false,
+            })
         } else {
-            Err(CoreError::VersionConflict { id: c.id.clone(), version })
+            Err(CoreError::VersionConflict {
+                id: c.id.clone(),
+                version,
+            })
         };
     }
-    let latest: Option<String> = sqlx::query_scalar("SELECT latest_version FROM capabilities WHERE id = ?")
-        .bind(&c.id)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let latest: Option<String> =
+        sqlx::query_scalar("SELECT latest_version FROM capabilities WHERE id = ?")
+            .bind(&c.id)
+            .fetch_optional(&mut **tx)
+            .await?;
     let kind = m.kind().as_str();
     match &latest {
         None => write_head(tx, &m.document, kind, &version, true).await?,
-        Some(l) if is_newer(&version, l) => write_head(tx, &m.document, kind, &version, false).await?,
+        Some(l) if is_newer(&version, l) => {
+            write_head(tx, &m.document, kind, &version, false).await?
+        }
         Some(_) => {}
     }
     let mut perms: Vec<String> = c.permissions.clone().unwrap_or_default();
@@ -405,7 +455,11 @@ async fn import_one(
             .execute(&mut **tx)
             .await?;
     }
-    Ok(Imported { id: c.id.clone(), version, created: true })
+    Ok(Imported {
+        id: c.id.clone(),
+        version,
+        created: true,
+    })
 }
 
 impl FromStr for CapabilityStatus {

@@ -24,17 +24,39 @@ fn check_file(rel: &str, expected: &str) {
 
 #[test]
 fn json_schema_is_current() {
-    check_file("assets/schema/capability.schema.json", &capsmith_core::manifest::schema::json_schema_string());
+    check_file(
+        "assets/schema/capability.schema.json",
+        &capsmith_core::manifest::schema::json_schema_string(),
+    );
 }
 
 #[test]
 fn json_schema_accepts_the_examples() {
     // The schema describes what the parser accepts: every valid YAML/JSON example is an instance.
     let schema = capsmith_core::manifest::schema::json_schema();
-    assert_eq!(schema["properties"]["capability"]["$ref"], "#/$defs/Capability");
+    assert_eq!(
+        schema["properties"]["capability"]["$ref"],
+        "#/$defs/Capability"
+    );
     let cap = &schema["$defs"]["Capability"];
-    for field in ["id", "name", "actions", "integration", "api", "endpoints", "workflow", "code", "flows", "configuration", "permissions", "dependencies"] {
-        assert!(cap["properties"].get(field).is_some(), "schema lacks {field}");
+    for field in [
+        "id",
+        "name",
+        "actions",
+        "integration",
+        "api",
+        "endpoints",
+        "workflow",
+        "code",
+        "flows",
+        "configuration",
+        "permissions",
+        "dependencies",
+    ] {
+        assert!(
+            cap["properties"].get(field).is_some(),
+            "schema lacks {field}"
+        );
     }
     assert_eq!(cap["additionalProperties"], false);
 }
@@ -49,8 +71,21 @@ macro_rules! ts_types {
 #[test]
 fn typescript_bindings_are_current() {
     for (name, text) in ts_types!(
-        Severity, Diagnostic, Kind, CapabilityPreview, ValidationReport, ImportOutcome, CapabilityStatus,
-        CapabilitySummary, FieldView, ActionView, ConfigView, DependencyView, SourceFormatView, CapabilityDetail, ApiError,
+        Severity,
+        Diagnostic,
+        Kind,
+        CapabilityPreview,
+        ValidationReport,
+        ImportOutcome,
+        CapabilityStatus,
+        CapabilitySummary,
+        FieldView,
+        ActionView,
+        ConfigView,
+        DependencyView,
+        SourceFormatView,
+        CapabilityDetail,
+        ApiError,
     ) {
         check_file(&format!("ui/src/generated/{name}.ts"), &text);
     }

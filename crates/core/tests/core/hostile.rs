@@ -10,7 +10,10 @@ use capsmith_core::api::dto::ValidationReport;
 fn write(name: &str, bytes: &[u8]) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(name);
-    std::fs::File::create(&path).unwrap().write_all(bytes).unwrap();
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(bytes)
+        .unwrap();
     (dir, path)
 }
 
@@ -19,7 +22,11 @@ fn refused(name: &str, bytes: &[u8]) -> ValidationReport {
     let t = Instant::now();
     let r = api::validate_file(&path).expect("readable");
     // A guard against hangs, not a timing goal.
-    assert!(t.elapsed() < Duration::from_secs(20), "{name} took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(20),
+        "{name} took {:?}",
+        t.elapsed()
+    );
     assert!(!r.valid, "{name} must be invalid");
     assert!(!r.errors.is_empty());
     r
@@ -28,12 +35,16 @@ fn refused(name: &str, bytes: &[u8]) -> ValidationReport {
 fn located(r: &ValidationReport, code: &str) {
     let e = &r.errors[0];
     assert_eq!(e.code, code, "{:#?}", r.errors);
-    assert!(e.line.is_some() && e.column.is_some(), "{e:?} must have a position");
+    assert!(
+        e.line.is_some() && e.column.is_some(),
+        "{e:?} must have a position"
+    );
     assert!(!e.message.is_empty());
 }
 
 pub fn alias_bomb() -> String {
-    let mut s = String::from("capability:\n  a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    let mut s =
+        String::from("capability:\n  a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
     for i in 1..10 {
         let p = format!("*a{}", i - 1);
         s.push_str(&format!("  a{i}: &a{i} [{}]\n", vec![p; 9].join(", ")));
@@ -48,8 +59,14 @@ fn billion_laughs() {
 
 #[test]
 fn deep_nesting_yaml_and_json() {
-    located(&refused("deep.yaml", "[".repeat(200_000).as_bytes()), "too-deep");
-    located(&refused("deep.json", "[".repeat(200_000).as_bytes()), "too-deep");
+    located(
+        &refused("deep.yaml", "[".repeat(200_000).as_bytes()),
+        "too-deep",
+    );
+    located(
+        &refused("deep.json", "[".repeat(200_000).as_bytes()),
+        "too-deep",
+    );
     let mut s = String::new();
     for _ in 0..200_000 {
         s.push_str("{\"a\":");
@@ -73,42 +90,93 @@ fn sixty_megabyte_file() {
 
 #[test]
 fn invalid_utf8_and_binary_garbage() {
-    located(&refused("latin1.yaml", b"capability:\n  name: caf\xe9\n"), "invalid-utf8");
-    let garbage: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    located(
+        &refused("latin1.yaml", b"capability:\n  name: caf\xe9\n"),
+        "invalid-utf8",
+    );
+    let garbage: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     let r = refused("garbage.bin", &garbage);
-    assert!(matches!(r.errors[0].code.as_str(), "invalid-utf8" | "binary-content"), "{:?}", r.errors);
-    located(&refused("nul.yaml", b"capability:\n  id: a\0b\n"), "binary-content");
-    located(&refused("utf16.json", b"\xff\xfe{\x00}\x00"), "unsupported-encoding");
+    assert!(
+        matches!(r.errors[0].code.as_str(), "invalid-utf8" | "binary-content"),
+        "{:?}",
+        r.errors
+    );
+    located(
+        &refused("nul.yaml", b"capability:\n  id: a\0b\n"),
+        "binary-content",
+    );
+    located(
+        &refused("utf16.json", b"\xff\xfe{\x00}\x00"),
+        "unsupported-encoding",
+    );
 }
 
 #[test]
 fn empty_files() {
     located(&refused("empty.yaml", b""), "empty-file");
     located(&refused("blank.json", b"  \n\t\n"), "empty-file");
-    located(&refused("comment.yaml", b"# only a comment\n"), "empty-file");
+    located(
+        &refused("comment.yaml", b"# only a comment\n"),
+        "empty-file",
+    );
 }
 
 #[test]
 fn yaml_tags() {
-    let r = refused("tag.yaml", b"capability:\n  id: !!python/object/apply:os.system ['rm -rf /']\n");
+    let r = refused(
+        "tag.yaml",
+        b"capability:\n  id: !!python/object/apply:os.system ['rm -rf /']\n",
+    );
     located(&r, "yaml-tag");
     assert_eq!(r.errors[0].line, Some(2));
-    located(&refused("tag2.yaml", b"capability: !custom\n  id: x\n"), "yaml-tag");
+    located(
+        &refused("tag2.yaml", b"capability: !custom\n  id: x\n"),
+        "yaml-tag",
+    );
 }
 
 #[test]
 fn trailing_garbage_after_json() {
-    let r = refused("trail.json", b"{\"capability\": {\"id\": \"x\", \"name\": \"X\"}}\n}} extra");
+    let r = refused(
+        "trail.json",
+        b"{\"capability\": {\"id\": \"x\", \"name\": \"X\"}}\n}} extra",
+    );
     located(&r, "trailing-content");
     assert_eq!(r.errors[0].line, Some(2));
 }
 
 #[test]
 fn hostile_javascript_modules_are_stopped() {
-    located(&refused("loop.js", b"for(;;){}\nexport default {id:'x', actions:{a(){}}};\n"), "js-evaluation");
-    located(&refused("oom.js", b"const a=[]; for(;;) a.push('x'.repeat(1<<20));\nexport default {};\n"), "js-evaluation");
-    located(&refused("recurse.js", b"function f(){return f()+1}\nf();\nexport default {};\n"), "js-evaluation");
-    located(&refused("import.js", b"import * as os from 'os';\nexport default {};\n"), "js-import");
+    located(
+        &refused(
+            "loop.js",
+            b"for(;;){}\nexport default {id:'x', actions:{a(){}}};\n",
+        ),
+        "js-evaluation",
+    );
+    located(
+        &refused(
+            "oom.js",
+            b"const a=[]; for(;;) a.push('x'.repeat(1<<20));\nexport default {};\n",
+        ),
+        "js-evaluation",
+    );
+    located(
+        &refused(
+            "recurse.js",
+            b"function f(){return f()+1}\nf();\nexport default {};\n",
+        ),
+        "js-evaluation",
+    );
+    located(
+        &refused(
+            "import.js",
+            b"import * as os from 'os';\nexport default {};\n",
+        ),
+        "js-import",
+    );
     let r = refused("nodefault.js", b"export const x = 1;\n");
     assert_eq!(r.errors[0].code, "js-no-default-export");
 }

@@ -15,7 +15,11 @@ fn has_error(r: &ValidationReport, code: &str, line: u32, path: Option<&str>) {
     let found = r.errors.iter().any(|d| {
         d.code == code && d.line == Some(line) && path.is_none_or(|p| d.path.as_deref() == Some(p))
     });
-    assert!(found, "expected error {code} at line {line} ({path:?}); got:\n{:#?}", r.errors);
+    assert!(
+        found,
+        "expected error {code} at line {line} ({path:?}); got:\n{:#?}",
+        r.errors
+    );
 }
 
 #[test]
@@ -29,7 +33,12 @@ fn every_design_example_validates_except_the_broken_one() {
             assert!(!r.valid);
             continue;
         }
-        assert!(r.valid, "{} should be valid: {:#?}", path.display(), r.errors);
+        assert!(
+            r.valid,
+            "{} should be valid: {:#?}",
+            path.display(),
+            r.errors
+        );
     }
     assert!(seen >= 10, "expected the bundled examples, saw {seen}");
 }
@@ -64,17 +73,32 @@ fn broken_design_js_reports_syntax_error_with_position() {
 fn currency_converter_without_permissions_warns_with_inferred_ones() {
     let r = validate(&examples_dir().join("currency-converter.yaml"));
     assert!(r.valid);
-    let w = r.warnings.iter().find(|w| w.code == "no-permissions").expect("warning");
+    let w = r
+        .warnings
+        .iter()
+        .find(|w| w.code == "no-permissions")
+        .expect("warning");
     assert!(w.message.contains("network.http.get"), "{}", w.message);
 }
 
 #[test]
 fn weather_warns_about_its_secret_and_domains() {
     let r = validate(&examples_dir().join("weather-lookup.yaml"));
-    let secret = r.warnings.iter().find(|w| w.code == "requires-secret").expect("secret warning");
+    let secret = r
+        .warnings
+        .iter()
+        .find(|w| w.code == "requires-secret")
+        .expect("secret warning");
     assert!(secret.message.contains("API_KEY"));
-    assert_eq!(secret.path.as_deref(), Some("capability.configuration[0].key"));
-    let domains = r.warnings.iter().find(|w| w.code == "allowed-domains").expect("domains");
+    assert_eq!(
+        secret.path.as_deref(),
+        Some("capability.configuration[0].key")
+    );
+    let domains = r
+        .warnings
+        .iter()
+        .find(|w| w.code == "allowed-domains")
+        .expect("domains");
     assert!(domains.message.contains("api.weather.com"));
 }
 
@@ -84,25 +108,70 @@ fn many_problems_are_all_reported_with_locations() {
     assert!(!r.valid);
     has_error(&r, "bad-id", 3, Some("capability.id"));
     has_error(&r, "invalid-version", 5, Some("capability.version"));
-    has_error(&r, "duplicate-action-id", 12, Some("capability.actions[1].id"));
-    has_error(&r, "bad-scheme", 15, Some("capability.integration.endpoint"));
+    has_error(
+        &r,
+        "duplicate-action-id",
+        12,
+        Some("capability.actions[1].id"),
+    );
+    has_error(
+        &r,
+        "bad-scheme",
+        15,
+        Some("capability.integration.endpoint"),
+    );
     has_error(&r, "unknown-config-key", 18, None);
-    has_error(&r, "header-crlf", 19, Some("capability.integration.headers.X-Injected"));
-    has_error(&r, "unknown-input", 21, Some("capability.integration.params.q"));
-    has_error(&r, "unknown-permission", 23, Some("capability.permissions[0]"));
-    let typo = r.errors.iter().find(|d| d.code == "unknown-permission").unwrap();
-    assert_eq!(typo.hint.as_deref(), Some("did you mean `network.http.get`?"));
+    has_error(
+        &r,
+        "header-crlf",
+        19,
+        Some("capability.integration.headers.X-Injected"),
+    );
+    has_error(
+        &r,
+        "unknown-input",
+        21,
+        Some("capability.integration.params.q"),
+    );
+    has_error(
+        &r,
+        "unknown-permission",
+        23,
+        Some("capability.permissions[0]"),
+    );
+    let typo = r
+        .errors
+        .iter()
+        .find(|d| d.code == "unknown-permission")
+        .unwrap();
+    assert_eq!(
+        typo.hint.as_deref(),
+        Some("did you mean `network.http.get`?")
+    );
     let input = r.errors.iter().find(|d| d.code == "unknown-input").unwrap();
-    assert_eq!(input.hint.as_deref(), Some("did you mean `input.location`?"));
+    assert_eq!(
+        input.hint.as_deref(),
+        Some("did you mean `input.location`?")
+    );
     // POST needs network.http.post, which is not declared.
-    assert!(r.errors.iter().any(|d| d.code == "missing-permission" && d.message.contains("network.http.post")));
-    assert!(r.errors.iter().all(|d| d.file.ends_with("many-problems.yaml")));
+    assert!(r
+        .errors
+        .iter()
+        .any(|d| d.code == "missing-permission" && d.message.contains("network.http.post")));
+    assert!(r
+        .errors
+        .iter()
+        .all(|d| d.file.ends_with("many-problems.yaml")));
 }
 
 #[test]
 fn duplicate_json_keys_are_errors_with_both_positions() {
     let r = validate(&fixture("invalid/duplicate-keys.json"));
-    let d = r.errors.iter().find(|d| d.code == "duplicate-key").expect("duplicate-key");
+    let d = r
+        .errors
+        .iter()
+        .find(|d| d.code == "duplicate-key")
+        .expect("duplicate-key");
     assert_eq!((d.line, d.column), (Some(6), Some(5)));
     assert!(d.message.contains("line 4"), "{}", d.message);
 }
@@ -110,11 +179,34 @@ fn duplicate_json_keys_are_errors_with_both_positions() {
 #[test]
 fn workflow_references_and_step_ids() {
     let r = validate(&fixture("invalid/workflow-refs.yaml"));
-    has_error(&r, "expression-syntax", 8, Some("capability.workflow.filter"));
-    let later = r.errors.iter().find(|d| d.code == "unknown-reference" && d.line == Some(12)).expect("later ref");
-    assert!(later.message.contains("later step (`extract`)"), "{}", later.message);
-    has_error(&r, "duplicate-step-id", 18, Some("capability.workflow.steps[2].id"));
-    has_error(&r, "unknown-reference", 20, Some("capability.workflow.steps[2].body"));
+    has_error(
+        &r,
+        "expression-syntax",
+        8,
+        Some("capability.workflow.filter"),
+    );
+    let later = r
+        .errors
+        .iter()
+        .find(|d| d.code == "unknown-reference" && d.line == Some(12))
+        .expect("later ref");
+    assert!(
+        later.message.contains("later step (`extract`)"),
+        "{}",
+        later.message
+    );
+    has_error(
+        &r,
+        "duplicate-step-id",
+        18,
+        Some("capability.workflow.steps[2].id"),
+    );
+    has_error(
+        &r,
+        "unknown-reference",
+        20,
+        Some("capability.workflow.steps[2].body"),
+    );
 }
 
 #[test]
@@ -130,15 +222,34 @@ fn unknown_field_suggests_the_right_one() {
 #[test]
 fn input_can_never_choose_the_host() {
     let r = validate(&fixture("invalid/templated-host.yaml"));
-    has_error(&r, "templated-host", 11, Some("capability.integration.endpoint"));
+    has_error(
+        &r,
+        "templated-host",
+        11,
+        Some("capability.integration.endpoint"),
+    );
 }
 
 #[test]
 fn declared_permissions_must_cover_the_integration() {
     let r = validate(&fixture("invalid/missing-post-permission.yaml"));
-    let missing = r.errors.iter().find(|d| d.code == "missing-permission").expect("missing-permission");
-    assert!(missing.message.contains("POST https://hooks.example.com/send"), "{}", missing.message);
-    let unknown = r.errors.iter().find(|d| d.code == "unknown-permission").expect("unknown-permission");
+    let missing = r
+        .errors
+        .iter()
+        .find(|d| d.code == "missing-permission")
+        .expect("missing-permission");
+    assert!(
+        missing
+            .message
+            .contains("POST https://hooks.example.com/send"),
+        "{}",
+        missing.message
+    );
+    let unknown = r
+        .errors
+        .iter()
+        .find(|d| d.code == "unknown-permission")
+        .expect("unknown-permission");
     assert_eq!(unknown.hint.as_deref(), Some("did you mean `data.read`?"));
 }
 
@@ -148,7 +259,10 @@ fn wrong_types_point_at_the_value() {
     let c = manifest::check_bytes("t.yaml", src.as_bytes());
     let d = &c.diagnostics[0];
     assert_eq!(d.code, "schema");
-    assert_eq!(d.path.as_deref(), Some("capability.actions[0].inputs[0].type"));
+    assert_eq!(
+        d.path.as_deref(),
+        Some("capability.actions[0].inputs[0].type")
+    );
     assert_eq!(d.line, Some(8));
     assert!(d.message.contains("strin"), "{}", d.message);
 }
@@ -157,7 +271,11 @@ fn wrong_types_point_at_the_value() {
 fn inline_code_errors_map_to_manifest_lines() {
     let src = "capability:\n  id: c\n  name: C\n  version: 1.0.0\n  type: code\n  actions: [{ id: run }]\n  code:\n    source: |\n      export default {\n        actions: { run() { return 1 +; } }\n      };\n  permissions: [compute.light]\n";
     let c = manifest::check_bytes("c.yaml", src.as_bytes());
-    let d = c.diagnostics.iter().find(|d| d.code == "js-syntax").expect("js-syntax");
+    let d = c
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "js-syntax")
+        .expect("js-syntax");
     assert_eq!(d.line, Some(10), "{d:?}");
     assert_eq!(d.path.as_deref(), Some("capability.code.source"));
 }
@@ -166,7 +284,11 @@ fn inline_code_errors_map_to_manifest_lines() {
 fn code_actions_must_exist_in_the_module() {
     let src = "capability:\n  id: c\n  name: C\n  version: 1.0.0\n  actions: [{ id: run }, { id: other }]\n  code:\n    source: \"export default { actions: { run() { return 1 } } }\"\n  permissions: [compute.light]\n";
     let c = manifest::check_bytes("c.yaml", src.as_bytes());
-    let d = c.diagnostics.iter().find(|d| d.code == "missing-action-function").expect("missing fn");
+    let d = c
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "missing-action-function")
+        .expect("missing fn");
     assert_eq!(d.path.as_deref(), Some("capability.actions[1].id"));
     assert_eq!(d.line, Some(5));
 }
@@ -179,9 +301,19 @@ fn export_round_trips_every_example_losslessly() {
         let Some(m) = c.manifest else { continue };
         for fmt in [ExportFormat::Yaml, ExportFormat::Json] {
             let text = export::to_string(&m.document, fmt);
-            let name = if fmt == ExportFormat::Yaml { "x.yaml" } else { "x.json" };
+            let name = if fmt == ExportFormat::Yaml {
+                "x.yaml"
+            } else {
+                "x.json"
+            };
             let again = manifest::check_bytes(name, text.as_bytes());
-            let m2 = again.manifest.unwrap_or_else(|| panic!("{} re-export invalid:\n{text}\n{:#?}", path.display(), again.diagnostics));
+            let m2 = again.manifest.unwrap_or_else(|| {
+                panic!(
+                    "{} re-export invalid:\n{text}\n{:#?}",
+                    path.display(),
+                    again.diagnostics
+                )
+            });
             assert_eq!(m2.document, m.document, "{} via {name}", path.display());
         }
     }

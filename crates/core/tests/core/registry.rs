@@ -26,16 +26,31 @@ async fn first_start_seeds_examples_and_survives_reopen() {
     let app = Capsmith::open(home.clone()).await.unwrap();
     let list = app.list(None).await.unwrap();
     let ids: Vec<&str> = list.iter().map(|c| c.id.as_str()).collect();
-    for id in ["weather-lookup", "currency-converter", "data-analyzer", "slack-integration", "invoice-processor"] {
+    for id in [
+        "weather-lookup",
+        "currency-converter",
+        "data-analyzer",
+        "slack-integration",
+        "invoice-processor",
+    ] {
         assert!(ids.contains(&id), "{id} seeded; got {ids:?}");
     }
-    assert!(!ids.contains(&"custom-db-query"), "the broken example is not seeded");
+    assert!(
+        !ids.contains(&"custom-db-query"),
+        "the broken example is not seeded"
+    );
     assert!(home.join("registry.sqlite3").exists());
     // A user who removes an example does not get it back on the next start.
     app.remove("currency-converter", None).await.unwrap();
     drop(app);
     let again = Capsmith::open(home).await.unwrap();
-    let ids2: Vec<String> = again.list(None).await.unwrap().into_iter().map(|c| c.id).collect();
+    let ids2: Vec<String> = again
+        .list(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
     assert_eq!(ids2.len(), ids.len() - 1);
     assert!(!ids2.contains(&"currency-converter".to_string()));
 }
@@ -50,14 +65,23 @@ async fn import_versions_and_conflicts() {
     let again = app.import_files(std::slice::from_ref(&p1)).await.unwrap();
     assert!(!again[0].created);
     // Same id@version, different content: refused, nothing changes.
-    let changed = write(dir.path(), "v1b.yaml", &V1.replace("Echoes things back", "Different"));
+    let changed = write(
+        dir.path(),
+        "v1b.yaml",
+        &V1.replace("Echoes things back", "Different"),
+    );
     let err = app.import_files(&[changed]).await.unwrap_err();
     assert!(matches!(err, CoreError::VersionConflict { .. }), "{err}");
     assert_eq!(err.kind(), "version_conflict");
     let d = app.detail("echo-api", None).await.unwrap();
     assert_eq!(d.summary.description.as_deref(), Some("Echoes things back"));
     // A new version is kept beside the older one and becomes the latest.
-    let p2 = write(dir.path(), "v2.yaml", &V1.replace("1.0.0", "1.10.0").replace("Echo API", "Echo API 2"));
+    let p2 = write(
+        dir.path(),
+        "v2.yaml",
+        &V1.replace("1.0.0", "1.10.0")
+            .replace("Echo API", "Echo API 2"),
+    );
     app.import_files(&[p2]).await.unwrap();
     let s = app.registry().summary("echo-api").await.unwrap();
     assert_eq!(s.version, "1.10.0");
@@ -82,22 +106,39 @@ async fn a_failed_batch_import_changes_nothing() {
     assert_eq!(app.registry().count().await.unwrap(), before);
     // A conflict late in a batch rolls back the earlier, valid imports too.
     let weather = std::fs::read_to_string(examples_dir().join("weather-lookup.yaml")).unwrap();
-    let conflicting = write(dir.path(), "w.yaml", &weather.replace("Get weather information", "Changed"));
+    let conflicting = write(
+        dir.path(),
+        "w.yaml",
+        &weather.replace("Get weather information", "Changed"),
+    );
     let err = app.import_files(&[good, conflicting]).await.unwrap_err();
     assert_eq!(err.kind(), "version_conflict");
     assert_eq!(app.registry().count().await.unwrap(), before);
-    assert!(matches!(app.detail("echo-api", None).await, Err(CoreError::NotFound(_))));
+    assert!(matches!(
+        app.detail("echo-api", None).await,
+        Err(CoreError::NotFound(_))
+    ));
 }
 
 #[tokio::test]
 async fn full_text_search() {
     let (dir, app) = fresh().await;
-    app.import_files(&[write(dir.path(), "e.yaml", V1)]).await.unwrap();
+    app.import_files(&[write(dir.path(), "e.yaml", V1)])
+        .await
+        .unwrap();
     let hits = app.list(Some("echo")).await.unwrap();
-    assert_eq!(hits.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), vec!["echo-api"]);
+    assert_eq!(
+        hits.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        vec!["echo-api"]
+    );
     // Prefix match on tags and description, several words all required.
     assert_eq!(app.list(Some("test")).await.unwrap().len(), 1);
-    assert!(app.list(Some("weath")).await.unwrap().iter().any(|c| c.id == "weather-lookup"));
+    assert!(app
+        .list(Some("weath"))
+        .await
+        .unwrap()
+        .iter()
+        .any(|c| c.id == "weather-lookup"));
     assert!(app.list(Some("echo weather")).await.unwrap().is_empty());
     // Query syntax characters are plain text, not FTS operators.
     assert!(app.list(Some("\"echo\" OR NEAR(*")).await.is_ok());
@@ -108,7 +149,10 @@ async fn removing_unknown_is_not_found() {
     let (_dir, app) = fresh().await;
     let e = app.remove("nope", None).await.unwrap_err();
     assert_eq!(e.kind(), "not_found");
-    let e = app.remove("weather-lookup", Some("9.9.9")).await.unwrap_err();
+    let e = app
+        .remove("weather-lookup", Some("9.9.9"))
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), "not_found");
     assert!(app.detail("weather-lookup", None).await.is_ok());
 }
@@ -117,13 +161,17 @@ async fn removing_unknown_is_not_found() {
 async fn registry_never_holds_secret_values() {
     let (_dir, app) = fresh().await;
     let pool = app.registry().pool();
-    let tables: Vec<String> = sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
-        .fetch_all(pool)
-        .await
-        .unwrap();
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .fetch_all(pool)
+            .await
+            .unwrap();
     assert!(tables.contains(&"agent_capabilities".to_string()));
     assert!(tables.contains(&"executions".to_string()));
     assert!(tables.contains(&"marketplace_cache".to_string()));
-    let journal: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(pool).await.unwrap();
+    let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(pool)
+        .await
+        .unwrap();
     assert_eq!(journal, "wal");
 }

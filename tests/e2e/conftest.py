@@ -1,0 +1,94 @@
+"""Drives the real Capsmith window: tauri-driver (WebDriver) → WebKitWebDriver → the built app.
+
+Run through scripts/test (which builds the app and starts Xvfb and a D-Bus session); the app
+binary is CAPSMITH_APP_BIN, the library home a fresh temporary CAPSMITH_HOME per test run.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.remote.file_detector import UselessFileDetector
+
+ROOT = Path(__file__).resolve().parents[2]
+APP_BIN = Path(os.environ.get("CAPSMITH_APP_BIN", ROOT / "target/debug/capsmith-app"))
+SHOTS = Path(os.environ.get("E2E_SCREENSHOTS", ROOT / "target/e2e-screenshots"))
+DRIVER_PORT = 4444
+
+
+def wait_port(port: int, timeout: float = 20.0) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"tauri-driver did not listen on {port}")
+
+
+@pytest.fixture(scope="session")
+def home():
+    d = Path(tempfile.mkdtemp(prefix="capsmith-e2e-"))
+    yield d / "home"
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def driver_server(home):
+    assert APP_BIN.exists(), f"build the app first: {APP_BIN}"
+    tauri_driver = shutil.which("tauri-driver") or str(Path.home() / ".cargo/bin/tauri-driver")
+    env = dict(os.environ, CAPSMITH_HOME=str(home))
+    proc = subprocess.Popen([tauri_driver, "--port", str(DRIVER_PORT)], env=env)
+    try:
+        wait_port(DRIVER_PORT)
+        yield f"http://127.0.0.1:{DRIVER_PORT}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+class App:
+    """Starts (and restarts) the app as a WebDriver session."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.driver = None
+
+    def start(self):
+        opts = ArgOptions()
+        opts.set_capability("tauri:options", {"application": str(APP_BIN)})
+        opts.set_capability("browserName", "wry")
+        self.driver = webdriver.Remote(command_executor=self.url, options=opts)
+        self.driver.implicitly_wait(0)
+        # The app runs on this machine: send file paths as they are, not through Selenium
+        # Grid's upload endpoint (which WebKitWebDriver does not have).
+        self.driver.file_detector = UselessFileDetector()
+        return self.driver
+
+    def stop(self):
+        if self.driver is not None:
+            self.driver.quit()
+            self.driver = None
+
+    def restart(self):
+        self.stop()
+        return self.start()
+
+    def screenshot(self, name: str):
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.driver.save_screenshot(str(SHOTS / f"{name}.png"))
+
+
+@pytest.fixture(scope="session")
+def app(driver_server):
+    a = App(driver_server)
+    a.start()
+    yield a
+    a.stop()
