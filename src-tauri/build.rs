@@ -10,7 +10,7 @@ fn main() {
             "get_capability",
             "remove_capability",
             "export_capability",
-            "app_info",
+            "export_capability_file",
         ]),
     ))
     .expect("failed to run tauri-build");

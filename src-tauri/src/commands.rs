@@ -7,7 +7,6 @@ use capsmith_core::api::dto::{
     ApiError, CapabilityDetail, CapabilitySummary, ImportOutcome, ValidationReport,
 };
 use capsmith_core::api::{self};
-use serde::Serialize;
 use tauri::State;
 
 use crate::AppState;
@@ -22,12 +21,14 @@ pub async fn list_capabilities(
     Ok(state.core()?.list(query.as_deref()).await?)
 }
 
-#[tauri::command]
+// Validation may evaluate a JS module (bounded, but up to a quarter second): keep it off the
+// main thread.
+#[tauri::command(async)]
 pub fn validate_source(file_name: String, content: String) -> ValidationReport {
     api::validate_bytes(&file_name, content.as_bytes())
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn validate_file(path: PathBuf) -> Res<ValidationReport> {
     Ok(api::validate_file(&path)?)
 }
@@ -85,16 +86,19 @@ pub async fn export_capability(
         .await?)
 }
 
-#[derive(Serialize)]
-pub struct AppInfo {
-    version: &'static str,
-    home: String,
-}
-
+/// Writes the manifest into the user's Downloads folder (a webview cannot save files itself)
+/// and returns the path written.
 #[tauri::command]
-pub fn app_info(state: State<'_, AppState>) -> Res<AppInfo> {
-    Ok(AppInfo {
-        version: env!("CARGO_PKG_VERSION"),
-        home: state.core()?.home().display().to_string(),
-    })
+pub async fn export_capability_file(
+    state: State<'_, AppState>,
+    id: String,
+    version: Option<String>,
+    format: String,
+) -> Res<String> {
+    let core = state.core()?;
+    let dir = api::downloads_dir(core.home());
+    let path = core
+        .export_to_dir(&id, version.as_deref(), &format, &dir)
+        .await?;
+    Ok(path.display().to_string())
 }

@@ -40,7 +40,7 @@ fn main() {
             commands::get_capability,
             commands::remove_capability,
             commands::export_capability,
-            commands::app_info,
+            commands::export_capability_file,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

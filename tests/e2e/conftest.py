@@ -44,7 +44,12 @@ def home():
 def driver_server(home):
     assert APP_BIN.exists(), f"build the app first: {APP_BIN}"
     tauri_driver = shutil.which("tauri-driver") or str(Path.home() / ".cargo/bin/tauri-driver")
-    env = dict(os.environ, CAPSMITH_HOME=str(home))
+    # A HOME of its own: no user-dirs, no ~/Downloads, so exports land in CAPSMITH_HOME/exports
+    # and nothing touches the real user's files.
+    user_home = home.parent / "user"
+    user_home.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, CAPSMITH_HOME=str(home), HOME=str(user_home))
+    env.pop("XDG_CONFIG_HOME", None)
     proc = subprocess.Popen([tauri_driver, "--port", str(DRIVER_PORT)], env=env)
     try:
         wait_port(DRIVER_PORT)

@@ -96,6 +96,13 @@ def test_04_capability_survives_a_restart(app):
     detail.find_element(By.CSS_SELECTOR, tid("tab-permissions")).click()
     perms = [p.text for p in d.find_elements(By.CSS_SELECTOR, tid("permission"))]
     assert any("network.http.post" in p for p in perms), perms
+    d.find_element(By.CSS_SELECTOR, tid("export-yaml")).click()
+    wait(d).until(EC.visibility_of_element_located((By.CSS_SELECTOR, tid("toast"))))
+    wait(d).until(lambda drv: "Exported to" in drv.find_element(By.CSS_SELECTOR, tid("toast")).text)
+    toast_text = d.find_element(By.CSS_SELECTOR, tid("toast")).text
+    path = Path(toast_text.split("Exported to", 1)[1].split("\n")[0].strip().rstrip("✕").strip())
+    assert path.name == "e2e-echo-1.4.2.yaml", path
+    assert "id: e2e-echo" in path.read_text()
     d.find_element(By.CSS_SELECTOR, tid("back")).click()
     wait_cards(d)
 

@@ -25,6 +25,10 @@ export type Commands = {
     args: { id: string; version: string | null; format: ExportFormat };
     result: string;
   };
+  export_capability_file: {
+    args: { id: string; version: string | null; format: ExportFormat };
+    result: string;
+  };
 };
 
 export type Command = keyof Commands;

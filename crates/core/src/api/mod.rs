@@ -30,6 +30,18 @@ pub fn home_dir(explicit: Option<PathBuf>) -> CoreResult<PathBuf> {
         .ok_or(CoreError::NoHomeDir)
 }
 
+/// Where the app saves exports: the user's Downloads folder (XDG, else `~/Downloads` when it
+/// exists), else `exports/` in the Capsmith home.
+pub fn downloads_dir(home: &Path) -> PathBuf {
+    dirs::download_dir()
+        .or_else(|| {
+            dirs::home_dir()
+                .map(|h| h.join("Downloads"))
+                .filter(|d| d.is_dir())
+        })
+        .unwrap_or_else(|| home.join("exports"))
+}
+
 /// Turns a check into the report people read.
 pub fn report(file: &str, checked: &Checked) -> ValidationReport {
     let (errors, warnings) = checked
@@ -221,5 +233,46 @@ impl Capsmith {
         })?;
         let stored = self.registry.get(id, version).await?;
         Ok(export::to_string(&stored.document, fmt))
+    }
+
+    /// Exports into `dir` as `<id>-<version>.<ext>`, never overwriting: an existing file gets
+    /// a numbered sibling (`…-2.yaml`). Returns the path written.
+    pub async fn export_to_dir(
+        &self,
+        id: &str,
+        version: Option<&str>,
+        format: &str,
+        dir: &Path,
+    ) -> CoreResult<PathBuf> {
+        let text = self.export(id, version, format).await?;
+        let stored_version = self.registry.get(id, version).await?.version;
+        let ext = match ExportFormat::parse(format) {
+            Some(ExportFormat::Json) => "json",
+            _ => "yaml",
+        };
+        std::fs::create_dir_all(dir).map_err(|e| CoreError::io(dir, e))?;
+        let mut n = 1;
+        loop {
+            let name = if n == 1 {
+                format!("{id}-{stored_version}.{ext}")
+            } else {
+                format!("{id}-{stored_version}-{n}.{ext}")
+            };
+            let path = dir.join(name);
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    use std::io::Write;
+                    f.write_all(text.as_bytes())
+                        .map_err(|e| CoreError::io(&path, e))?;
+                    return Ok(path);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => n += 1,
+                Err(e) => return Err(CoreError::io(&path, e)),
+            }
+        }
     }
 }

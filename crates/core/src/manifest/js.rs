@@ -17,7 +17,7 @@ use crate::diagnostics::{Finding, Pos};
 
 const MEMORY_LIMIT: usize = 16 * 1024 * 1024;
 const STACK_LIMIT: usize = 256 * 1024;
-const DEADLINE: Duration = Duration::from_millis(500);
+const DEADLINE: Duration = Duration::from_millis(250);
 
 /// What a module's default export declares about itself.
 #[derive(Debug, Clone, Default, PartialEq)]

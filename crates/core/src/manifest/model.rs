@@ -30,6 +30,7 @@ pub struct Document {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
+#[ts(rename = "CapabilityKind")]
 pub enum Kind {
     /// A single HTTP call with templated inputs and a response mapping (`integration.type: api`).
     Declarative,

@@ -59,6 +59,26 @@ async fn detail_and_export_of_a_connector() {
     assert_eq!(e.kind(), "invalid_argument");
 }
 
+#[tokio::test]
+async fn export_to_dir_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = Capsmith::open(dir.path().join("home")).await.unwrap();
+    let out = dir.path().join("out");
+    let a = app
+        .export_to_dir("weather-lookup", None, "yaml", &out)
+        .await
+        .unwrap();
+    let b = app
+        .export_to_dir("weather-lookup", None, "yaml", &out)
+        .await
+        .unwrap();
+    assert_eq!(a.file_name().unwrap(), "weather-lookup-1.0.0.yaml");
+    assert_eq!(b.file_name().unwrap(), "weather-lookup-1.0.0-2.yaml");
+    let text = std::fs::read_to_string(&a).unwrap();
+    let again = capsmith_core::manifest::check_bytes("a.yaml", text.as_bytes());
+    assert!(again.is_valid(), "{:#?}", again.diagnostics);
+}
+
 #[test]
 fn specs_parse() {
     assert_eq!(

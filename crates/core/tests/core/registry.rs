@@ -158,7 +158,7 @@ async fn removing_unknown_is_not_found() {
 }
 
 #[tokio::test]
-async fn registry_never_holds_secret_values() {
+async fn schema_has_the_design_tables_in_wal_mode() {
     let (_dir, app) = fresh().await;
     let pool = app.registry().pool();
     let tables: Vec<String> =

@@ -8,7 +8,6 @@ import type { ActionView } from "../../generated/ActionView";
 import type { CapabilityDetail } from "../../generated/CapabilityDetail";
 import type { FieldView } from "../../generated/FieldView";
 import { invoke, type ExportFormat } from "../../lib/backend";
-import { downloadText } from "../../lib/download";
 import { toAppError, type AppError } from "../../lib/errors";
 import { KindBadge, StatusBadge } from "./Badges";
 import { formatDate, plural } from "./format";
@@ -27,7 +26,6 @@ type CapabilityDetailViewProps = {
   onNotice: (notice: string) => void;
 };
 
-const EXPORT_MIME: Record<ExportFormat, string> = { yaml: "application/yaml", json: "application/json" };
 
 export function CapabilityDetailView({ id, onBack, onRemoved, onNotice }: CapabilityDetailViewProps) {
   const [version, setVersion] = useState<string | null>(null);
@@ -98,10 +96,9 @@ function DetailBody({ detail, stale, tab, onTabChange, onVersionChange, onRemove
     setExporting(format);
     setExportError(null);
     try {
-      const text = await invoke("export_capability", { id: summary.id, version: detail.version, format });
-      const fileName = `${summary.id}-${detail.version}.${format}`;
-      downloadText(fileName, text, EXPORT_MIME[format]);
-      onNotice(`Exported ${fileName}`);
+      // The shell writes the file (a webview cannot save downloads by itself) and says where.
+      const path = await invoke("export_capability_file", { id: summary.id, version: detail.version, format });
+      onNotice(`Exported to ${path}`);
     } catch (reason) {
       setExportError(toAppError(reason));
     } finally {
