@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use crate::diagnostics::{Finding, Pos};
 use crate::manifest::doc::{Entry, Node, Value, MAX_DEPTH, MAX_NODES};
+use crate::manifest::path::{DocPath, Seg};
 
 /// Parses `text` into a located tree. Non-fatal findings (duplicate keys) go to `findings`.
 pub fn parse(text: &str, findings: &mut Vec<Finding>) -> Result<Node, Finding> {
@@ -15,6 +16,7 @@ pub fn parse(text: &str, findings: &mut Vec<Finding>) -> Result<Node, Finding> {
         line: 1,
         col: 1,
         nodes: 0,
+        path: Vec::new(),
         findings,
     };
     p.ws();
@@ -41,6 +43,8 @@ struct Parser<'a, 'f> {
     line: u32,
     col: u32,
     nodes: usize,
+    /// Where in the document the parser is, for findings.
+    path: Vec<Seg>,
     findings: &'f mut Vec<Finding>,
 }
 
@@ -53,7 +57,9 @@ impl Parser<'_, '_> {
     }
 
     fn err(&self, code: &'static str, msg: impl Into<String>) -> Finding {
-        Finding::error(code, msg).at_pos(self.pos())
+        Finding::error(code, msg)
+            .at_pos(self.pos())
+            .at(DocPath(self.path.clone()))
     }
 
     fn syntax(&self, msg: impl Into<String>) -> Finding {
@@ -177,8 +183,10 @@ impl Parser<'_, '_> {
             }
             self.bump();
             self.ws();
+            self.path.push(Seg::Key(key.clone()));
             let value = self.value(depth)?;
             if let Some(first) = seen.get(&key) {
+                let at = DocPath(self.path.clone());
                 self.findings.push(
                     Finding::error(
                         "duplicate-key",
@@ -188,12 +196,14 @@ impl Parser<'_, '_> {
                         ),
                     )
                     .at_pos(key_pos)
+                    .at(at)
                     .hint("remove one of them: JSON readers disagree on which one wins"),
                 );
                 entries.retain(|e| e.key != key);
             } else {
                 seen.insert(key.clone(), key_pos);
             }
+            self.path.pop();
             entries.push(Entry {
                 key,
                 key_pos,
@@ -234,7 +244,9 @@ impl Parser<'_, '_> {
         }
         loop {
             self.ws();
+            self.path.push(Seg::Index(items.len()));
             items.push(self.value(depth)?);
+            self.path.pop();
             self.ws();
             match self.peek() {
                 Some(b',') => {
@@ -287,7 +299,8 @@ impl Parser<'_, '_> {
             out.push_str(std::str::from_utf8(&self.b[run_start..self.i]).unwrap_or_default());
             match self.peek() {
                 None => {
-                    return Err(Finding::error("json-syntax", "unterminated string")
+                    return Err(self
+                        .syntax("unterminated string")
                         .at_pos(start)
                         .hint("add the closing `\"`"))
                 }
@@ -366,10 +379,9 @@ impl Parser<'_, '_> {
             return Err(self.syntax("expected digits in number"));
         }
         if self.b[int_start] == b'0' && self.i - int_start > 1 {
-            return Err(
-                Finding::error("json-syntax", "leading zeros are not allowed in numbers")
-                    .at_pos(pos),
-            );
+            return Err(self
+                .syntax("leading zeros are not allowed in numbers")
+                .at_pos(pos));
         }
         if self.peek() == Some(b'.') {
             self.bump();
@@ -388,11 +400,8 @@ impl Parser<'_, '_> {
         }
         let lexeme = std::str::from_utf8(&self.b[start..self.i]).unwrap_or("0");
         let n = serde_json::Number::from_str(lexeme).map_err(|e| {
-            Finding::error(
-                "json-syntax",
-                format!("number {lexeme} cannot be represented: {e}"),
-            )
-            .at_pos(pos)
+            self.syntax(format!("number {lexeme} cannot be represented: {e}"))
+                .at_pos(pos)
         })?;
         Ok(Node::new(Value::Number(n), pos))
     }
@@ -437,6 +446,10 @@ mod tests {
         assert_eq!(f[0].code, "duplicate-key");
         assert_eq!(f[0].pos, Some(Pos { line: 2, column: 2 }));
         assert!(f[0].message.contains("line 1, column 2"));
+        assert_eq!(
+            f[0].path.as_ref().map(|p| p.to_string()).as_deref(),
+            Some("a")
+        );
     }
 
     #[test]
@@ -447,7 +460,9 @@ mod tests {
         assert_eq!(parse_err("{\"a\": 1,}").code, "json-syntax");
         assert_eq!(parse_err("[01]").code, "json-syntax");
         assert_eq!(parse_err("{\"a\": \"x").code, "json-syntax");
-        assert_eq!(parse_err("{\"a\": 1e999}").code, "json-syntax");
+        let e = parse_err("{\"a\": [1, {\"b\": 1e999}]}");
+        assert_eq!(e.code, "json-syntax");
+        assert_eq!(e.path.map(|p| p.to_string()).as_deref(), Some("a[1].b"));
     }
 
     #[test]

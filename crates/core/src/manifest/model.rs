@@ -213,7 +213,10 @@ fn default_field_type() -> FieldType {
 #[schemars(untagged)]
 pub enum Fields {
     List(Vec<Field>),
-    Map(Vec<(String, FieldSpec)>),
+    Map(
+        #[schemars(with = "std::collections::BTreeMap<String, FieldSpec>")]
+        Vec<(String, FieldSpec)>,
+    ),
 }
 
 impl Default for Fields {

@@ -11,6 +11,7 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use crate::diagnostics::{Finding, Pos};
 use crate::manifest::doc::{Entry, Node, Value, MAX_DEPTH, MAX_NODES};
+use crate::manifest::path::{DocPath, Seg};
 
 fn pos(m: &Marker) -> Pos {
     // yaml-rust2 markers: 1-based lines, 0-based columns.
@@ -35,10 +36,40 @@ enum Frame {
     },
 }
 
+/// Where the parser is in the document: each open frame's current child.
+fn path_of(stack: &[Frame]) -> DocPath {
+    let mut segs = Vec::new();
+    for f in stack {
+        match f {
+            Frame::Seq { items, .. } => segs.push(Seg::Index(items.len())),
+            Frame::Map {
+                key: Some((k, _)), ..
+            } => segs.push(Seg::Key(k.clone())),
+            Frame::Map { key: None, .. } => break,
+        }
+    }
+    DocPath(segs)
+}
+
 /// Parses `text` into a located tree. Non-fatal findings (duplicate keys) go to `findings`.
 pub fn parse(text: &str, findings: &mut Vec<Finding>) -> Result<Node, Finding> {
-    let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<Frame> = Vec::new();
+    parse_into(text, findings, &mut stack).map_err(|f| {
+        let path = path_of(&stack);
+        if f.path.is_none() && !path.0.is_empty() {
+            f.at(path)
+        } else {
+            f
+        }
+    })
+}
+
+fn parse_into(
+    text: &str,
+    findings: &mut Vec<Finding>,
+    stack: &mut Vec<Frame>,
+) -> Result<Node, Finding> {
+    let mut parser = Parser::new_from_str(text);
     let mut anchors: HashMap<usize, (Node, usize)> = HashMap::new();
     let mut root: Option<Node> = None;
     let mut nodes = 0usize;
@@ -181,6 +212,15 @@ pub fn parse(text: &str, findings: &mut Vec<Finding>) -> Result<Node, Finding> {
             )
             .at_pos(here));
         }
+        // Only a duplicate key needs its path (computing it for every node would cost).
+        let dup_path = match stack.last() {
+            Some(Frame::Map {
+                key: Some((k, _)),
+                seen,
+                ..
+            }) if seen.contains_key(k) => Some(path_of(stack)),
+            _ => None,
+        };
         match stack.last_mut() {
             None => root = Some(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
@@ -198,6 +238,7 @@ pub fn parse(text: &str, findings: &mut Vec<Finding>) -> Result<Node, Finding> {
                             ),
                         )
                         .at_pos(key_pos)
+                        .at(dup_path.clone().unwrap_or_default())
                         .hint("remove one of them: the later one would silently replace the first"),
                     );
                     entries.retain(|e| e.key != k);
@@ -364,6 +405,10 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].code, "duplicate-key");
         assert_eq!(f[0].pos, Some(Pos { line: 3, column: 1 }));
+        assert_eq!(
+            f[0].path.as_ref().map(|p| p.to_string()).as_deref(),
+            Some("a")
+        );
         assert_eq!(n.to_json(), serde_json::json!({"b": 2, "a": 3}));
     }
 
@@ -386,6 +431,7 @@ mod tests {
         let e = parse_err("a: !!python/object:os.system ls\n");
         assert_eq!(e.code, "yaml-tag");
         assert_eq!(e.pos.map(|p| p.line), Some(1));
+        assert_eq!(e.path.map(|p| p.to_string()).as_deref(), Some("a"));
         let (n, _) = parse_ok("a: !!str 12\n");
         assert_eq!(n.to_json(), serde_json::json!({"a": "12"}));
     }

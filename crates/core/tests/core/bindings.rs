@@ -30,6 +30,52 @@ fn json_schema_is_current() {
     );
 }
 
+/// The document as the parser sees it (YAML or JSON), as a JSON value.
+fn as_json(path: &std::path::Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut findings = Vec::new();
+    let tree = if path.extension().is_some_and(|e| e == "json") {
+        capsmith_core::manifest::json::parse(&text, &mut findings)
+    } else {
+        capsmith_core::manifest::yaml::parse(&text, &mut findings)
+    };
+    tree.expect("parses").to_json()
+}
+
+#[test]
+fn editors_validating_with_the_schema_agree_with_capsmith() {
+    // What an editor's JSON Schema validator says must match what Capsmith's parser accepts.
+    let schema = capsmith_core::manifest::schema::json_schema();
+    let validator = jsonschema::validator_for(&schema).expect("the schema is a valid JSON Schema");
+    let examples = crate::examples_dir();
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&examples).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "js") {
+            continue;
+        }
+        let value = as_json(&path);
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{} fails the schema: {errors:#?}",
+            path.display()
+        );
+        checked += 1;
+    }
+    assert!(checked >= 7);
+    let typo = as_json(&crate::fixture("invalid/unknown-field.yaml"));
+    assert!(
+        !validator.is_valid(&typo),
+        "an unknown field must fail in editors too"
+    );
+    let wrong_type = serde_json::json!({"capability": {"id": "x", "name": "X", "actions": [{"id": "a", "inputs": {"q": {"type": "strin"}}}]}});
+    assert!(!validator.is_valid(&wrong_type));
+}
+
 #[test]
 fn json_schema_accepts_the_examples() {
     // The schema describes what the parser accepts: every valid YAML/JSON example is an instance.
