@@ -40,6 +40,10 @@ pub enum CoreError {
     },
     #[error("cannot find a data directory for Capsmith; set CAPSMITH_HOME")]
     NoHomeDir,
+    #[error("{message}; {hint}")]
+    Keyring { message: String, hint: String },
+    #[error(transparent)]
+    Engine(#[from] crate::engine::EngineError),
 }
 
 impl CoreError {
@@ -57,6 +61,8 @@ impl CoreError {
             CoreError::Migration(_) => "migration",
             CoreError::CorruptRecord { .. } => "corrupt_record",
             CoreError::NoHomeDir => "no_home_dir",
+            CoreError::Keyring { .. } => "keyring_unavailable",
+            CoreError::Engine(e) => e.kind(),
         }
     }
 

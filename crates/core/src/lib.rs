@@ -4,8 +4,10 @@
 
 pub mod api;
 pub mod diagnostics;
+pub mod engine;
 pub mod error;
 pub mod manifest;
 pub mod registry;
+pub mod secrets;
 
 pub use error::{CoreError, CoreResult};

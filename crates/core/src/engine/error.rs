@@ -1,0 +1,109 @@
+//! What can go wrong running an action. Guard refusals are their own variants (and are marked
+//! as security violations in the audit log); every message is already redacted.
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EngineError {
+    #[error("`{host}` is not among the domains this capability may reach ({allowed})")]
+    DomainNotAllowed { host: String, allowed: String },
+    #[error("{method} requests need the `{permission}` permission, which this capability does not declare")]
+    MethodNotPermitted { method: String, permission: String },
+    #[error("network call budget exhausted: at most {limit} calls per run")]
+    CallBudgetExceeded { limit: u32 },
+    #[error("plain http to `{host}` is refused; use https, or allow the host in settings (network.allow_hosts)")]
+    InsecureScheme { host: String },
+    #[error("`{host}` resolves to {addr}, a private/loopback/link-local address; refused (allow it explicitly with network.allow_hosts)")]
+    PrivateAddress { host: String, addr: String },
+    #[error("more than {limit} redirects")]
+    TooManyRedirects { limit: u32 },
+    #[error("header `{header}` would contain a line break; refused")]
+    HeaderInjection { header: String },
+    #[error("the response is larger than {limit} bytes (after decompression); cut off")]
+    ResponseTooLarge { limit: u64 },
+    #[error("the response has too many or too large headers")]
+    ResponseHeadersTooLarge,
+    #[error("no complete response within {ms} ms")]
+    Timeout { ms: u64 },
+    #[error("URL scheme `{scheme}` is not allowed")]
+    BadScheme { scheme: String },
+    #[error("network error: {message}")]
+    Network { message: String },
+    #[error("the API answered {status}: {excerpt}")]
+    HttpStatus { status: u16, excerpt: String },
+    #[error("the response is not JSON, so `{output}` cannot be mapped from it")]
+    NotJson { output: String },
+    #[error("input `{field}`: {message}")]
+    InvalidInput { field: String, message: String },
+    #[error(
+        "configuration `{key}` is not set; set it with `capsmith config set {capability} {key}`"
+    )]
+    MissingConfig { capability: String, key: String },
+    #[error("response_mapping `{output}`: the path `{path}` matched nothing in the response")]
+    MappingEmpty { output: String, path: String },
+    #[error("response_mapping `{output}`: invalid path `{path}`: {message}")]
+    MappingPath {
+        output: String,
+        path: String,
+        message: String,
+    },
+    #[error("output `{output}` should be {expected} but the response has {found}")]
+    OutputType {
+        output: String,
+        expected: String,
+        found: String,
+    },
+    #[error("no action `{action}` in this capability (it has: {available})")]
+    UnknownAction { action: String, available: String },
+    #[error("{kind} capabilities cannot be run by the HTTP engine")]
+    NotRunnable { kind: String },
+    #[error("OAuth2 is not connected for this capability: store a token with `capsmith config set {capability} OAUTH2_ACCESS_TOKEN -`")]
+    OAuthNotConnected { capability: String },
+    #[error("invalid request: {message}")]
+    BadRequest { message: String },
+}
+
+impl EngineError {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EngineError::DomainNotAllowed { .. } => "domain_not_allowed",
+            EngineError::MethodNotPermitted { .. } => "permission_denied",
+            EngineError::CallBudgetExceeded { .. } => "call_budget_exceeded",
+            EngineError::InsecureScheme { .. } => "insecure_scheme",
+            EngineError::PrivateAddress { .. } => "private_address",
+            EngineError::TooManyRedirects { .. } => "too_many_redirects",
+            EngineError::HeaderInjection { .. } => "header_injection",
+            EngineError::ResponseTooLarge { .. } => "response_too_large",
+            EngineError::ResponseHeadersTooLarge => "response_headers_too_large",
+            EngineError::Timeout { .. } => "timeout",
+            EngineError::BadScheme { .. } => "bad_scheme",
+            EngineError::Network { .. } => "network",
+            EngineError::HttpStatus { .. } => "http_status",
+            EngineError::NotJson { .. } => "not_json",
+            EngineError::InvalidInput { .. } => "invalid_input",
+            EngineError::MissingConfig { .. } => "missing_config",
+            EngineError::MappingEmpty { .. } => "mapping_empty",
+            EngineError::MappingPath { .. } => "mapping_path",
+            EngineError::OutputType { .. } => "output_type",
+            EngineError::UnknownAction { .. } => "unknown_action",
+            EngineError::NotRunnable { .. } => "not_runnable",
+            EngineError::OAuthNotConnected { .. } => "oauth_not_connected",
+            EngineError::BadRequest { .. } => "bad_request",
+        }
+    }
+
+    /// Refusals by the guard: audited as security violations.
+    pub fn is_security_violation(&self) -> bool {
+        matches!(
+            self,
+            EngineError::DomainNotAllowed { .. }
+                | EngineError::MethodNotPermitted { .. }
+                | EngineError::CallBudgetExceeded { .. }
+                | EngineError::InsecureScheme { .. }
+                | EngineError::PrivateAddress { .. }
+                | EngineError::TooManyRedirects { .. }
+                | EngineError::HeaderInjection { .. }
+                | EngineError::ResponseTooLarge { .. }
+                | EngineError::ResponseHeadersTooLarge
+                | EngineError::BadScheme { .. }
+        )
+    }
+}

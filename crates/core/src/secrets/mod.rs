@@ -1,0 +1,163 @@
+//! Secrets in the OS keyring (the Secret Service on Linux), never anywhere else: a few
+//! functions keyed by capability and configuration key. Values travel wrapped in `Sensitive`,
+//! whose Debug and Display print `[redacted]`, so a stray `{:?}` cannot leak one.
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use keyring_core::{CredentialStore, Entry};
+
+use crate::{CoreError, CoreResult};
+
+/// Keyring service name; entries are `<capability-id>/<KEY>` under it.
+pub const SERVICE: &str = "capsmith";
+
+/// A value that must not be printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Sensitive<T>(T);
+
+impl<T> Sensitive<T> {
+    pub fn new(v: T) -> Self {
+        Sensitive(v)
+    }
+    /// The value itself, for the one place that must use it (the HTTP boundary).
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> fmt::Debug for Sensitive<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl<T> fmt::Display for Sensitive<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// The keyring, connected on first use.
+#[derive(Clone, Default)]
+pub struct Secrets {
+    store: Arc<OnceLock<Result<Arc<CredentialStore>, String>>>,
+}
+
+impl fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secrets")
+    }
+}
+
+fn explain(raw: &str) -> CoreError {
+    let hint = if raw.contains("org.freedesktop.secrets") || raw.contains("ServiceUnknown") {
+        "no Secret Service is running: install and start one (gnome-keyring or KeePassXC's Secret Service integration)"
+    } else if raw.contains("Failed to connect")
+        || raw.contains("DBUS_SESSION_BUS_ADDRESS")
+        || raw.contains("bus")
+    {
+        "no D-Bus session bus is reachable: run Capsmith inside your desktop session (or `dbus-run-session`)"
+    } else if raw.contains("prompt") || raw.contains("locked") || raw.contains("Locked") {
+        "the keyring is locked: unlock it (log in to the desktop, or `gnome-keyring-daemon --unlock`)"
+    } else {
+        "check that your system keyring is installed and unlocked"
+    };
+    CoreError::Keyring {
+        message: format!("the OS keyring is not reachable ({raw})"),
+        hint: hint.to_string(),
+    }
+}
+
+impl Secrets {
+    fn store(&self) -> CoreResult<Arc<CredentialStore>> {
+        let r = self.store.get_or_init(|| {
+            #[cfg(target_os = "linux")]
+            {
+                zbus_secret_service_keyring_store::Store::new()
+                    .map(|s| s as Arc<CredentialStore>)
+                    .map_err(|e| e.to_string())
+            }
+            #[cfg(not(target_os = "linux"))]
+            {
+                Err("this platform's keyring store is not built in".to_string())
+            }
+        });
+        r.clone().map_err(|e| explain(&e))
+    }
+
+    fn entry(&self, capability: &str, key: &str) -> CoreResult<Entry> {
+        let store = self.store()?;
+        Entry::new_in_store(&store, SERVICE, &format!("{capability}/{key}"))
+            .map_err(|e| explain(&e.to_string()))
+    }
+
+    /// Stores (or replaces) a secret.
+    pub async fn persist(
+        &self,
+        capability: &str,
+        key: &str,
+        value: Sensitive<String>,
+    ) -> CoreResult<()> {
+        let this = self.clone();
+        let (c, k) = (capability.to_string(), key.to_string());
+        blocking(move || {
+            this.entry(&c, &k)?
+                .set_password(value.expose())
+                .map_err(|e| explain(&e.to_string()))
+        })
+        .await
+    }
+
+    /// The secret, or `None` when it was never set.
+    pub async fn retrieve(
+        &self,
+        capability: &str,
+        key: &str,
+    ) -> CoreResult<Option<Sensitive<String>>> {
+        let this = self.clone();
+        let (c, k) = (capability.to_string(), key.to_string());
+        blocking(move || match this.entry(&c, &k)?.get_password() {
+            Ok(v) => Ok(Some(Sensitive::new(v))),
+            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(e) => Err(explain(&e.to_string())),
+        })
+        .await
+    }
+
+    /// Removes a secret; `false` when there was none.
+    pub async fn delete(&self, capability: &str, key: &str) -> CoreResult<bool> {
+        let this = self.clone();
+        let (c, k) = (capability.to_string(), key.to_string());
+        blocking(move || match this.entry(&c, &k)?.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(keyring_core::Error::NoEntry) => Ok(false),
+            Err(e) => Err(explain(&e.to_string())),
+        })
+        .await
+    }
+}
+
+/// The keyring client blocks on D-Bus: keep it off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> CoreResult<T> + Send + 'static,
+) -> CoreResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| CoreError::Keyring {
+            message: format!("keyring task failed: {e}"),
+            hint: String::new(),
+        })?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sensitive_never_prints() {
+        let s = Sensitive::new("hunter2".to_string());
+        assert_eq!(format!("{s:?} {s}"), "[redacted] [redacted]");
+        assert_eq!(s.expose(), "hunter2");
+    }
+}
