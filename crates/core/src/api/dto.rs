@@ -249,3 +249,93 @@ pub fn preview(doc: &Document, kind: Option<Kind>) -> CapabilityPreview {
         description: c.description.clone(),
     }
 }
+
+/// The outcome of running one action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct RunReport {
+    pub execution_id: i64,
+    pub capability: String,
+    pub version: String,
+    pub action: String,
+    pub ok: bool,
+    #[ts(type = "unknown")]
+    pub output: Option<serde_json::Value>,
+    pub error: Option<ApiError>,
+    pub security_violation: bool,
+    pub calls: Vec<crate::engine::http::CallTrace>,
+    pub duration_ms: f64,
+}
+
+/// One configuration key of a capability, as the configure screen shows it. Secret values are
+/// never returned: `set` says whether the keyring holds one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ConfigEntryView {
+    pub key: String,
+    pub label: Option<String>,
+    #[serde(rename = "type")]
+    #[ts(rename = "type")]
+    pub ty: String,
+    pub required: bool,
+    pub help_url: Option<String>,
+    pub set: bool,
+    #[ts(type = "unknown")]
+    pub value: Option<serde_json::Value>,
+}
+
+/// One row of the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ExecutionView {
+    pub id: i64,
+    pub capability: String,
+    pub version: Option<String>,
+    pub action: Option<String>,
+    pub origin: String,
+    pub status: String,
+    pub error_kind: Option<String>,
+    pub error_message: Option<String>,
+    pub security_violation: bool,
+    pub network_calls: i64,
+    pub bytes_in: i64,
+    pub bytes_out: i64,
+    pub duration_ms: Option<f64>,
+    pub started_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Mismatch {
+    /// Where in the output (`temperature`, `items[0].name`).
+    pub path: String,
+    #[ts(type = "unknown")]
+    pub expected: serde_json::Value,
+    #[ts(type = "unknown")]
+    pub actual: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TestCaseResult {
+    pub name: String,
+    pub action: String,
+    pub passed: bool,
+    pub mismatches: Vec<Mismatch>,
+    /// Set when an `assert` expression was false or failed to run.
+    pub assertion: Option<String>,
+    pub run: RunReport,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TestReport {
+    pub capability: String,
+    pub version: String,
+    pub passed: u32,
+    pub failed: u32,
+    pub cases: Vec<TestCaseResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SettingView {
+    pub key: String,
+    pub description: String,
+    #[ts(type = "unknown")]
+    pub value: serde_json::Value,
+    pub is_default: bool,
+}

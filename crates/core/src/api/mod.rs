@@ -3,6 +3,7 @@
 
 pub mod bundled;
 pub mod dto;
+pub mod run;
 
 use std::path::{Path, PathBuf};
 
@@ -10,6 +11,7 @@ use crate::diagnostics::Severity;
 use crate::manifest::export::{self, ExportFormat};
 use crate::manifest::{self, Checked, SourceFormat};
 use crate::registry::Registry;
+use crate::secrets::Secrets;
 use crate::{CoreError, CoreResult};
 use dto::*;
 
@@ -85,6 +87,7 @@ pub fn parse_spec(spec: &str) -> (String, Option<String>) {
 pub struct Capsmith {
     home: PathBuf,
     registry: Registry,
+    secrets: Secrets,
 }
 
 impl Capsmith {
@@ -93,7 +96,11 @@ impl Capsmith {
     pub async fn open(home: PathBuf) -> CoreResult<Self> {
         std::fs::create_dir_all(&home).map_err(|e| CoreError::io(&home, e))?;
         let registry = Registry::open(&home.join(REGISTRY_FILE)).await?;
-        let app = Capsmith { home, registry };
+        let app = Capsmith {
+            home,
+            registry,
+            secrets: Secrets::default(),
+        };
         if app.registry.meta("seeded_examples").await?.is_none() {
             app.seed_examples().await?;
         }
@@ -106,6 +113,10 @@ impl Capsmith {
 
     pub fn registry(&self) -> &Registry {
         &self.registry
+    }
+
+    pub fn secrets(&self) -> &Secrets {
+        &self.secrets
     }
 
     async fn seed_examples(&self) -> CoreResult<()> {

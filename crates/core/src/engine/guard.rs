@@ -173,28 +173,20 @@ impl NetPolicy {
                 message: "credentials in the URL (`user@host`) are refused".into(),
             });
         }
-        let host = match url.host() {
-            Some(url::Host::Domain(d)) => d.to_ascii_lowercase(),
-            Some(url::Host::Ipv4(ip)) => ip.to_string(),
-            Some(url::Host::Ipv6(ip)) => ip.to_string(),
-            None => {
-                return Err(EngineError::BadRequest {
-                    message: "URL has no host".into(),
-                })
-            }
-        };
-        let port = url.port_or_known_default().unwrap_or(443);
-        let explicitly_allowed = self.allow_hosts.allows(&host, port);
-        if !explicitly_allowed && !self.domains.contains(&host) {
-            return Err(EngineError::DomainNotAllowed {
-                host,
-                allowed: self.domains.iter().cloned().collect::<Vec<_>>().join(", "),
+        // The same spelling the manifest's domains use (`url`'s serialization, no brackets).
+        let host = url
+            .host_str()
+            .unwrap_or_default()
+            .trim_matches(['[', ']'])
+            .to_ascii_lowercase();
+        if host.is_empty() {
+            return Err(EngineError::BadRequest {
+                message: "URL has no host".into(),
             });
         }
-        if scheme == "http" && !explicitly_allowed {
-            return Err(EngineError::InsecureScheme { host });
-        }
-        // An address written in the URL never reaches the resolver: check it here.
+        let port = url.port_or_known_default().unwrap_or(443);
+        let explicitly_allowed = self.allow_hosts.allows(&host, port);
+        // An address written in the URL never reaches the resolver: check it here, first.
         let literal = match url.host() {
             Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
             Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
@@ -207,6 +199,15 @@ impl NetPolicy {
                     addr: ip.to_string(),
                 });
             }
+        }
+        if !explicitly_allowed && !self.domains.contains(&host) {
+            return Err(EngineError::DomainNotAllowed {
+                host,
+                allowed: self.domains.iter().cloned().collect::<Vec<_>>().join(", "),
+            });
+        }
+        if scheme == "http" && !explicitly_allowed {
+            return Err(EngineError::InsecureScheme { host });
         }
         Ok(())
     }

@@ -148,6 +148,27 @@ pub fn check_expression(expr: &str) -> Result<(), Finding> {
     })
 }
 
+/// Evaluates a test assertion (a JS expression over `input` and `output`) in a fresh runtime
+/// with no host functions. `Ok(false)` when it is falsy; `Err` when it does not run.
+pub fn eval_assertion(
+    expr: &str,
+    input: &serde_json::Value,
+    output: &serde_json::Value,
+) -> Result<bool, String> {
+    let (_rt, ctx) = fresh_runtime().map_err(|f| f.message)?;
+    ctx.with(|ctx| {
+        let bind = |name: &str, v: &serde_json::Value| -> Result<(), String> {
+            let value = ctx.json_parse(v.to_string()).map_err(|e| e.to_string())?;
+            ctx.globals().set(name, value).map_err(|e| e.to_string())
+        };
+        bind("input", input)?;
+        bind("output", output)?;
+        let src = format!("(function () {{ 'use strict'; return !!(\n{expr}\n); }})()");
+        let r: rquickjs::Result<bool> = ctx.eval(src);
+        r.catch(&ctx).map_err(|e| describe(e, "assert.js").0)
+    })
+}
+
 /// Compiles and evaluates `source` as an ES module and reads its default export.
 pub fn inspect(file: &str, source: &str) -> Result<ModuleInfo, Finding> {
     let (_rt, ctx) = fresh_runtime()?;
@@ -330,6 +351,27 @@ mod tests {
     fn imports_refused() {
         let e = inspect("imp.js", "import os from 'os';\nexport default {};").unwrap_err();
         assert_eq!(e.code, "js-import", "{e:?}");
+    }
+
+    #[test]
+    fn assertions() {
+        let out = serde_json::json!({"temperature": 72});
+        assert_eq!(
+            eval_assertion("output.temperature > -100", &serde_json::json!({}), &out),
+            Ok(true)
+        );
+        assert_eq!(
+            eval_assertion("output.temperature < 0", &serde_json::json!({}), &out),
+            Ok(false)
+        );
+        assert!(eval_assertion("output.nope.x", &serde_json::json!({}), &out).is_err());
+        assert!(eval_assertion(
+            "typeof fetch === 'undefined' && typeof require === 'undefined'",
+            &serde_json::json!({}),
+            &out
+        )
+        .unwrap());
+        assert!(eval_assertion("(() => { for(;;){} })()", &serde_json::json!({}), &out).is_err());
     }
 
     #[test]

@@ -488,6 +488,7 @@ fn check_js(label: &str, text: &str) -> Checked {
             flows: vec![],
             configuration,
             examples: vec![],
+            tests: vec![],
             permissions: info.permissions.clone(),
             allowed_domains: vec![],
             dependencies: vec![],

@@ -115,8 +115,12 @@ pub struct Capability {
     pub flows: Vec<Flow>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub configuration: Vec<ConfigItem>,
+    /// Usage examples; each is also a test case (expected_output matched as a subset).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub examples: Vec<Example>,
+    /// More test cases, in the same form as examples.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tests: Vec<Example>,
     /// Permissions the capability asks for (see the permission vocabulary).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<Vec<String>>,
@@ -709,8 +713,13 @@ pub struct Example {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
     pub input: Value,
+    /// Fields the output must contain with these values (a subset match).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_output: Option<Value>,
+    /// A JavaScript expression over `input` and `output` that must be true
+    /// (`output.temperature > -100`), evaluated in QuickJS without host access.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assert: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

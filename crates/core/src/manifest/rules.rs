@@ -1355,8 +1355,21 @@ fn examples(cx: &mut Ctx, kind: Option<Kind>) {
             .map(|a| (a.id.clone(), a.inputs.clone(), a.outputs.clone()))
             .collect()
     };
-    for (i, ex) in cap.examples.iter().enumerate() {
-        let p = cx.base.key("examples").index(i);
+    let cases = cap
+        .examples
+        .iter()
+        .enumerate()
+        .map(|(i, e)| ("examples", i, e));
+    let cases = cases.chain(cap.tests.iter().enumerate().map(|(i, e)| ("tests", i, e)));
+    for (list, i, ex) in cases {
+        let p = cx.base.key(list).index(i);
+        if let Some(a) = &ex.assert {
+            if let Err(mut f) = crate::manifest::js::check_expression(a) {
+                f.path = Some(p.key("assert"));
+                f.pos = None;
+                cx.out.push(f);
+            }
+        }
         let target = match &ex.action {
             Some(a) => match actions.iter().find(|(id, _, _)| id == a) {
                 Some(t) => t,

@@ -2,7 +2,9 @@
 
 mod api;
 mod bindings;
+mod engine;
 mod hostile;
+mod loopback;
 mod manifest;
 mod registry;
 

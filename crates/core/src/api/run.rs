@@ -1,0 +1,621 @@
+//! Configuring, running and testing capabilities, app settings, and the audit log.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use serde_json::{json, Value};
+use sqlx::Row;
+
+use super::dto::*;
+use super::Capsmith;
+use crate::engine::guard::{AllowHosts, NetPolicy};
+use crate::engine::{self, EngineError, RunContext, OAUTH2_TOKEN_KEY};
+use crate::manifest::model::{AuthType, Capability, ConfigType, Example};
+use crate::secrets::Sensitive;
+use crate::{CoreError, CoreResult};
+
+/// Where a run was started from (kept in the audit log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    App,
+    Cli,
+    Test,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::App => "app",
+            Origin::Cli => "cli",
+            Origin::Test => "test",
+        }
+    }
+}
+
+/// Settings the app knows, with their defaults and what they mean.
+pub const SETTINGS: &[(&str, &str)] = &[
+    (
+        "network.allow_hosts",
+        "HOST:PORT pairs reachable even when private or loopback, over http too (comma-separated)",
+    ),
+    (
+        "network.timeout_ms",
+        "absolute deadline for one request, in milliseconds (default 30000)",
+    ),
+    (
+        "network.max_calls",
+        "network calls allowed per run (default 10)",
+    ),
+    (
+        "network.max_response_bytes",
+        "largest response body accepted, after decompression (default 10485760)",
+    ),
+];
+
+/// A configuration key a capability accepts: its declared items, plus the OAuth2 token slot
+/// of an OAuth2 connector.
+fn config_items(
+    cap: &Capability,
+) -> Vec<(String, ConfigType, bool, Option<String>, Option<String>)> {
+    let mut items: Vec<_> = cap
+        .configuration
+        .iter()
+        .map(|c| {
+            (
+                c.key.clone(),
+                c.ty,
+                c.required,
+                c.label.clone(),
+                c.help_url.clone(),
+            )
+        })
+        .collect();
+    if cap
+        .api
+        .as_ref()
+        .and_then(|a| a.auth.as_ref())
+        .is_some_and(|a| a.ty == AuthType::Oauth2)
+    {
+        items.push((
+            OAUTH2_TOKEN_KEY.to_string(),
+            ConfigType::Secret,
+            true,
+            Some("OAuth2 access token".into()),
+            None,
+        ));
+    }
+    items
+}
+
+/// `expected` ⊆ `actual`: every field of `expected` is present in `actual` with an equal
+/// value (objects recursively; arrays element by element, same length).
+pub fn subset_mismatches(expected: &Value, actual: &Value, path: &str, out: &mut Vec<Mismatch>) {
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => {
+            for (k, ev) in e {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                match a.get(k) {
+                    Some(av) => subset_mismatches(ev, av, &p, out),
+                    None => out.push(Mismatch {
+                        path: p,
+                        expected: ev.clone(),
+                        actual: None,
+                    }),
+                }
+            }
+        }
+        (Value::Array(e), Value::Array(a)) if e.len() == a.len() => {
+            for (i, (ev, av)) in e.iter().zip(a).enumerate() {
+                subset_mismatches(ev, av, &format!("{path}[{i}]"), out);
+            }
+        }
+        (Value::Number(e), Value::Number(a)) if e.as_f64() == a.as_f64() => {}
+        (e, a) if e == a => {}
+        (e, a) => out.push(Mismatch {
+            path: if path.is_empty() {
+                "(output)".into()
+            } else {
+                path.to_string()
+            },
+            expected: e.clone(),
+            actual: Some(a.clone()),
+        }),
+    }
+}
+
+impl Capsmith {
+    // ---- settings ----------------------------------------------------------------------
+
+    pub async fn settings(&self) -> CoreResult<Vec<SettingView>> {
+        let mut out = Vec::new();
+        for (key, description) in SETTINGS {
+            let stored = self.setting(key).await?;
+            out.push(SettingView {
+                key: key.to_string(),
+                description: description.to_string(),
+                is_default: stored.is_none(),
+                value: stored.unwrap_or_else(|| default_setting(key)),
+            });
+        }
+        Ok(out)
+    }
+
+    async fn setting(&self, key: &str) -> CoreResult<Option<Value>> {
+        let v: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+            .bind(key)
+            .fetch_optional(self.registry().pool())
+            .await?;
+        Ok(v.and_then(|s| serde_json::from_str(&s).ok()))
+    }
+
+    /// Sets a setting from its text form (validated); `None` restores the default.
+    pub async fn set_setting(&self, key: &str, value: Option<&str>) -> CoreResult<SettingView> {
+        if !SETTINGS.iter().any(|(k, _)| *k == key) {
+            let known: Vec<&str> = SETTINGS.iter().map(|(k, _)| *k).collect();
+            return Err(CoreError::InvalidArgument(format!(
+                "unknown setting `{key}` (known: {})",
+                known.join(", ")
+            )));
+        }
+        match value {
+            None => {
+                sqlx::query("DELETE FROM settings WHERE key = ?")
+                    .bind(key)
+                    .execute(self.registry().pool())
+                    .await?;
+            }
+            Some(text) => {
+                let v = match key {
+                    "network.allow_hosts" => {
+                        let hosts = AllowHosts::parse(text).map_err(CoreError::InvalidArgument)?;
+                        json!(hosts.0.into_iter().collect::<Vec<_>>())
+                    }
+                    _ => {
+                        let n: u64 = text.trim().parse().map_err(|_| {
+                            CoreError::InvalidArgument(format!(
+                                "`{key}` takes a whole number, not `{text}`"
+                            ))
+                        })?;
+                        if n == 0 {
+                            return Err(CoreError::InvalidArgument(format!(
+                                "`{key}` must be greater than 0"
+                            )));
+                        }
+                        json!(n)
+                    }
+                };
+                sqlx::query("INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+                    .bind(key)
+                    .bind(v.to_string())
+                    .execute(self.registry().pool())
+                    .await?;
+            }
+        }
+        let all = self.settings().await?;
+        Ok(all
+            .into_iter()
+            .find(|s| s.key == key)
+            .expect("known setting"))
+    }
+
+    async fn net_policy(&self) -> CoreResult<NetPolicy> {
+        let mut p = NetPolicy::default();
+        if let Some(Value::Array(hosts)) = self.setting("network.allow_hosts").await? {
+            let list: Vec<String> = hosts
+                .iter()
+                .filter_map(|h| h.as_str().map(str::to_string))
+                .collect();
+            p.allow_hosts = AllowHosts::parse(&list.join(",")).unwrap_or_default();
+        }
+        if let Some(n) = self
+            .setting("network.timeout_ms")
+            .await?
+            .and_then(|v| v.as_u64())
+        {
+            p.timeout_ms = n;
+        }
+        if let Some(n) = self
+            .setting("network.max_calls")
+            .await?
+            .and_then(|v| v.as_u64())
+        {
+            p.max_calls = n as u32;
+        }
+        if let Some(n) = self
+            .setting("network.max_response_bytes")
+            .await?
+            .and_then(|v| v.as_u64())
+        {
+            p.max_response_bytes = n;
+        }
+        Ok(p)
+    }
+
+    // ---- configuration -------------------------------------------------------------------
+
+    /// Sets a configuration value: secrets go to the OS keyring, the rest to the registry.
+    pub async fn config_set(
+        &self,
+        id: &str,
+        key: &str,
+        value: Sensitive<String>,
+    ) -> CoreResult<ConfigEntryView> {
+        let stored = self.registry().get(id, None).await?;
+        let cap = &stored.document.capability;
+        let items = config_items(cap);
+        let Some(item) = items.iter().find(|i| i.0 == key) else {
+            let known: Vec<&str> = items.iter().map(|i| i.0.as_str()).collect();
+            return Err(CoreError::InvalidArgument(format!(
+                "`{id}` has no configuration key `{key}` (it has: {})",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            )));
+        };
+        match item.1 {
+            ConfigType::Secret => {
+                if value.expose().is_empty() {
+                    return Err(CoreError::InvalidArgument(format!(
+                        "the value of secret `{key}` is empty"
+                    )));
+                }
+                self.secrets().persist(id, key, value).await?
+            }
+            ty => {
+                let raw = value.expose().trim();
+                let v = match ty {
+                    ConfigType::Number => {
+                        json!(raw.parse::<f64>().map_err(|_| CoreError::InvalidArgument(
+                            format!("`{key}` is a number, not `{raw}`")
+                        ))?)
+                    }
+                    ConfigType::Boolean => json!(match raw {
+                        "true" | "yes" | "1" => true,
+                        "false" | "no" | "0" => false,
+                        _ =>
+                            return Err(CoreError::InvalidArgument(format!(
+                                "`{key}` is true or false, not `{raw}`"
+                            ))),
+                    }),
+                    _ => json!(raw),
+                };
+                sqlx::query(
+                    "INSERT INTO capability_config(capability_id, key, value) VALUES (?, ?, ?)
+                     ON CONFLICT(capability_id, key) DO UPDATE SET value = excluded.value, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+                )
+                .bind(id)
+                .bind(key)
+                .bind(v.to_string())
+                .execute(self.registry().pool())
+                .await?;
+            }
+        }
+        let list = self.config_list(id).await?;
+        Ok(list
+            .into_iter()
+            .find(|e| e.key == key)
+            .expect("declared key"))
+    }
+
+    pub async fn config_unset(&self, id: &str, key: &str) -> CoreResult<bool> {
+        let stored = self.registry().get(id, None).await?;
+        let items = config_items(&stored.document.capability);
+        let item = items.iter().find(|i| i.0 == key).ok_or_else(|| {
+            CoreError::InvalidArgument(format!("`{id}` has no configuration key `{key}`"))
+        })?;
+        if item.1 == ConfigType::Secret {
+            self.secrets().delete(id, key).await
+        } else {
+            let r =
+                sqlx::query("DELETE FROM capability_config WHERE capability_id = ? AND key = ?")
+                    .bind(id)
+                    .bind(key)
+                    .execute(self.registry().pool())
+                    .await?;
+            Ok(r.rows_affected() > 0)
+        }
+    }
+
+    /// Every configuration key with whether it is set; secret values are never returned.
+    pub async fn config_list(&self, id: &str) -> CoreResult<Vec<ConfigEntryView>> {
+        let stored = self.registry().get(id, None).await?;
+        let values = self.plain_config(id).await?;
+        let mut out = Vec::new();
+        for (key, ty, required, label, help_url) in config_items(&stored.document.capability) {
+            let (set, value) = if ty == ConfigType::Secret {
+                (self.secrets().retrieve(id, &key).await?.is_some(), None)
+            } else {
+                let v = values.get(&key).cloned();
+                (v.is_some(), v)
+            };
+            out.push(ConfigEntryView {
+                key,
+                label,
+                ty: ty.as_str().to_string(),
+                required,
+                help_url,
+                set,
+                value,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn plain_config(&self, id: &str) -> CoreResult<HashMap<String, Value>> {
+        let rows = sqlx::query("SELECT key, value FROM capability_config WHERE capability_id = ?")
+            .bind(id)
+            .fetch_all(self.registry().pool())
+            .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| {
+                Some((
+                    r.get::<String, _>("key"),
+                    serde_json::from_str(&r.get::<String, _>("value")).ok()?,
+                ))
+            })
+            .collect())
+    }
+
+    // ---- running -------------------------------------------------------------------------
+
+    /// Runs one action and records it in the audit log. An action that fails is still an `Ok`
+    /// report (with `ok: false`); `Err` is for a capability that cannot be found or loaded.
+    pub async fn run_action(
+        &self,
+        id: &str,
+        version: Option<&str>,
+        action: &str,
+        input: &Value,
+        origin: Origin,
+    ) -> CoreResult<RunReport> {
+        let stored = self.registry().get(id, version).await?;
+        let cap = &stored.document.capability;
+        let started = Instant::now();
+        // Configuration: non-secret values with their defaults, secrets from the keyring.
+        let mut config: HashMap<String, Value> = cap
+            .configuration
+            .iter()
+            .filter(|c| c.ty != ConfigType::Secret)
+            .filter_map(|c| Some((c.key.clone(), c.default.clone()?)))
+            .collect();
+        config.extend(self.plain_config(id).await?);
+        let mut secrets = HashMap::new();
+        for (key, ty, ..) in config_items(cap) {
+            if ty == ConfigType::Secret {
+                if let Some(v) = self.secrets().retrieve(id, &key).await? {
+                    secrets.insert(key, v);
+                }
+            }
+        }
+        let permissions: Vec<String> = match &cap.permissions {
+            Some(declared) => declared.clone(),
+            None => stored.required_permissions.clone(),
+        };
+        let ctx = RunContext {
+            document: &stored.document,
+            permissions: &permissions,
+            allowed_domains: &stored.allowed_domains,
+            config,
+            secrets: secrets.clone(),
+            policy: self.net_policy().await?,
+        };
+        let kind = stored.summary.kind;
+        let result = if matches!(
+            kind,
+            crate::manifest::model::Kind::Declarative | crate::manifest::model::Kind::ApiConnector
+        ) {
+            engine::run(ctx, action, input).await
+        } else {
+            engine::RunResult {
+                output: Err(EngineError::NotRunnable {
+                    kind: kind.as_str().to_string(),
+                }),
+                trace: Vec::new(),
+            }
+        };
+        let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let redact = |s: &str| {
+            let mut out = s.to_string();
+            for v in secrets.values() {
+                if !v.expose().is_empty() {
+                    out = out.replace(v.expose().as_str(), "[redacted]");
+                }
+            }
+            out
+        };
+        let (ok, output, error, violation) = match &result.output {
+            Ok(v) => (true, Some(v.clone()), None, false),
+            Err(e) => (
+                false,
+                None,
+                Some(ApiError::from(&CoreError::Engine(e.clone()))),
+                e.is_security_violation(),
+            ),
+        };
+        let error = error.map(|mut e| {
+            e.message = redact(&e.message);
+            e
+        });
+        let bytes_in: u64 = result.trace.iter().map(|c| c.bytes_in).sum();
+        let bytes_out: u64 = result.trace.iter().map(|c| c.bytes_out).sum();
+        let status = if ok {
+            "ok"
+        } else if violation {
+            "denied"
+        } else {
+            "error"
+        };
+        let pool = self.registry().pool();
+        let execution_id: i64 = sqlx::query_scalar(
+            "INSERT INTO executions (capability_id, version, action, status, error_kind, error_message, security_violation, input, output,
+             duration_ms, origin, network_calls, bytes_in, bytes_out, trace) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(id)
+        .bind(&stored.version)
+        .bind(action)
+        .bind(status)
+        .bind(error.as_ref().map(|e| e.kind.clone()))
+        .bind(error.as_ref().map(|e| e.message.clone()))
+        .bind(violation)
+        .bind(redact(&input.to_string()))
+        .bind(output.as_ref().map(|o| redact(&o.to_string())))
+        .bind(duration_ms)
+        .bind(origin.as_str())
+        .bind(result.trace.len() as i64)
+        .bind(bytes_in as i64)
+        .bind(bytes_out as i64)
+        .bind(redact(&serde_json::to_string(&result.trace).unwrap_or_default()))
+        .fetch_one(pool)
+        .await?;
+        sqlx::query(
+            "UPDATE capabilities SET
+               usage_count = (SELECT count(*) FROM executions WHERE capability_id = ?1),
+               average_execution_ms = (SELECT avg(duration_ms) FROM executions WHERE capability_id = ?1),
+               success_rate = (SELECT avg(status = 'ok') FROM executions WHERE capability_id = ?1)
+             WHERE id = ?1",
+        )
+        .bind(id)
+        .execute(pool)
+        .await?;
+        Ok(RunReport {
+            execution_id,
+            capability: id.to_string(),
+            version: stored.version.clone(),
+            action: action.to_string(),
+            ok,
+            output,
+            error,
+            security_violation: violation,
+            calls: result.trace,
+            duration_ms,
+        })
+    }
+
+    /// The audit log, newest first.
+    pub async fn runs(&self, id: Option<&str>, limit: u32) -> CoreResult<Vec<ExecutionView>> {
+        let rows = sqlx::query(
+            "SELECT id, capability_id, version, action, origin, status, error_kind, error_message, security_violation, network_calls,
+             bytes_in, bytes_out, duration_ms, started_at FROM executions WHERE (?1 IS NULL OR capability_id = ?1) ORDER BY id DESC LIMIT ?2",
+        )
+        .bind(id)
+        .bind(limit as i64)
+        .fetch_all(self.registry().pool())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| ExecutionView {
+                id: r.get("id"),
+                capability: r.get("capability_id"),
+                version: r.get("version"),
+                action: r.get("action"),
+                origin: r.get("origin"),
+                status: r.get("status"),
+                error_kind: r.get("error_kind"),
+                error_message: r.get("error_message"),
+                security_violation: r.get::<i64, _>("security_violation") != 0,
+                network_calls: r.get("network_calls"),
+                bytes_in: r.get("bytes_in"),
+                bytes_out: r.get("bytes_out"),
+                duration_ms: r.get("duration_ms"),
+                started_at: r.get("started_at"),
+            })
+            .collect())
+    }
+
+    // ---- tests ---------------------------------------------------------------------------
+
+    /// Runs every example and test case of a capability.
+    pub async fn test(&self, id: &str, version: Option<&str>) -> CoreResult<TestReport> {
+        let stored = self.registry().get(id, version).await?;
+        let cap = &stored.document.capability;
+        let default_action = engine::runnable_actions(cap)
+            .into_iter()
+            .next()
+            .or_else(|| cap.actions.first().map(|a| a.id.clone()));
+        let cases: Vec<(String, &Example)> = cap
+            .examples
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                (
+                    e.name
+                        .clone()
+                        .unwrap_or_else(|| format!("example {}", i + 1)),
+                    e,
+                )
+            })
+            .chain(cap.tests.iter().enumerate().map(|(i, e)| {
+                (
+                    e.name.clone().unwrap_or_else(|| format!("test {}", i + 1)),
+                    e,
+                )
+            }))
+            .collect();
+        let mut results = Vec::new();
+        for (name, case) in cases {
+            let action = case
+                .action
+                .clone()
+                .or_else(|| default_action.clone())
+                .unwrap_or_default();
+            let run = self
+                .run_action(
+                    id,
+                    Some(&stored.version),
+                    &action,
+                    &case.input,
+                    Origin::Test,
+                )
+                .await?;
+            let mut mismatches = Vec::new();
+            let mut assertion = None;
+            if let Some(out) = &run.output {
+                if let Some(expected) = &case.expected_output {
+                    subset_mismatches(expected, out, "", &mut mismatches);
+                }
+                if let Some(expr) = &case.assert {
+                    match crate::manifest::js::eval_assertion(expr, &case.input, out) {
+                        Ok(true) => {}
+                        Ok(false) => assertion = Some(format!("assertion is false: {expr}")),
+                        Err(e) => assertion = Some(format!("assertion failed to run: {e}")),
+                    }
+                }
+            }
+            let passed = run.ok && mismatches.is_empty() && assertion.is_none();
+            results.push(TestCaseResult {
+                name,
+                action,
+                passed,
+                mismatches,
+                assertion,
+                run,
+            });
+        }
+        let passed = results.iter().filter(|r| r.passed).count() as u32;
+        Ok(TestReport {
+            capability: id.to_string(),
+            version: stored.version.clone(),
+            passed,
+            failed: results.len() as u32 - passed,
+            cases: results,
+        })
+    }
+}
+
+fn default_setting(key: &str) -> Value {
+    let d = NetPolicy::default();
+    match key {
+        "network.allow_hosts" => json!([]),
+        "network.timeout_ms" => json!(d.timeout_ms),
+        "network.max_calls" => json!(d.max_calls),
+        "network.max_response_bytes" => json!(d.max_response_bytes),
+        _ => Value::Null,
+    }
+}
