@@ -43,7 +43,8 @@ def home():
 @pytest.fixture(scope="session")
 def driver_server(home):
     assert APP_BIN.exists(), f"build the app first: {APP_BIN}"
-    tauri_driver = shutil.which("tauri-driver") or str(Path.home() / ".cargo/bin/tauri-driver")
+    cargo_home = Path(os.environ.get("CARGO_HOME", Path.home() / ".cargo"))
+    tauri_driver = shutil.which("tauri-driver") or str(cargo_home / "bin/tauri-driver")
     # A HOME of its own: no user-dirs, no ~/Downloads, so exports land in CAPSMITH_HOME/exports
     # and nothing touches the real user's files.
     user_home = home.parent / "user"

@@ -4,6 +4,7 @@ mod api;
 mod bindings;
 mod engine;
 mod hostile;
+mod keyring;
 mod loopback;
 mod manifest;
 mod registry;
