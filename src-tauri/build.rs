@@ -11,6 +11,14 @@ fn main() {
             "remove_capability",
             "export_capability",
             "export_capability_file",
+            "run_action",
+            "config_list",
+            "config_set",
+            "config_unset",
+            "test_capability",
+            "list_runs",
+            "get_settings",
+            "set_setting",
         ]),
     ))
     .expect("failed to run tauri-build");

@@ -4,9 +4,11 @@
 use std::path::PathBuf;
 
 use capsmith_core::api::dto::{
-    ApiError, CapabilityDetail, CapabilitySummary, ImportOutcome, ValidationReport,
+    ApiError, CapabilityDetail, CapabilitySummary, ConfigEntryView, ExecutionView, ImportOutcome,
+    RunReport, SettingView, TestReport, ValidationReport,
 };
-use capsmith_core::api::{self};
+use capsmith_core::api::{self, run::Origin};
+use capsmith_core::secrets::Sensitive;
 use tauri::State;
 
 use crate::AppState;
@@ -101,4 +103,73 @@ pub async fn export_capability_file(
         .export_to_dir(&id, version.as_deref(), &format, &dir)
         .await?;
     Ok(path.display().to_string())
+}
+
+#[tauri::command]
+pub async fn run_action(
+    state: State<'_, AppState>,
+    id: String,
+    version: Option<String>,
+    action: String,
+    input: serde_json::Value,
+) -> Res<RunReport> {
+    Ok(state
+        .core()?
+        .run_action(&id, version.as_deref(), &action, &input, Origin::App)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn config_list(state: State<'_, AppState>, id: String) -> Res<Vec<ConfigEntryView>> {
+    Ok(state.core()?.config_list(&id).await?)
+}
+
+#[tauri::command]
+pub async fn config_set(
+    state: State<'_, AppState>,
+    id: String,
+    key: String,
+    value: String,
+) -> Res<ConfigEntryView> {
+    Ok(state
+        .core()?
+        .config_set(&id, &key, Sensitive::new(value))
+        .await?)
+}
+
+#[tauri::command]
+pub async fn config_unset(state: State<'_, AppState>, id: String, key: String) -> Res<bool> {
+    Ok(state.core()?.config_unset(&id, &key).await?)
+}
+
+#[tauri::command]
+pub async fn test_capability(
+    state: State<'_, AppState>,
+    id: String,
+    version: Option<String>,
+) -> Res<TestReport> {
+    Ok(state.core()?.test(&id, version.as_deref()).await?)
+}
+
+#[tauri::command]
+pub async fn list_runs(
+    state: State<'_, AppState>,
+    id: Option<String>,
+    limit: u32,
+) -> Res<Vec<ExecutionView>> {
+    Ok(state.core()?.runs(id.as_deref(), limit).await?)
+}
+
+#[tauri::command]
+pub async fn get_settings(state: State<'_, AppState>) -> Res<Vec<SettingView>> {
+    Ok(state.core()?.settings().await?)
+}
+
+#[tauri::command]
+pub async fn set_setting(
+    state: State<'_, AppState>,
+    key: String,
+    value: Option<String>,
+) -> Res<SettingView> {
+    Ok(state.core()?.set_setting(&key, value.as_deref()).await?)
 }

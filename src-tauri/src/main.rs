@@ -41,6 +41,14 @@ fn main() {
             commands::remove_capability,
             commands::export_capability,
             commands::export_capability_file,
+            commands::run_action,
+            commands::config_list,
+            commands::config_set,
+            commands::config_unset,
+            commands::test_capability,
+            commands::list_runs,
+            commands::get_settings,
+            commands::set_setting,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

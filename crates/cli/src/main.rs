@@ -8,9 +8,12 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use capsmith_core::api::dto::{ApiError, CapabilitySummary, ValidationReport};
-use capsmith_core::api::{self, Capsmith};
+use capsmith_core::api::dto::{
+    ApiError, CapabilitySummary, ExecutionView, RunReport, TestReport, ValidationReport,
+};
+use capsmith_core::api::{self, run::Origin, Capsmith};
 use capsmith_core::diagnostics::Diagnostic;
+use capsmith_core::secrets::Sensitive;
 use capsmith_core::CoreError;
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -68,6 +71,77 @@ enum Command {
     Remove { spec: String },
     /// Print the JSON Schema of the manifest format.
     Schema,
+    /// Run one action of a capability (exit 0 ok, 1 action error, 2 usage).
+    Run {
+        /// `ID` or `ID@VERSION`.
+        spec: String,
+        action: String,
+        /// The input, a JSON object (default `{}`); `-` reads it from standard input.
+        #[arg(long, short, default_value = "{}")]
+        input: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a capability's examples and test cases.
+    Test {
+        spec: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The audit log: every run, newest first.
+    Runs {
+        /// Only this capability.
+        id: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A capability's configuration (secrets live in the OS keyring).
+    Config {
+        #[command(subcommand)]
+        action: ConfigCommand,
+    },
+    /// App settings (network.allow_hosts, network.timeout_ms, …).
+    Settings {
+        #[command(subcommand)]
+        action: SettingsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Set a value; for a secret give `-` (or nothing) to read it from standard input.
+    Set {
+        id: String,
+        key: String,
+        value: Option<String>,
+    },
+    /// Show one value (secrets show as `[secret]`).
+    Get { id: String, key: String },
+    /// Remove a value (a secret is deleted from the keyring).
+    Unset { id: String, key: String },
+    /// Every key, whether it is set, and non-secret values.
+    List {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum SettingsCommand {
+    /// Set a setting, e.g. `network.allow_hosts 127.0.0.1:8080,localhost:9000`.
+    Set { key: String, value: String },
+    /// Restore a setting's default.
+    Unset { key: String },
+    /// Show one setting.
+    Get { key: String },
+    /// Every setting with its value.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -270,7 +344,371 @@ async fn run(cli: Cli, style: &Style) -> ExitCode {
             print!("{}", capsmith_core::manifest::schema::json_schema_string());
             ExitCode::SUCCESS
         }
+        Command::Run {
+            spec,
+            action,
+            input,
+            json,
+        } => {
+            let input_text = if input == "-" {
+                let mut s = String::new();
+                if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut s) {
+                    eprintln!("error: cannot read the input from standard input: {e}");
+                    return ExitCode::from(2);
+                }
+                s
+            } else {
+                input
+            };
+            let input: serde_json::Value = match serde_json::from_str(&input_text) {
+                Ok(v) => v,
+                Err(e) => {
+                    eprintln!("error: --input is not JSON: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let app = match open(cli.home).await {
+                Ok(a) => a,
+                Err(e) => return fail(&e, json),
+            };
+            let (id, version) = api::parse_spec(&spec);
+            match app
+                .run_action(&id, version.as_deref(), &action, &input, Origin::Cli)
+                .await
+            {
+                Ok(r) => {
+                    if json {
+                        print_json(&r);
+                    } else {
+                        print!("{}", render_run(&r, style));
+                    }
+                    if r.ok {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(1)
+                    }
+                }
+                Err(e) => fail(&e, json),
+            }
+        }
+        Command::Test { spec, json } => {
+            let app = match open(cli.home).await {
+                Ok(a) => a,
+                Err(e) => return fail(&e, json),
+            };
+            let (id, version) = api::parse_spec(&spec);
+            match app.test(&id, version.as_deref()).await {
+                Ok(r) => {
+                    if json {
+                        print_json(&r);
+                    } else {
+                        print!("{}", render_tests(&r, style));
+                    }
+                    if r.failed == 0 {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(1)
+                    }
+                }
+                Err(e) => fail(&e, json),
+            }
+        }
+        Command::Runs { id, limit, json } => {
+            let app = match open(cli.home).await {
+                Ok(a) => a,
+                Err(e) => return fail(&e, json),
+            };
+            match app.runs(id.as_deref(), limit).await {
+                Ok(rows) => {
+                    if json {
+                        print_json(&rows);
+                    } else {
+                        print!("{}", render_runs(&rows));
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e, json),
+            }
+        }
+        Command::Config { action } => {
+            let app = match open(cli.home).await {
+                Ok(a) => a,
+                Err(e) => return fail(&e, false),
+            };
+            config_command(&app, action).await
+        }
+        Command::Settings { action } => {
+            let app = match open(cli.home).await {
+                Ok(a) => a,
+                Err(e) => return fail(&e, false),
+            };
+            settings_command(&app, action).await
+        }
     }
+}
+
+async fn config_command(app: &Capsmith, action: ConfigCommand) -> ExitCode {
+    match action {
+        ConfigCommand::Set { id, key, value } => {
+            let value = match value.as_deref() {
+                Some("-") | None => {
+                    if std::io::stdin().is_terminal() {
+                        eprint!("value for {key}: ");
+                    }
+                    let mut line = String::new();
+                    if let Err(e) = std::io::stdin().read_line(&mut line) {
+                        eprintln!("error: cannot read the value: {e}");
+                        return ExitCode::from(2);
+                    }
+                    line.trim_end_matches(['\n', '\r']).to_string()
+                }
+                Some(v) => v.to_string(),
+            };
+            match app.config_set(&id, &key, Sensitive::new(value)).await {
+                Ok(e) => {
+                    let where_ = if e.ty == "secret" {
+                        " (in the OS keyring)"
+                    } else {
+                        ""
+                    };
+                    println!("set {id} {key}{where_}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e, false),
+            }
+        }
+        ConfigCommand::Get { id, key } => match app.config_list(&id).await {
+            Ok(list) => match list.into_iter().find(|e| e.key == key) {
+                Some(e) if !e.set => {
+                    eprintln!("{key} is not set");
+                    ExitCode::from(1)
+                }
+                Some(e) if e.ty == "secret" => {
+                    println!("[secret]");
+                    ExitCode::SUCCESS
+                }
+                Some(e) => {
+                    match e.value {
+                        Some(serde_json::Value::String(s)) => println!("{s}"),
+                        Some(v) => println!("{v}"),
+                        None => println!(),
+                    }
+                    ExitCode::SUCCESS
+                }
+                None => fail(
+                    &CoreError::InvalidArgument(format!("`{id}` has no configuration key `{key}`")),
+                    false,
+                ),
+            },
+            Err(e) => fail(&e, false),
+        },
+        ConfigCommand::Unset { id, key } => match app.config_unset(&id, &key).await {
+            Ok(true) => {
+                println!("unset {id} {key}");
+                ExitCode::SUCCESS
+            }
+            Ok(false) => {
+                println!("{key} was not set");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e, false),
+        },
+        ConfigCommand::List { id, json } => match app.config_list(&id).await {
+            Ok(list) => {
+                if json {
+                    print_json(&list);
+                } else if list.is_empty() {
+                    println!("{id} needs no configuration");
+                } else {
+                    for e in list {
+                        let shown = match (&e.ty[..], e.set, &e.value) {
+                            ("secret", true, _) => "[secret]".to_string(),
+                            (_, false, _) => "(not set)".to_string(),
+                            (_, true, Some(serde_json::Value::String(s))) => s.clone(),
+                            (_, true, Some(v)) => v.to_string(),
+                            _ => String::new(),
+                        };
+                        let req = if e.required { ", required" } else { "" };
+                        println!("{:<24} {:<10} {}", e.key, format!("({}{req})", e.ty), shown);
+                    }
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e, json),
+        },
+    }
+}
+
+async fn settings_command(app: &Capsmith, action: SettingsCommand) -> ExitCode {
+    let show = |s: &capsmith_core::api::dto::SettingView| {
+        let v = match &s.value {
+            serde_json::Value::Array(items) => items
+                .iter()
+                .filter_map(|i| i.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+            other => other.to_string(),
+        };
+        format!(
+            "{} = {}{}",
+            s.key,
+            v,
+            if s.is_default { "  (default)" } else { "" }
+        )
+    };
+    match action {
+        SettingsCommand::Set { key, value } => match app.set_setting(&key, Some(&value)).await {
+            Ok(s) => {
+                println!("{}", show(&s));
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e, false),
+        },
+        SettingsCommand::Unset { key } => match app.set_setting(&key, None).await {
+            Ok(s) => {
+                println!("{}", show(&s));
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e, false),
+        },
+        SettingsCommand::Get { key } => match app.settings().await {
+            Ok(all) => match all.iter().find(|s| s.key == key) {
+                Some(s) => {
+                    println!("{}", show(s));
+                    ExitCode::SUCCESS
+                }
+                None => fail(
+                    &CoreError::InvalidArgument(format!("unknown setting `{key}`")),
+                    false,
+                ),
+            },
+            Err(e) => fail(&e, false),
+        },
+        SettingsCommand::List { json } => match app.settings().await {
+            Ok(all) => {
+                if json {
+                    print_json(&all);
+                } else {
+                    for s in &all {
+                        println!("{}\n    {}", show(s), s.description);
+                    }
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e, json),
+        },
+    }
+}
+
+fn render_run(r: &RunReport, style: &Style) -> String {
+    let mut out = String::new();
+    if r.ok {
+        out.push_str(&format!(
+            "{} {}@{} {} ({:.0} ms)\n",
+            style.paint("32", "✔"),
+            r.capability,
+            r.version,
+            r.action,
+            r.duration_ms
+        ));
+        let pretty =
+            serde_json::to_string_pretty(r.output.as_ref().unwrap_or(&serde_json::Value::Null))
+                .unwrap_or_default();
+        out.push_str(&pretty);
+        out.push('\n');
+    } else if let Some(e) = &r.error {
+        let shield = if r.security_violation {
+            " (blocked by the network guard)"
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "{} error[{}]{shield}: {}\n",
+            style.paint("31", "✘"),
+            e.kind,
+            e.message
+        ));
+    }
+    for c in &r.calls {
+        out.push_str(&format!(
+            "  {} {} → {} ({:.0} ms, {} B out, {} B in){}\n",
+            c.method,
+            c.url,
+            c.status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "-".into()),
+            c.duration_ms,
+            c.bytes_out,
+            c.bytes_in,
+            c.error
+                .as_ref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
+        ));
+    }
+    out
+}
+
+fn render_tests(r: &TestReport, style: &Style) -> String {
+    let mut out = String::new();
+    if r.cases.is_empty() {
+        out.push_str(&format!(
+            "{}@{} has no examples or test cases\n",
+            r.capability, r.version
+        ));
+    }
+    for c in &r.cases {
+        let mark = if c.passed {
+            style.paint("32", "✔ pass")
+        } else {
+            style.paint("31", "✘ FAIL")
+        };
+        out.push_str(&format!("{mark} {} ({})\n", c.name, c.action));
+        if let Some(e) = &c.run.error {
+            out.push_str(&format!("    error[{}]: {}\n", e.kind, e.message));
+        }
+        for m in &c.mismatches {
+            let actual = m
+                .actual
+                .as_ref()
+                .map(|a| a.to_string())
+                .unwrap_or_else(|| "(missing)".into());
+            out.push_str(&format!(
+                "    {}: expected {}, got {}\n",
+                m.path, m.expected, actual
+            ));
+        }
+        if let Some(a) = &c.assertion {
+            out.push_str(&format!("    {a}\n"));
+        }
+    }
+    out.push_str(&format!("{} passed, {} failed\n", r.passed, r.failed));
+    out
+}
+
+fn render_runs(rows: &[ExecutionView]) -> String {
+    if rows.is_empty() {
+        return "no runs yet\n".into();
+    }
+    let mut out = format!(
+        "{:<6} {:<24} {:<20} {:<18} {:<6} {:<7} {:>8}  {}\n",
+        "ID", "WHEN", "CAPABILITY", "ACTION", "FROM", "STATUS", "MS", "ERROR"
+    );
+    for r in rows {
+        out.push_str(&format!(
+            "{:<6} {:<24} {:<20} {:<18} {:<6} {:<7} {:>8.0}  {}{}\n",
+            r.id,
+            r.started_at,
+            r.capability,
+            r.action.clone().unwrap_or_default(),
+            r.origin,
+            r.status,
+            r.duration_ms.unwrap_or(0.0),
+            r.error_kind.clone().unwrap_or_default(),
+            if r.security_violation { " 🛡" } else { "" }
+        ));
+    }
+    out
 }
 
 fn render_finding(d: &Diagnostic, style: &Style) -> String {

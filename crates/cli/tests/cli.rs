@@ -211,3 +211,269 @@ fn help_everywhere_and_schema() {
     // No colour when not a TTY.
     assert!(!stdout(&capsmith(home.path(), &["list"])).contains('\x1b'));
 }
+
+/// A tiny HTTP server on loopback for the run/test commands: `/echo` answers with the request
+/// line, `/v1/current` with a weather reading (for Bearer wk-1 only).
+fn stand_in() -> u16 {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut first = String::new();
+            reader.read_line(&mut first).unwrap_or(0);
+            let mut auth = String::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if line.to_ascii_lowercase().starts_with("authorization:") {
+                    auth = line[14..].trim().to_string();
+                }
+            }
+            let target = first.split(' ').nth(1).unwrap_or("/").to_string();
+            let (status, body) = if target.starts_with("/v1/current") {
+                if auth == "Bearer wk-1" {
+                    (
+                        "200 OK",
+                        serde_json::json!({"data": {"temp": 72, "weather": [{"main": "Sunny"}], "main": {"humidity": 45}}}),
+                    )
+                } else {
+                    ("401 Unauthorized", serde_json::json!({"error": "bad key"}))
+                }
+            } else {
+                (
+                    "200 OK",
+                    serde_json::json!({"method": first.split(' ').next(), "target": target}),
+                )
+            };
+            let body = body.to_string();
+            let mut s = stream;
+            let _ = write!(s, "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+        }
+    });
+    port
+}
+
+fn capsmith_stdin(home: &Path, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
+    use std::io::Write;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_capsmith"));
+    cmd.arg("--home")
+        .arg(home)
+        .args(args)
+        .env_remove("CAPSMITH_HOME")
+        .env("NO_COLOR", "1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn run_test_runs_and_settings() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let port = stand_in();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("echo.yaml");
+    std::fs::write(
+        &file,
+        format!("capability:\n  id: echo-run\n  name: Echo\n  version: 1.0.0\n  actions: [{{ id: call, inputs: [{{ name: q, type: string }}] }}]\n  integration: {{ type: api, endpoint: 'http://127.0.0.1:{port}/echo', params: {{ q: '${{input.q}}' }} }}\n  examples:\n    - input: {{ q: hi }}\n      expected_output: {{ method: GET }}\n      assert: \"output.target.includes('q=hi')\"\n  permissions: [network.http.get]\n"),
+    )
+    .unwrap();
+    assert_eq!(
+        capsmith(h, &["import", file.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+
+    // The guard refuses loopback until the user allows it.
+    let o = capsmith(
+        h,
+        &["run", "echo-run", "call", "--input", "{\"q\": \"hi\"}"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("blocked by the network guard"),
+        "{}",
+        stdout(&o)
+    );
+
+    let o = capsmith(h, &["settings", "set", "network.allow_hosts", "nonsense"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("invalid_argument"));
+    let allow = format!("127.0.0.1:{port}");
+    let o = capsmith(h, &["settings", "set", "network.allow_hosts", &allow]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(stdout(&capsmith(h, &["settings", "get", "network.allow_hosts"])).contains(&allow));
+
+    let o = capsmith(
+        h,
+        &[
+            "run",
+            "echo-run",
+            "call",
+            "--input",
+            "{\"q\": \"a b\"}",
+            "--json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["output"]["target"], "/echo?q=a+b");
+    assert_eq!(v["calls"][0]["status"], 200);
+
+    let o = capsmith_stdin(
+        h,
+        &["run", "echo-run", "call", "--input", "-"],
+        "{\"q\": \"from stdin\"}",
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("q=from+stdin"));
+
+    assert_eq!(
+        capsmith(h, &["run", "echo-run", "call", "--input", "{not json"])
+            .status
+            .code(),
+        Some(2)
+    );
+    let o = capsmith(h, &["run", "echo-run", "nope"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("error[unknown_action]"));
+
+    let o = capsmith(h, &["test", "echo-run"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("1 passed, 0 failed"));
+
+    let o = capsmith(h, &["runs", "echo-run", "--json"]);
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let statuses: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        vec!["ok", "error", "ok", "ok", "denied"],
+        "newest first"
+    );
+    assert!(stdout(&capsmith(h, &["runs"])).contains("echo-run"));
+}
+
+#[test]
+fn config_secrets_go_to_the_keyring() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let port = stand_in();
+    let weather = std::fs::read_to_string(root().join("assets/examples/weather-lookup.yaml"))
+        .unwrap()
+        .replace(
+            "https://api.weather.com",
+            &format!("http://127.0.0.1:{port}"),
+        )
+        .replace("\"weather-lookup\"", "\"weather-cli\"");
+    let file = home.path().join("w.yaml");
+    std::fs::write(&file, weather).unwrap();
+    assert_eq!(
+        capsmith(h, &["import", file.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    capsmith(
+        h,
+        &[
+            "settings",
+            "set",
+            "network.allow_hosts",
+            &format!("127.0.0.1:{port}"),
+        ],
+    );
+
+    // No keyring reachable: a clear error, and nothing stored anywhere else.
+    let o = capsmith_stdin(
+        h,
+        &["config", "set", "weather-cli", "API_KEY", "-"],
+        "wk-1\n",
+        &[("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("keyring_unavailable") && err.contains("keyring"),
+        "{err}"
+    );
+
+    // With the session's Secret Service (scripts/test provides one).
+    let o = capsmith_stdin(
+        h,
+        &["config", "set", "weather-cli", "API_KEY", "-"],
+        "wk-1\n",
+        &[],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "needs a Secret Service (run via scripts/test): {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        stdout(&capsmith(h, &["config", "get", "weather-cli", "API_KEY"])).trim(),
+        "[secret]"
+    );
+    assert!(stdout(&capsmith(h, &["config", "list", "weather-cli"])).contains("[secret]"));
+    let o = capsmith(
+        h,
+        &[
+            "run",
+            "weather-cli",
+            "get-weather",
+            "--input",
+            "{\"location\": \"Paris\"}",
+            "--json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        v["output"],
+        serde_json::json!({"temperature": 72, "condition": "Sunny", "humidity": 45})
+    );
+    let o = capsmith(h, &["config", "set", "weather-cli", "NOPE", "x"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("has no configuration key `NOPE`"));
+    assert_eq!(
+        capsmith(h, &["config", "unset", "weather-cli", "API_KEY"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        capsmith(h, &["config", "get", "weather-cli", "API_KEY"])
+            .status
+            .code(),
+        Some(1)
+    );
+}

@@ -10,7 +10,7 @@ use super::dto::*;
 use super::Capsmith;
 use crate::engine::guard::{AllowHosts, NetPolicy};
 use crate::engine::{self, EngineError, RunContext, OAUTH2_TOKEN_KEY};
-use crate::manifest::model::{AuthType, Capability, ConfigType, Example};
+use crate::manifest::model::{AuthType, Capability, ConfigItem, ConfigType, Example};
 use crate::secrets::Sensitive;
 use crate::{CoreError, CoreResult};
 
@@ -54,35 +54,23 @@ pub const SETTINGS: &[(&str, &str)] = &[
 
 /// A configuration key a capability accepts: its declared items, plus the OAuth2 token slot
 /// of an OAuth2 connector.
-fn config_items(
-    cap: &Capability,
-) -> Vec<(String, ConfigType, bool, Option<String>, Option<String>)> {
-    let mut items: Vec<_> = cap
-        .configuration
-        .iter()
-        .map(|c| {
-            (
-                c.key.clone(),
-                c.ty,
-                c.required,
-                c.label.clone(),
-                c.help_url.clone(),
-            )
-        })
-        .collect();
-    if cap
+fn config_items(cap: &Capability) -> Vec<ConfigItem> {
+    let mut items = cap.configuration.clone();
+    let oauth2 = cap
         .api
         .as_ref()
         .and_then(|a| a.auth.as_ref())
-        .is_some_and(|a| a.ty == AuthType::Oauth2)
-    {
-        items.push((
-            OAUTH2_TOKEN_KEY.to_string(),
-            ConfigType::Secret,
-            true,
-            Some("OAuth2 access token".into()),
-            None,
-        ));
+        .is_some_and(|a| a.ty == AuthType::Oauth2);
+    if oauth2 {
+        items.push(ConfigItem {
+            key: OAUTH2_TOKEN_KEY.to_string(),
+            label: Some("OAuth2 access token".into()),
+            ty: ConfigType::Secret,
+            required: true,
+            help_url: None,
+            description: None,
+            default: None,
+        });
     }
     items
 }
@@ -247,8 +235,8 @@ impl Capsmith {
         let stored = self.registry().get(id, None).await?;
         let cap = &stored.document.capability;
         let items = config_items(cap);
-        let Some(item) = items.iter().find(|i| i.0 == key) else {
-            let known: Vec<&str> = items.iter().map(|i| i.0.as_str()).collect();
+        let Some(item) = items.iter().find(|i| i.key == key) else {
+            let known: Vec<&str> = items.iter().map(|i| i.key.as_str()).collect();
             return Err(CoreError::InvalidArgument(format!(
                 "`{id}` has no configuration key `{key}` (it has: {})",
                 if known.is_empty() {
@@ -258,7 +246,7 @@ impl Capsmith {
                 }
             )));
         };
-        match item.1 {
+        match item.ty {
             ConfigType::Secret => {
                 if value.expose().is_empty() {
                     return Err(CoreError::InvalidArgument(format!(
@@ -306,10 +294,10 @@ impl Capsmith {
     pub async fn config_unset(&self, id: &str, key: &str) -> CoreResult<bool> {
         let stored = self.registry().get(id, None).await?;
         let items = config_items(&stored.document.capability);
-        let item = items.iter().find(|i| i.0 == key).ok_or_else(|| {
+        let item = items.iter().find(|i| i.key == key).ok_or_else(|| {
             CoreError::InvalidArgument(format!("`{id}` has no configuration key `{key}`"))
         })?;
-        if item.1 == ConfigType::Secret {
+        if item.ty == ConfigType::Secret {
             self.secrets().delete(id, key).await
         } else {
             let r =
@@ -327,19 +315,22 @@ impl Capsmith {
         let stored = self.registry().get(id, None).await?;
         let values = self.plain_config(id).await?;
         let mut out = Vec::new();
-        for (key, ty, required, label, help_url) in config_items(&stored.document.capability) {
-            let (set, value) = if ty == ConfigType::Secret {
-                (self.secrets().retrieve(id, &key).await?.is_some(), None)
+        for item in config_items(&stored.document.capability) {
+            let (set, value) = if item.ty == ConfigType::Secret {
+                (
+                    self.secrets().retrieve(id, &item.key).await?.is_some(),
+                    None,
+                )
             } else {
-                let v = values.get(&key).cloned();
+                let v = values.get(&item.key).cloned();
                 (v.is_some(), v)
             };
             out.push(ConfigEntryView {
-                key,
-                label,
-                ty: ty.as_str().to_string(),
-                required,
-                help_url,
+                key: item.key,
+                label: item.label,
+                ty: item.ty.as_str().to_string(),
+                required: item.required,
+                help_url: item.help_url,
                 set,
                 value,
             });
@@ -387,10 +378,10 @@ impl Capsmith {
             .collect();
         config.extend(self.plain_config(id).await?);
         let mut secrets = HashMap::new();
-        for (key, ty, ..) in config_items(cap) {
-            if ty == ConfigType::Secret {
-                if let Some(v) = self.secrets().retrieve(id, &key).await? {
-                    secrets.insert(key, v);
+        for item in config_items(cap) {
+            if item.ty == ConfigType::Secret {
+                if let Some(v) = self.secrets().retrieve(id, &item.key).await? {
+                    secrets.insert(item.key, v);
                 }
             }
         }

@@ -119,18 +119,20 @@ pub fn runnable_actions(cap: &Capability) -> Vec<String> {
     }
 }
 
+/// A request ready to send, with what its response must become.
+struct Plan {
+    request: Prepared,
+    outputs: Vec<Field>,
+    mapping: Map<String, Value>,
+}
+
 /// Builds the request for `action`, returning it with the declared outputs and mapping.
-fn prepare(
-    ctx: &RunContext,
-    action: &str,
-    input: &Value,
-) -> Result<(Prepared, Vec<Field>, Map<String, Value>), EngineError> {
+fn prepare(ctx: &RunContext, action: &str, input: &Value) -> Result<Plan, EngineError> {
     let cap = &ctx.document.capability;
     let unknown = || EngineError::UnknownAction {
         action: action.to_string(),
         available: runnable_actions(cap).join(", "),
     };
-    let empty = Map::new();
     if let Some(int) = &cap.integration {
         let a = cap
             .actions
@@ -156,16 +158,16 @@ fn prepare(
             ));
         }
         let body = body_of(&scope, &method, int.body.as_ref(), &mut headers)?;
-        return Ok((
-            Prepared {
+        return Ok(Plan {
+            request: Prepared {
                 method,
                 url,
                 headers,
                 body,
             },
-            a.outputs.to_list(),
-            int.response_mapping.clone(),
-        ));
+            outputs: a.outputs.to_list(),
+            mapping: int.response_mapping.clone(),
+        });
     }
     let api = cap.api.as_ref().ok_or_else(|| EngineError::NotRunnable {
         kind: cap
@@ -241,20 +243,16 @@ fn prepare(
         }
     }
     let body = body_of(&scope, &method, e.body.as_ref(), &mut headers)?;
-    Ok((
-        Prepared {
+    Ok(Plan {
+        request: Prepared {
             method,
             url,
             headers,
             body,
         },
-        e.outputs.to_list(),
-        if e.response_mapping.is_empty() {
-            empty
-        } else {
-            e.response_mapping.clone()
-        },
-    ))
+        outputs: e.outputs.to_list(),
+        mapping: e.response_mapping.clone(),
+    })
 }
 
 /// The keyring key under which an OAuth2 access token is kept.
@@ -339,8 +337,12 @@ pub async fn run(ctx: RunContext<'_>, action: &str, input: &Value) -> RunResult 
     let secret_values: Vec<String> = ctx.secrets.values().map(|s| s.expose().clone()).collect();
     let mut session = Session::new(policy, secret_values);
     let output = async {
-        let (req, outputs, mapping) = prepare(&ctx, action, input)?;
-        let ex = session.send(req).await?;
+        let Plan {
+            request,
+            outputs,
+            mapping,
+        } = prepare(&ctx, action, input)?;
+        let ex = session.send(request).await?;
         if !(200..300).contains(&ex.status) {
             let text = String::from_utf8_lossy(&ex.body);
             let excerpt: String = session.redact(&text).chars().take(200).collect();

@@ -14,14 +14,22 @@ async fn app_with_loopback() -> (tempfile::TempDir, Capsmith, Loopback) {
     let lb = Loopback::start().await;
     let dir = tempfile::tempdir().unwrap();
     let app = Capsmith::open(dir.path().join("home")).await.unwrap();
-    app.set_setting("network.allow_hosts", Some(&format!("127.0.0.1:{}", lb.port))).await.unwrap();
+    app.set_setting(
+        "network.allow_hosts",
+        Some(&format!("127.0.0.1:{}", lb.port)),
+    )
+    .await
+    .unwrap();
     (dir, app, lb)
 }
 
 /// The design's manifest with only its host pointed at the stand-in (and a new id, so it sits
 /// beside the seeded original).
 fn retarget(file: &str, from: &str, to: &str, id_from: &str, id_to: &str) -> String {
-    std::fs::read_to_string(examples_dir().join(file)).unwrap().replace(from, to).replace(id_from, id_to)
+    std::fs::read_to_string(examples_dir().join(file))
+        .unwrap()
+        .replace(from, to)
+        .replace(id_from, id_to)
 }
 
 fn require_keyring(e: &capsmith_core::CoreError) -> ! {
@@ -31,21 +39,68 @@ fn require_keyring(e: &capsmith_core::CoreError) -> ! {
 #[tokio::test]
 async fn weather_runs_end_to_end_with_its_key_in_the_keyring() {
     let (_dir, app, lb) = app_with_loopback().await;
-    let yaml = retarget("weather-lookup.yaml", "https://api.weather.com", &lb.base(), "\"weather-lookup\"", "\"weather-lookup-local\"");
-    app.import_bytes("weather.yaml", yaml.as_bytes()).await.unwrap();
+    let yaml = retarget(
+        "weather-lookup.yaml",
+        "https://api.weather.com",
+        &lb.base(),
+        "\"weather-lookup\"",
+        "\"weather-lookup-local\"",
+    );
+    app.import_bytes("weather.yaml", yaml.as_bytes())
+        .await
+        .unwrap();
     // Without the key the run says which key is missing and how to set it.
-    let r = app.run_action("weather-lookup-local", None, "get-weather", &json!({"location": "New York"}), Origin::Cli).await.unwrap();
-    assert_eq!(r.error.as_ref().map(|e| e.kind.as_str()), Some("missing_config"), "{:?}", r.error);
-    if let Err(e) = app.config_set("weather-lookup-local", "API_KEY", Sensitive::new(WEATHER_KEY.into())).await {
+    let r = app
+        .run_action(
+            "weather-lookup-local",
+            None,
+            "get-weather",
+            &json!({"location": "New York"}),
+            Origin::Cli,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        r.error.as_ref().map(|e| e.kind.as_str()),
+        Some("missing_config"),
+        "{:?}",
+        r.error
+    );
+    if let Err(e) = app
+        .config_set(
+            "weather-lookup-local",
+            "API_KEY",
+            Sensitive::new(WEATHER_KEY.into()),
+        )
+        .await
+    {
         require_keyring(&e);
     }
     let listed = app.config_list("weather-lookup-local").await.unwrap();
-    assert!(listed[0].set && listed[0].value.is_none(), "secret values are never returned: {listed:?}");
-    let r = app.run_action("weather-lookup-local", None, "get-weather", &json!({"location": "New York"}), Origin::App).await.unwrap();
+    assert!(
+        listed[0].set && listed[0].value.is_none(),
+        "secret values are never returned: {listed:?}"
+    );
+    let r = app
+        .run_action(
+            "weather-lookup-local",
+            None,
+            "get-weather",
+            &json!({"location": "New York"}),
+            Origin::App,
+        )
+        .await
+        .unwrap();
     assert!(r.ok, "{:?}", r.error);
-    assert_eq!(r.output, Some(json!({"temperature": 72, "condition": "Sunny", "humidity": 45})));
+    assert_eq!(
+        r.output,
+        Some(json!({"temperature": 72, "condition": "Sunny", "humidity": 45}))
+    );
     let sent = lb.requests();
-    assert_eq!(sent.last().unwrap().header("authorization"), Some(format!("Bearer {WEATHER_KEY}").as_str()));
+    assert_eq!(
+        sent.last().unwrap().header("authorization"),
+        Some(format!("Bearer {WEATHER_KEY}").as_str())
+    );
     assert_eq!(sent.last().unwrap().target, "/v1/current?location=New+York");
     // The design's example is a passing test case against the stand-in.
     let report = app.test("weather-lookup-local", None).await.unwrap();
@@ -53,29 +108,90 @@ async fn weather_runs_end_to_end_with_its_key_in_the_keyring() {
     let audit = app.runs(Some("weather-lookup-local"), 10).await.unwrap();
     assert_eq!(audit.len(), 3);
     assert_eq!(audit[0].origin, "test");
-    assert!(app.config_unset("weather-lookup-local", "API_KEY").await.unwrap());
+    assert!(app
+        .config_unset("weather-lookup-local", "API_KEY")
+        .await
+        .unwrap());
     assert!(!app.config_list("weather-lookup-local").await.unwrap()[0].set);
 }
 
 #[tokio::test]
 async fn slack_connector_runs_both_endpoints() {
     let (_dir, app, lb) = app_with_loopback().await;
-    let json_text = retarget("slack-integration.json", "https://slack.com/api\"", &format!("{}/api\"", lb.base()), "\"slack-integration\"", "\"slack-local\"");
-    app.import_bytes("slack.json", json_text.as_bytes()).await.unwrap();
-    let r = app.run_action("slack-local", None, "send-message", &json!({"channel": "C1", "message": "hi"}), Origin::Cli).await.unwrap();
-    assert_eq!(r.error.as_ref().map(|e| e.kind.as_str()), Some("oauth_not_connected"));
-    if let Err(e) = app.config_set("slack-local", "OAUTH2_ACCESS_TOKEN", Sensitive::new(SLACK_TOKEN.into())).await {
+    let json_text = retarget(
+        "slack-integration.json",
+        "https://slack.com/api\"",
+        &format!("{}/api\"", lb.base()),
+        "\"slack-integration\"",
+        "\"slack-local\"",
+    );
+    app.import_bytes("slack.json", json_text.as_bytes())
+        .await
+        .unwrap();
+    let r = app
+        .run_action(
+            "slack-local",
+            None,
+            "send-message",
+            &json!({"channel": "C1", "message": "hi"}),
+            Origin::Cli,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        r.error.as_ref().map(|e| e.kind.as_str()),
+        Some("oauth_not_connected")
+    );
+    if let Err(e) = app
+        .config_set(
+            "slack-local",
+            "OAUTH2_ACCESS_TOKEN",
+            Sensitive::new(SLACK_TOKEN.into()),
+        )
+        .await
+    {
         require_keyring(&e);
     }
-    let r = app.run_action("slack-local", None, "send-message", &json!({"channel": "C1", "message": "hello \"team\""}), Origin::Cli).await.unwrap();
+    let r = app
+        .run_action(
+            "slack-local",
+            None,
+            "send-message",
+            &json!({"channel": "C1", "message": "hello \"team\""}),
+            Origin::Cli,
+        )
+        .await
+        .unwrap();
     assert!(r.ok, "{:?}", r.error);
     let out = r.output.unwrap();
     assert_eq!(out["ok"], true);
     assert_eq!(out["message"]["text"], "hello \"team\"");
-    let r = app.run_action("slack-local", None, "list-channels", &json!({}), Origin::Cli).await.unwrap();
+    let r = app
+        .run_action(
+            "slack-local",
+            None,
+            "list-channels",
+            &json!({}),
+            Origin::Cli,
+        )
+        .await
+        .unwrap();
     assert_eq!(r.output.unwrap()["channels"][1]["name"], "random");
-    let r = app.run_action("slack-local", None, "send-message", &json!({"channel": "C1"}), Origin::Cli).await.unwrap();
-    assert_eq!(r.error.unwrap().kind, "invalid_input", "a required input is missing");
+    let r = app
+        .run_action(
+            "slack-local",
+            None,
+            "send-message",
+            &json!({"channel": "C1"}),
+            Origin::Cli,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        r.error.unwrap().kind,
+        "invalid_input",
+        "a required input is missing"
+    );
 }
 
 #[tokio::test]
@@ -87,32 +203,61 @@ async fn a_planted_secret_is_nowhere_but_the_keyring() {
         "capability:\n  id: leaky\n  name: Leaky\n  version: 1.0.0\n  actions:\n    - id: call\n      inputs: [{{ name: q, type: string }}]\n  integration:\n    type: api\n    endpoint: \"{}/echo\"\n    params: {{ q: \"${{input.q}}\", k: \"${{TOKEN}}\" }}\n    headers: {{ Authorization: \"Bearer ${{TOKEN}}\" }}\n  configuration:\n    - {{ key: TOKEN, type: secret, required: true }}\n  examples:\n    - input: {{ q: x }}\n      expected_output: {{ method: GET }}\n  permissions: [network.http.get]\n",
         lb.base()
     );
-    app.import_bytes("leaky.yaml", yaml.as_bytes()).await.unwrap();
-    if let Err(e) = app.config_set("leaky", "TOKEN", Sensitive::new(planted.into())).await {
+    app.import_bytes("leaky.yaml", yaml.as_bytes())
+        .await
+        .unwrap();
+    if let Err(e) = app
+        .config_set("leaky", "TOKEN", Sensitive::new(planted.into()))
+        .await
+    {
         require_keyring(&e);
     }
-    let r = app.run_action("leaky", None, "call", &json!({"q": "x"}), Origin::App).await.unwrap();
+    let r = app
+        .run_action("leaky", None, "call", &json!({"q": "x"}), Origin::App)
+        .await
+        .unwrap();
     assert!(r.ok, "{:?}", r.error);
-    assert!(lb.requests()[0].header("authorization").unwrap().contains(planted), "the API did receive it");
+    assert!(
+        lb.requests()[0]
+            .header("authorization")
+            .unwrap()
+            .contains(planted),
+        "the API did receive it"
+    );
     let report_text = serde_json::to_string(&r).unwrap();
-    assert!(!report_text.contains(planted), "run report leaks: {report_text}");
+    assert!(
+        !report_text.contains(planted),
+        "run report leaks: {report_text}"
+    );
     assert!(report_text.contains("[redacted]"));
     // Test runs report their runs too.
     let t = app.test("leaky", None).await.unwrap();
     assert!(!serde_json::to_string(&t).unwrap().contains(planted));
     // Exports, the audit log, and the SQLite files themselves.
     let mut haystacks = vec![
-        app.export("leaky", None, "yaml").await.unwrap().into_bytes(),
-        app.export("leaky", None, "json").await.unwrap().into_bytes(),
+        app.export("leaky", None, "yaml")
+            .await
+            .unwrap()
+            .into_bytes(),
+        app.export("leaky", None, "json")
+            .await
+            .unwrap()
+            .into_bytes(),
         serde_json::to_vec(&app.runs(None, 100).await.unwrap()).unwrap(),
         serde_json::to_vec(&app.config_list("leaky").await.unwrap()).unwrap(),
     ];
-    sqlx::query("PRAGMA wal_checkpoint(FULL)").execute(app.registry().pool()).await.unwrap();
+    sqlx::query("PRAGMA wal_checkpoint(FULL)")
+        .execute(app.registry().pool())
+        .await
+        .unwrap();
     for entry in walk(dir.path()) {
         haystacks.push(std::fs::read(entry).unwrap());
     }
     for h in &haystacks {
-        assert!(!h.windows(planted.len()).any(|w| w == planted.as_bytes()), "the planted secret leaked");
+        assert!(
+            !h.windows(planted.len()).any(|w| w == planted.as_bytes()),
+            "the planted secret leaked"
+        );
     }
     assert!(haystacks.len() >= 6, "the registry files were scanned");
 }
