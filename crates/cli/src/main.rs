@@ -97,6 +97,19 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Turn an OpenAPI 3.0/3.1 document (file or URL) into an API-connector capability.
+    ImportOpenapi {
+        /// A file path, or an http(s) URL (fetched under the network guard).
+        spec: String,
+        /// The capability id (default: from the API's title).
+        #[arg(long)]
+        id: Option<String>,
+        /// Write the manifest to this file instead of importing it.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// A capability's configuration (secrets live in the OS keyring).
     Config {
         #[command(subcommand)]
@@ -424,6 +437,46 @@ async fn run(cli: Cli, style: &Style) -> ExitCode {
                         print_json(&rows);
                     } else {
                         print!("{}", render_runs(&rows));
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e, json),
+            }
+        }
+        Command::ImportOpenapi {
+            spec,
+            id,
+            output,
+            json,
+        } => {
+            let app = match open(cli.home).await {
+                Ok(a) => a,
+                Err(e) => return fail(&e, json),
+            };
+            if let Some(path) = output {
+                return match app.openapi_manifest(&spec, id.as_deref()).await {
+                    Ok((cap_id, yaml, notes)) => {
+                        if let Err(e) = std::fs::write(&path, yaml) {
+                            return fail(&CoreError::io(path, e), json);
+                        }
+                        println!("wrote {cap_id} to {}", path.display());
+                        for n in notes {
+                            println!("  note: {n}");
+                        }
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => fail(&e, json),
+                };
+            }
+            match app.import_openapi(&spec, id.as_deref()).await {
+                Ok(o) => {
+                    if json {
+                        print_json(&o);
+                    } else {
+                        println!("{} imported {}@{}", style.paint("32", "✔"), o.id, o.version);
+                        for w in &o.report.warnings {
+                            println!("  {}", render_finding(w, style));
+                        }
                     }
                     ExitCode::SUCCESS
                 }

@@ -477,3 +477,49 @@ fn config_secrets_go_to_the_keyring() {
         Some(1)
     );
 }
+
+#[test]
+fn import_openapi_from_a_file() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let spec = root().join("tests/fixtures/openapi/petstore.yaml");
+    let out = home.path().join("pets.yaml");
+    let o = capsmith(
+        h,
+        &[
+            "import-openapi",
+            spec.to_str().unwrap(),
+            "--id",
+            "pets",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // The written manifest validates on its own.
+    assert_eq!(
+        capsmith(h, &["validate", out.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        capsmith(h, &["show", "pets"]).status.code(),
+        Some(1),
+        "-o does not import"
+    );
+    let o = capsmith(
+        h,
+        &["import-openapi", spec.to_str().unwrap(), "--id", "pets"],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("imported pets@1.0.0"));
+    assert!(stdout(&capsmith(h, &["show", "pets"])).contains("show-pet-by-id"));
+    let o = capsmith(h, &["import-openapi", "/nonexistent/spec.yaml"]);
+    assert_eq!(o.status.code(), Some(2));
+}

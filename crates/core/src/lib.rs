@@ -7,6 +7,7 @@ pub mod diagnostics;
 pub mod engine;
 pub mod error;
 pub mod manifest;
+pub mod openapi;
 pub mod registry;
 pub mod secrets;
 

@@ -96,10 +96,12 @@ impl Capsmith {
     pub async fn open(home: PathBuf) -> CoreResult<Self> {
         std::fs::create_dir_all(&home).map_err(|e| CoreError::io(&home, e))?;
         let registry = Registry::open(&home.join(REGISTRY_FILE)).await?;
+        let default_home = dirs::data_dir().map(|d| d.join("capsmith"));
+        let secrets = Secrets::for_home(&home, default_home.as_deref());
         let app = Capsmith {
             home,
             registry,
-            secrets: Secrets::default(),
+            secrets,
         };
         if app.registry.meta("seeded_examples").await?.is_none() {
             app.seed_examples().await?;

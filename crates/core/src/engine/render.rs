@@ -163,7 +163,16 @@ impl Scope<'_> {
             Value::Object(m) => {
                 let mut out = serde_json::Map::new();
                 for (k, x) in m {
-                    out.insert(k.clone(), self.render_json(x)?);
+                    let rendered = self.render_json(x)?;
+                    // A field filled by an optional input that was left out is left out too,
+                    // rather than sent as null.
+                    if rendered.is_null()
+                        && x.as_str()
+                            .is_some_and(|s| s.starts_with("{{") || s.starts_with("${input."))
+                    {
+                        continue;
+                    }
+                    out.insert(k.clone(), rendered);
                 }
                 Value::Object(out)
             }

@@ -53,8 +53,17 @@ fn path_of(stack: &[Frame]) -> DocPath {
 
 /// Parses `text` into a located tree. Non-fatal findings (duplicate keys) go to `findings`.
 pub fn parse(text: &str, findings: &mut Vec<Finding>) -> Result<Node, Finding> {
+    parse_with_limit(text, findings, MAX_NODES)
+}
+
+/// `parse` with another node budget (large OpenAPI documents legitimately hold millions).
+pub fn parse_with_limit(
+    text: &str,
+    findings: &mut Vec<Finding>,
+    max_nodes: usize,
+) -> Result<Node, Finding> {
     let mut stack: Vec<Frame> = Vec::new();
-    parse_into(text, findings, &mut stack).map_err(|f| {
+    parse_into(text, findings, &mut stack, max_nodes).map_err(|f| {
         let path = path_of(&stack);
         if f.path.is_none() && !path.0.is_empty() {
             f.at(path)
@@ -68,6 +77,7 @@ fn parse_into(
     text: &str,
     findings: &mut Vec<Finding>,
     stack: &mut Vec<Frame>,
+    max_nodes: usize,
 ) -> Result<Node, Finding> {
     let mut parser = Parser::new_from_str(text);
     let mut anchors: HashMap<usize, (Node, usize)> = HashMap::new();
@@ -178,10 +188,10 @@ fn parse_into(
                     Finding::error("yaml-syntax", "alias to an unknown anchor").at_pos(here)
                 })?;
                 nodes += count;
-                if nodes > MAX_NODES {
+                if nodes > max_nodes {
                     return Err(Finding::error(
                         "alias-bomb",
-                        format!("aliases expand the document past {MAX_NODES} values"),
+                        format!("aliases expand the document past {max_nodes} values"),
                     )
                     .at_pos(here)
                     .hint("YAML aliases (`*name`) copy their anchor; this file multiplies them"));
@@ -205,10 +215,10 @@ fn parse_into(
                 node
             }
         };
-        if nodes > MAX_NODES {
+        if nodes > max_nodes {
             return Err(Finding::error(
                 "too-many-nodes",
-                format!("document has more than {MAX_NODES} values"),
+                format!("document has more than {max_nodes} values"),
             )
             .at_pos(here));
         }

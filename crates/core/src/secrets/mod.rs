@@ -9,7 +9,7 @@ use keyring_core::{CredentialStore, Entry};
 
 use crate::{CoreError, CoreResult};
 
-/// Keyring service name; entries are `<capability-id>/<KEY>` under it.
+/// Keyring service name of the default library; entries are `<capability-id>/<KEY>` under it.
 pub const SERVICE: &str = "capsmith";
 
 /// A value that must not be printed.
@@ -38,10 +38,34 @@ impl<T> fmt::Display for Sensitive<T> {
     }
 }
 
-/// The keyring, connected on first use.
-#[derive(Clone, Default)]
+/// The keyring, connected on first use. Entries live under a service name of their own per
+/// Capsmith home (`capsmith` for the default one), so two libraries never share secrets.
+#[derive(Clone)]
 pub struct Secrets {
+    service: String,
     store: Arc<OnceLock<Result<Arc<CredentialStore>, String>>>,
+}
+
+impl Secrets {
+    /// Secrets of the library at `home`; `default_home` is the OS default location.
+    pub fn for_home(home: &std::path::Path, default_home: Option<&std::path::Path>) -> Self {
+        let service = if default_home == Some(home) {
+            SERVICE.to_string()
+        } else {
+            use sha2::Digest;
+            let digest = sha2::Sha256::digest(home.to_string_lossy().as_bytes());
+            format!("{SERVICE}:{}", &hex::encode(digest)[..12])
+        };
+        Secrets {
+            service,
+            store: Arc::default(),
+        }
+    }
+
+    /// The keyring service name entries are stored under.
+    pub fn service(&self) -> &str {
+        &self.service
+    }
 }
 
 impl fmt::Debug for Secrets {
@@ -88,7 +112,7 @@ impl Secrets {
 
     fn entry(&self, capability: &str, key: &str) -> CoreResult<Entry> {
         let store = self.store()?;
-        Entry::new_in_store(&store, SERVICE, &format!("{capability}/{key}"))
+        Entry::new_in_store(&store, &self.service, &format!("{capability}/{key}"))
             .map_err(|e| explain(&e.to_string()))
     }
 

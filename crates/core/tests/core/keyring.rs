@@ -140,7 +140,8 @@ async fn slack_connector_runs_both_endpoints() {
         .unwrap();
     assert_eq!(
         r.error.as_ref().map(|e| e.kind.as_str()),
-        Some("oauth_not_connected")
+        Some("oauth_not_connected"),
+        "{r:?}"
     );
     if let Err(e) = app
         .config_set(
@@ -273,4 +274,26 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+#[tokio::test]
+async fn two_libraries_never_share_secrets() {
+    let (_d1, a, _lb1) = app_with_loopback().await;
+    let (_d2, b, _lb2) = app_with_loopback().await;
+    assert_ne!(a.secrets().service(), b.secrets().service());
+    if let Err(e) = a
+        .config_set(
+            "weather-lookup",
+            "API_KEY",
+            Sensitive::new("only-in-a".into()),
+        )
+        .await
+    {
+        require_keyring(&e);
+    }
+    assert!(a.config_list("weather-lookup").await.unwrap()[0].set);
+    assert!(
+        !b.config_list("weather-lookup").await.unwrap()[0].set,
+        "library b sees a's secret"
+    );
 }

@@ -7,6 +7,7 @@ mod hostile;
 mod keyring;
 mod loopback;
 mod manifest;
+mod openapi;
 mod registry;
 
 use std::path::PathBuf;
