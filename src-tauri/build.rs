@@ -19,6 +19,7 @@ fn main() {
             "list_runs",
             "get_settings",
             "set_setting",
+            "oauth_connect",
         ]),
     ))
     .expect("failed to run tauri-build");

@@ -173,3 +173,18 @@ pub async fn set_setting(
 ) -> Res<SettingView> {
     Ok(state.core()?.set_setting(&key, value.as_deref()).await?)
 }
+
+/// Connects an OAuth2 capability: opens the system browser on the provider's page and waits
+/// (up to five minutes) for its redirect to a one-shot loopback listener.
+#[tauri::command]
+pub async fn oauth_connect(state: State<'_, AppState>, id: String) -> Res<()> {
+    let open_browser = |url: &url::Url| {
+        let _ = std::process::Command::new("xdg-open")
+            .arg(url.as_str())
+            .spawn();
+    };
+    Ok(state
+        .core()?
+        .oauth_connect(&id, open_browser, std::time::Duration::from_secs(300))
+        .await?)
+}

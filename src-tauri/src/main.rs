@@ -49,6 +49,7 @@ fn main() {
             commands::list_runs,
             commands::get_settings,
             commands::set_setting,
+            commands::oauth_connect,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

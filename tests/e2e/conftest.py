@@ -4,7 +4,10 @@ Run through scripts/test (which builds the app and starts Xvfb and a D-Bus sessi
 binary is CAPSMITH_APP_BIN, the library home a fresh temporary CAPSMITH_HOME per test run.
 """
 
+import json
 import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import shutil
 import socket
 import subprocess
@@ -98,3 +101,35 @@ def app(driver_server):
     a.start()
     yield a
     a.stop()
+
+
+class WeatherStandIn(BaseHTTPRequestHandler):
+    """A weather API on loopback: `GET /v1/current?location=…` with `Bearer e2e-weather-key`."""
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        if not self.path.startswith("/v1/current"):
+            self._reply(404, {"error": "no such route"})
+        elif self.headers.get("Authorization") != "Bearer e2e-weather-key":
+            self._reply(401, {"error": "bad key"})
+        else:
+            self._reply(200, {"data": {"temp": 72, "weather": [{"main": "Sunny"}], "main": {"humidity": 45}}})
+
+    def _reply(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def weather_api():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), WeatherStandIn)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()

@@ -1,16 +1,46 @@
-// The window's frame: a sidebar of sections and the active page. Only the library exists yet.
-import { LibraryPage } from "./features/library/LibraryPage";
+// The window's frame: a sidebar of sections and the active page. Pages that are not built yet
+// are listed, disabled, as "soon".
+import { useState } from "react";
 
-type Section = { key: string; label: string; icon: string; ready: boolean };
+import { LibraryPage, type OpenRequest } from "./features/library/LibraryPage";
+import { ActivityPage } from "./features/monitor/ActivityPage";
+import { SettingsPage } from "./features/settings/SettingsPage";
+
+type Page = "library" | "activity" | "settings";
+
+type Section =
+  | { key: Page; label: string; icon: string; ready: true }
+  | { key: string; label: string; icon: string; ready: false };
 
 const SECTIONS: Array<Section> = [
   { key: "library", label: "My Capabilities", icon: "🧰", ready: true },
+  { key: "activity", label: "Activity", icon: "📈", ready: true },
   { key: "builder", label: "Builder", icon: "🛠️", ready: false },
   { key: "marketplace", label: "Marketplace", icon: "🛍️", ready: false },
   { key: "agents", label: "Agents", icon: "🤖", ready: false },
 ];
 
+/** Kept apart at the bottom of the sidebar, as settings usually are. */
+const SETTINGS: Section = { key: "settings", label: "Settings", icon: "⚙️", ready: true };
+
 export function App() {
+  const [page, setPage] = useState<Page>("library");
+  // Bumped to show a page afresh: the library's list when its entry is clicked again, or a
+  // capability opened from the Activity page.
+  const [visit, setVisit] = useState(0);
+  const [open, setOpen] = useState<OpenRequest | null>(null);
+
+  const go = (next: Page) => {
+    setOpen(null);
+    setPage(next);
+    setVisit((v) => v + 1);
+  };
+  const openCapability = (id: string) => {
+    setOpen({ id, tab: "activity" });
+    setPage("library");
+    setVisit((v) => v + 1);
+  };
+
   return (
     <div className="app">
       <nav className="sidebar" aria-label="Sections">
@@ -21,46 +51,69 @@ export function App() {
           <span className="brand-name">Capsmith</span>
         </div>
         <ul className="nav-list">
-          {SECTIONS.map((section) =>
-            section.ready ? (
-              <li key={section.key}>
-                <button type="button" className="nav-item is-active" aria-current="page" data-testid={`nav-${section.key}`}>
-                  <span className="nav-icon" aria-hidden="true">
-                    {section.icon}
-                  </span>
-                  {section.label}
-                </button>
-              </li>
-            ) : (
-              <li key={section.key}>
-                {/* aria-disabled rather than disabled, so the tooltip still shows on hover and focus. */}
-                <button
-                  type="button"
-                  className="nav-item"
-                  aria-disabled="true"
-                  aria-describedby="nav-soon"
-                  data-tooltip="Coming soon"
-                  data-testid={`nav-${section.key}`}
-                >
-                  <span className="nav-icon" aria-hidden="true">
-                    {section.icon}
-                  </span>
-                  {section.label}
-                  <span className="soon" aria-hidden="true">
-                    soon
-                  </span>
-                </button>
-              </li>
-            ),
-          )}
+          {SECTIONS.map((section) => (
+            <NavItem key={section.key} section={section} active={page} onGo={go} />
+          ))}
+        </ul>
+        <ul className="nav-list nav-list-bottom">
+          <NavItem section={SETTINGS} active={page} onGo={go} />
         </ul>
         <span id="nav-soon" className="visually-hidden">
           Coming soon
         </span>
       </nav>
       <div className="app-content">
-        <LibraryPage />
+        {page === "library" && <LibraryPage key={visit} open={open} />}
+        {page === "activity" && <ActivityPage key={visit} onOpenCapability={openCapability} />}
+        {page === "settings" && <SettingsPage key={visit} />}
       </div>
     </div>
+  );
+}
+
+type NavItemProps = { section: Section; active: Page; onGo: (page: Page) => void };
+
+function NavItem({ section, active, onGo }: NavItemProps) {
+  if (!section.ready) {
+    return (
+      <li>
+        {/* aria-disabled rather than disabled, so the tooltip still shows on hover and focus. */}
+        <button
+          type="button"
+          className="nav-item"
+          aria-disabled="true"
+          aria-describedby="nav-soon"
+          data-tooltip="Coming soon"
+          data-testid={`nav-${section.key}`}
+        >
+          <span className="nav-icon" aria-hidden="true">
+            {section.icon}
+          </span>
+          {section.label}
+          <span className="soon" aria-hidden="true">
+            soon
+          </span>
+        </button>
+      </li>
+    );
+  }
+  const current = section.key === active;
+  return (
+    <li>
+      <button
+        type="button"
+        className={`nav-item${current ? " is-active" : ""}`}
+        aria-current={current ? "page" : undefined}
+        data-testid={`nav-${section.key}`}
+        // In a narrow window only the icon shows; the title names it.
+        title={section.label}
+        onClick={() => onGo(section.key)}
+      >
+        <span className="nav-icon" aria-hidden="true">
+          {section.icon}
+        </span>
+        {section.label}
+      </button>
+    </li>
   );
 }

@@ -110,6 +110,17 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Connect an OAuth2 capability: opens the provider's page and waits for the redirect
+    /// to a one-shot listener on 127.0.0.1 (authorization code with PKCE).
+    Connect {
+        id: String,
+        /// Only print the URL; do not try to open a browser.
+        #[arg(long)]
+        no_browser: bool,
+        /// How long to wait for the authorization, in seconds.
+        #[arg(long, default_value_t = 300)]
+        wait: u64,
+    },
     /// A capability's configuration (secrets live in the OS keyring).
     Config {
         #[command(subcommand)]
@@ -481,6 +492,39 @@ async fn run(cli: Cli, style: &Style) -> ExitCode {
                     ExitCode::SUCCESS
                 }
                 Err(e) => fail(&e, json),
+            }
+        }
+        Command::Connect {
+            id,
+            no_browser,
+            wait,
+        } => {
+            let app = match open(cli.home).await {
+                Ok(a) => a,
+                Err(e) => return fail(&e, false),
+            };
+            let open_browser = |url: &url::Url| {
+                eprintln!("Open this page to authorize Capsmith:\n  {url}");
+                if !no_browser {
+                    let _ = std::process::Command::new("xdg-open")
+                        .arg(url.as_str())
+                        .stdout(std::process::Stdio::null())
+                        .stderr(std::process::Stdio::null())
+                        .spawn();
+                }
+            };
+            match app
+                .oauth_connect(&id, open_browser, std::time::Duration::from_secs(wait))
+                .await
+            {
+                Ok(()) => {
+                    println!(
+                        "{} connected {id} (tokens are in the OS keyring)",
+                        style.paint("32", "✔")
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e, false),
             }
         }
         Command::Config { action } => {

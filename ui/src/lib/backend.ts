@@ -6,7 +6,12 @@ import { getCurrentWebview } from "@tauri-apps/api/webview";
 
 import type { CapabilityDetail } from "../generated/CapabilityDetail";
 import type { CapabilitySummary } from "../generated/CapabilitySummary";
+import type { ConfigEntryView } from "../generated/ConfigEntryView";
+import type { ExecutionView } from "../generated/ExecutionView";
 import type { ImportOutcome } from "../generated/ImportOutcome";
+import type { RunReport } from "../generated/RunReport";
+import type { SettingView } from "../generated/SettingView";
+import type { TestReport } from "../generated/TestReport";
 import type { ValidationReport } from "../generated/ValidationReport";
 import { NO_BACKEND } from "./errors";
 
@@ -29,6 +34,24 @@ export type Commands = {
     args: { id: string; version: string | null; format: ExportFormat };
     result: string;
   };
+  /** A failed action still resolves (`ok: false`, `error`); it rejects only when it cannot start. */
+  run_action: {
+    args: { id: string; version: string | null; action: string; input: unknown };
+    result: RunReport;
+  };
+  /** Secret values never come back: `set` says whether the keyring holds one. */
+  config_list: { args: { id: string }; result: Array<ConfigEntryView> };
+  /** Secrets go to the OS keyring (rejects with `keyring_unavailable` when there is none). */
+  config_set: { args: { id: string; key: string; value: string }; result: ConfigEntryView };
+  /** True when something was removed. */
+  config_unset: { args: { id: string; key: string }; result: boolean };
+  test_capability: { args: { id: string; version: string | null }; result: TestReport };
+  /** The audit log, newest first; `id: null` for every capability. */
+  list_runs: { args: { id: string | null; limit: number }; result: Array<ExecutionView> };
+  get_settings: { args: Record<string, never>; result: Array<SettingView> };
+  /** The text form of the value (validated: `invalid_argument`); null restores the default. */
+  set_setting: { args: { key: string; value: string | null }; result: SettingView };
+  oauth_connect: { args: { id: string }; result: null };
 };
 
 export type Command = keyof Commands;

@@ -13,7 +13,35 @@ export type KnownErrorKind =
   | "not_found"
   | "read_failed" // the picked file could not be read in the webview
   | "ipc" // the shell rejected the call itself (unknown command, bad arguments)
-  | "unexpected"; // anything that is not an ApiError at all
+  | "unexpected" // anything that is not an ApiError at all
+  | "invalid_argument" // a setting or configuration value the backend refused
+  | "keyring_unavailable" // no OS keyring to keep secrets in; the message says how to fix it
+  // A run that failed (RunReport.error): the action's own failures…
+  | "missing_config"
+  | "oauth_not_connected"
+  | "oauth" // obtaining or refreshing an OAuth2 token failed
+  | "invalid_input"
+  | "unknown_action"
+  | "not_runnable"
+  | "http_status"
+  | "not_json"
+  | "mapping_empty"
+  | "mapping_path"
+  | "output_type"
+  | "timeout"
+  | "network"
+  | "bad_request"
+  // …and the network guard's refusals (security violations).
+  | "domain_not_allowed"
+  | "permission_denied"
+  | "call_budget_exceeded"
+  | "insecure_scheme"
+  | "private_address"
+  | "too_many_redirects"
+  | "header_injection"
+  | "response_too_large"
+  | "response_headers_too_large"
+  | "bad_scheme";
 
 export type AppError = ApiError;
 
@@ -81,9 +109,66 @@ export function errorTitle(error: AppError): string {
       return "The app could not run this command";
     case "unexpected":
       return "Something went wrong";
+    case "invalid_argument":
+      return "This value is not accepted";
+    case "keyring_unavailable":
+      return "The system keyring is unavailable";
+    case "missing_config":
+      return "Configuration is missing";
+    case "oauth_not_connected":
+      return "OAuth2 is not connected";
+    case "oauth":
+      return "OAuth2 failed";
+    case "invalid_input":
+      return "The input is not valid";
+    case "unknown_action":
+      return "No such action";
+    case "not_runnable":
+      return "This kind of capability cannot run here yet";
+    case "http_status":
+      return "The API answered with an error";
+    case "not_json":
+      return "The response is not JSON";
+    case "mapping_empty":
+      return "The response did not contain the expected data";
+    case "mapping_path":
+      return "The response mapping is invalid";
+    case "output_type":
+      return "The output has the wrong type";
+    case "timeout":
+      return "The request timed out";
+    case "network":
+      return "Network error";
+    case "bad_request":
+      return "The request could not be built";
+    case "domain_not_allowed":
+      return "This domain is not allowed";
+    case "permission_denied":
+      return "This request needs a permission the capability lacks";
+    case "call_budget_exceeded":
+      return "Too many network calls";
+    case "insecure_scheme":
+      return "Plain HTTP was refused";
+    case "private_address":
+      return "A private address was refused";
+    case "too_many_redirects":
+      return "Too many redirects";
+    case "header_injection":
+      return "A header was refused";
+    case "response_too_large":
+      return "The response is too large";
+    case "response_headers_too_large":
+      return "The response headers are too large";
+    case "bad_scheme":
+      return "This URL scheme is not allowed";
     default:
       return "Something went wrong";
   }
+}
+
+/** Kinds fixed by entering configuration (a secret, a token) on the Configure tab. */
+export function isConfigurationError(kind: string): boolean {
+  return kind === "missing_config" || kind === "oauth_not_connected" || kind === "oauth";
 }
 
 /** "line 3, column 7", "line 3", or null. */

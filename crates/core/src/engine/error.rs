@@ -59,6 +59,8 @@ pub enum EngineError {
     OAuthNotConnected { capability: String },
     #[error("invalid request: {message}")]
     BadRequest { message: String },
+    #[error("OAuth2: {message}")]
+    OAuth { message: String },
 }
 
 impl EngineError {
@@ -87,6 +89,7 @@ impl EngineError {
             EngineError::NotRunnable { .. } => "not_runnable",
             EngineError::OAuthNotConnected { .. } => "oauth_not_connected",
             EngineError::BadRequest { .. } => "bad_request",
+            EngineError::OAuth { .. } => "oauth",
         }
     }
 

@@ -7,6 +7,7 @@ pub mod error;
 pub mod guard;
 pub mod http;
 pub mod mapping;
+pub mod oauth;
 pub mod render;
 
 use std::collections::HashMap;

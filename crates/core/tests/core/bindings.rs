@@ -109,7 +109,8 @@ fn json_schema_accepts_the_examples() {
 
 macro_rules! ts_types {
     ($($t:ty),* $(,)?) => {{
-        let cfg = Config::new();
+        // 64-bit integers cross IPC as JSON numbers.
+        let cfg = Config::new().with_large_int("number");
         vec![$((<$t as TS>::name(&cfg), <$t as TS>::export_to_string(&cfg).expect("export"))),*]
     }};
 }

@@ -297,3 +297,127 @@ async fn two_libraries_never_share_secrets() {
         "library b sees a's secret"
     );
 }
+
+fn oauth_manifest(lb: &Loopback) -> String {
+    format!(
+        "capability:\n  id: profile-api\n  name: Profile API\n  version: 1.0.0\n  type: api-connector\n  api:\n    base_url: {0}/api\n    auth:\n      type: oauth2\n      authorization_url: {0}/oauth/authorize\n      token_url: {0}/oauth/token\n      scopes: [profile]\n  endpoints:\n    - {{ id: profile, method: GET, path: /profile }}\n  permissions: [network.http.get]\n",
+        lb.base()
+    )
+}
+
+/// A browser: follows the authorization redirects back to Capsmith's loopback listener.
+fn browser(url: &url::Url) {
+    let url = url.clone();
+    tokio::spawn(async move {
+        let _ = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .unwrap()
+            .get(url)
+            .send()
+            .await;
+    });
+}
+
+#[tokio::test]
+async fn oauth2_authorization_code_with_pkce_and_refresh() {
+    let (_dir, app, lb) = app_with_loopback().await;
+    app.import_bytes("p.yaml", oauth_manifest(&lb).as_bytes())
+        .await
+        .unwrap();
+    // No client id yet: Connect says which key to set.
+    let e = app
+        .oauth_connect("profile-api", browser, std::time::Duration::from_secs(10))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "missing_config", "{e}");
+    app.config_set(
+        "profile-api",
+        "OAUTH2_CLIENT_ID",
+        Sensitive::new("capsmith-test".into()),
+    )
+    .await
+    .unwrap();
+    if let Err(e) = app
+        .oauth_connect("profile-api", browser, std::time::Duration::from_secs(10))
+        .await
+    {
+        if e.kind() == "keyring_unavailable" {
+            require_keyring(&e);
+        }
+        panic!("connect failed: {e}");
+    }
+    let r = app
+        .run_action("profile-api", None, "profile", &json!({}), Origin::Cli)
+        .await
+        .unwrap();
+    assert!(r.ok, "{:?}", r.error);
+    assert_eq!(r.output.as_ref().unwrap()["user"], "ada");
+    assert!(
+        !serde_json::to_string(&r).unwrap().contains("at-1"),
+        "the token is redacted from the report"
+    );
+    let authz = lb
+        .requests()
+        .into_iter()
+        .find(|q| q.target.starts_with("/oauth/authorize"))
+        .unwrap();
+    assert!(
+        authz.target.contains("code_challenge_method=S256")
+            && authz
+                .target
+                .contains("redirect_uri=http%3A%2F%2F127.0.0.1%3A")
+    );
+    // The provider revokes the token: the run refreshes once and succeeds with a new one.
+    lb.oauth.lock().unwrap().valid.remove("at-1");
+    let r = app
+        .run_action("profile-api", None, "profile", &json!({}), Origin::Cli)
+        .await
+        .unwrap();
+    assert!(r.ok, "{:?}", r.error);
+    let last = lb
+        .requests()
+        .into_iter()
+        .rev()
+        .find(|q| q.target == "/api/profile")
+        .unwrap();
+    assert_eq!(last.header("authorization"), Some("Bearer at-2"));
+    let listed = app.config_list("profile-api").await.unwrap();
+    let refresh = listed
+        .iter()
+        .find(|c| c.key == "OAUTH2_REFRESH_TOKEN")
+        .unwrap();
+    assert!(refresh.set && refresh.value.is_none());
+}
+
+#[tokio::test]
+async fn oauth2_redirect_with_a_forged_state_is_refused() {
+    let (_dir, app, lb) = app_with_loopback().await;
+    app.import_bytes("p.yaml", oauth_manifest(&lb).as_bytes())
+        .await
+        .unwrap();
+    app.config_set(
+        "profile-api",
+        "OAUTH2_CLIENT_ID",
+        Sensitive::new("capsmith-test".into()),
+    )
+    .await
+    .unwrap();
+    let forger = |url: &url::Url| {
+        let redirect = url
+            .query_pairs()
+            .find(|(k, _)| k == "redirect_uri")
+            .unwrap()
+            .1
+            .into_owned();
+        tokio::spawn(async move {
+            let _ = reqwest::get(format!("{redirect}?code=stolen&state=not-the-one")).await;
+        });
+    };
+    let e = app
+        .oauth_connect("profile-api", forger, std::time::Duration::from_secs(10))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "oauth");
+    assert!(e.to_string().contains("state"), "{e}");
+}

@@ -28,10 +28,21 @@ impl Received {
     }
 }
 
+/// The OAuth2 authorization server stand-in's memory.
+#[derive(Default)]
+pub struct OAuthState {
+    /// code → (PKCE challenge, redirect_uri, client_id)
+    pub codes: std::collections::HashMap<String, (String, String, String)>,
+    /// Access tokens the protected API accepts.
+    pub valid: std::collections::HashSet<String>,
+    pub issued: u32,
+}
+
 #[derive(Clone)]
 pub struct Loopback {
     pub port: u16,
     pub received: Arc<Mutex<Vec<Received>>>,
+    pub oauth: Arc<Mutex<OAuthState>>,
 }
 
 impl Loopback {
@@ -39,20 +50,25 @@ impl Loopback {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let received = Arc::new(Mutex::new(Vec::new()));
+        let oauth = Arc::new(Mutex::new(OAuthState::default()));
         let gzip_bomb = gzip_bomb();
-        let rec = received.clone();
+        let (rec, oa) = (received.clone(), oauth.clone());
         tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     break;
                 };
-                let (rec, bomb) = (rec.clone(), gzip_bomb.clone());
+                let (rec, bomb, oa) = (rec.clone(), gzip_bomb.clone(), oa.clone());
                 tokio::spawn(async move {
-                    let _ = serve(stream, rec, port, bomb).await;
+                    let _ = serve(stream, rec, port, bomb, oa).await;
                 });
             }
         });
-        Loopback { port, received }
+        Loopback {
+            port,
+            received,
+            oauth,
+        }
     }
 
     pub fn base(&self) -> String {
@@ -172,6 +188,7 @@ async fn serve(
     rec: Arc<Mutex<Vec<Received>>>,
     port: u16,
     bomb: Arc<Vec<u8>>,
+    oauth: Arc<Mutex<OAuthState>>,
 ) -> std::io::Result<()> {
     let Some(req) = read_request(&mut stream).await else {
         return Ok(());
@@ -258,6 +275,63 @@ async fn serve(
                 tokio::time::sleep(Duration::from_millis(300)).await;
             }
             Ok(())
+        }
+        ("GET", "/oauth/authorize") => {
+            // The user "approves" at once: redirect back with a code bound to the challenge.
+            let (Some(redirect), Some(state), Some(challenge), Some(client)) = (q("redirect_uri"), q("state"), q("code_challenge"), q("client_id")) else {
+                return json_reply(&mut stream, "400 Bad Request", json!({"error": "invalid_request"})).await;
+            };
+            if q("code_challenge_method").as_deref() != Some("S256") || q("response_type").as_deref() != Some("code") {
+                return json_reply(&mut stream, "400 Bad Request", json!({"error": "invalid_request"})).await;
+            }
+            let code = format!("code-{}", state.len() + challenge.len());
+            oauth.lock().unwrap().codes.insert(code.clone(), (challenge, redirect.clone(), client));
+            respond(&mut stream, "302 Found", &[("Location", format!("{redirect}?code={code}&state={state}"))], b"").await
+        }
+        ("POST", "/oauth/token") => {
+            use base64::Engine as _;
+            use sha2::Digest as _;
+            let form: std::collections::HashMap<String, String> = url::form_urlencoded::parse(&req.body).into_owned().collect();
+            // The guard must be gone before any await: compute the answer in a block.
+            let issued = {
+                let mut st = oauth.lock().unwrap();
+                let grant = form.get("grant_type").cloned().unwrap_or_default();
+                let ok = match grant.as_str() {
+                    "authorization_code" => {
+                        let entry = form.get("code").and_then(|c| st.codes.remove(c));
+                        match (entry, form.get("code_verifier")) {
+                            (Some((challenge, redirect, client)), Some(verifier)) => {
+                                let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
+                                computed == challenge && form.get("redirect_uri") == Some(&redirect) && form.get("client_id") == Some(&client)
+                            }
+                            _ => false,
+                        }
+                    }
+                    "refresh_token" => form.get("refresh_token").is_some_and(|r| r.starts_with("rt-")),
+                    _ => false,
+                };
+                if ok {
+                    st.issued += 1;
+                    let n = st.issued;
+                    st.valid.insert(format!("at-{n}"));
+                    Some(n)
+                } else {
+                    None
+                }
+            };
+            match issued {
+                None => json_reply(&mut stream, "400 Bad Request", json!({"error": "invalid_grant"})).await,
+                Some(n) => json_reply(&mut stream, "200 OK", json!({"access_token": format!("at-{n}"), "refresh_token": format!("rt-{n}"), "token_type": "Bearer", "expires_in": 3600})).await,
+            }
+        }
+        ("GET", "/api/profile") => {
+            let token = req.header("authorization").and_then(|h| h.strip_prefix("Bearer ")).unwrap_or("").to_string();
+            let valid = oauth.lock().unwrap().valid.contains(&token);
+            if valid {
+                json_reply(&mut stream, "200 OK", json!({"user": "ada", "token_used": token})).await
+            } else {
+                json_reply(&mut stream, "401 Unauthorized", json!({"error": "invalid_token"})).await
+            }
         }
         (_, "/many-headers") => {
             let headers: Vec<(&str, String)> = (0..150).map(|i| ("X-Filler", format!("value-{i}"))).collect();

@@ -1,7 +1,7 @@
 // One capability in the library grid; the whole card opens its detail view.
 import type { CapabilitySummary } from "../../generated/CapabilitySummary";
+import { formatDate, plural } from "../../lib/format";
 import { KindBadge, StatusBadge } from "./Badges";
-import { formatDate, plural } from "./format";
 import { FALLBACK_ICON } from "./registry";
 
 const VISIBLE_TAGS = 4;

@@ -1,5 +1,6 @@
 // One capability in full: header, version switcher, actions, configuration, permissions,
-// domains, dependencies and source; export and removal.
+// domains, dependencies and source; export and removal; and working with it: configure, run,
+// test, and its activity.
 import { useEffect, useRef, useState } from "react";
 
 import { ErrorAlert } from "../../components/ErrorAlert";
@@ -9,14 +10,29 @@ import type { CapabilityDetail } from "../../generated/CapabilityDetail";
 import type { FieldView } from "../../generated/FieldView";
 import { invoke, type ExportFormat } from "../../lib/backend";
 import { toAppError, type AppError } from "../../lib/errors";
+import { formatDate, plural } from "../../lib/format";
+import { ActivityPanel } from "./ActivityPanel";
 import { KindBadge, StatusBadge } from "./Badges";
-import { formatDate, plural } from "./format";
+import { ConfigurePanel } from "./ConfigurePanel";
 import { FALLBACK_ICON } from "./registry";
+import { RunPanel } from "./RunPanel";
 import { SourceView } from "./SourceView";
 import { Tabs, type TabSpec } from "./Tabs";
+import { TestsPanel } from "./TestsPanel";
 import { useCapabilityDetail } from "./useCapabilityDetail";
+import { useCapabilitySession, type CapabilitySession } from "./useCapabilitySession";
 
-type DetailTab = "actions" | "configuration" | "permissions" | "domains" | "dependencies" | "source";
+export type DetailTab =
+  | "actions"
+  | "configuration"
+  | "permissions"
+  | "domains"
+  | "dependencies"
+  | "source"
+  | "configure"
+  | "run"
+  | "tests"
+  | "activity";
 
 type CapabilityDetailViewProps = {
   id: string;
@@ -24,14 +40,17 @@ type CapabilityDetailViewProps = {
   /** After a removal, with the text for a notice ("Removed weather-lookup@1.0.0"). */
   onRemoved: (notice: string) => void;
   onNotice: (notice: string) => void;
+  /** The tab to open on (the Activity page opens a capability on its Activity tab). */
+  initialTab?: DetailTab;
 };
 
-
-export function CapabilityDetailView({ id, onBack, onRemoved, onNotice }: CapabilityDetailViewProps) {
+export function CapabilityDetailView({ id, onBack, onRemoved, onNotice, initialTab = "actions" }: CapabilityDetailViewProps) {
   const [version, setVersion] = useState<string | null>(null);
   // Kept here, not in the body, so switching versions stays on the same tab.
-  const [tab, setTab] = useState<DetailTab>("actions");
+  const [tab, setTab] = useState<DetailTab>(initialTab);
   const { state, reload } = useCapabilityDetail(id, version);
+  // Run forms, results and test reports outlive tab switches and version switches.
+  const session = useCapabilitySession(id);
   const backRef = useRef<HTMLButtonElement>(null);
 
   useEffect(() => {
@@ -70,6 +89,7 @@ export function CapabilityDetailView({ id, onBack, onRemoved, onNotice }: Capabi
           onVersionChange={setVersion}
           onRemoved={onRemoved}
           onNotice={onNotice}
+          session={session}
         />
       )}
     </section>
@@ -84,9 +104,10 @@ type DetailBodyProps = {
   onVersionChange: (version: string) => void;
   onRemoved: (notice: string) => void;
   onNotice: (notice: string) => void;
+  session: CapabilitySession;
 };
 
-function DetailBody({ detail, stale, tab, onTabChange, onVersionChange, onRemoved, onNotice }: DetailBodyProps) {
+function DetailBody({ detail, stale, tab, onTabChange, onVersionChange, onRemoved, onNotice, session }: DetailBodyProps) {
   const { summary } = detail;
   const [exporting, setExporting] = useState<ExportFormat | null>(null);
   const [exportError, setExportError] = useState<AppError | null>(null);
@@ -114,7 +135,12 @@ function DetailBody({ detail, stale, tab, onTabChange, onVersionChange, onRemove
     { key: "domains", label: "Allowed domains", count: detail.allowed_domains.length },
     { key: "dependencies", label: "Dependencies", count: detail.dependencies.length },
     { key: "source", label: "Source" },
+    configureTab(session),
+    { key: "run", label: "Run" },
+    { key: "tests", label: "Tests" },
+    { key: "activity", label: "Activity" },
   ];
+  const openConfigure = () => onTabChange("configure");
 
   return (
     <div className={stale ? "is-stale" : undefined}>
@@ -209,6 +235,12 @@ function DetailBody({ detail, stale, tab, onTabChange, onVersionChange, onRemove
         {tab === "domains" && <DomainsPanel domains={detail.allowed_domains} />}
         {tab === "dependencies" && <DependenciesPanel detail={detail} />}
         {tab === "source" && <SourceView source={detail.source} format={detail.source_format} />}
+        {tab === "configure" && (
+          <ConfigurePanel capabilityId={summary.id} config={session.config} onChanged={session.reloadConfig} />
+        )}
+        {tab === "run" && <RunPanel detail={detail} session={session} onOpenConfigure={openConfigure} />}
+        {tab === "tests" && <TestsPanel detail={detail} session={session} onOpenConfigure={openConfigure} />}
+        {tab === "activity" && <ActivityPanel capabilityId={summary.id} refresh={session.activityGeneration} />}
       </Tabs>
 
       {confirmingRemove && (
@@ -216,6 +248,17 @@ function DetailBody({ detail, stale, tab, onTabChange, onVersionChange, onRemove
       )}
     </div>
   );
+}
+
+/** "Configure", with the number of required values not set yet when there are some. */
+function configureTab(session: CapabilitySession): TabSpec<DetailTab> {
+  const tab: TabSpec<DetailTab> = { key: "configure", label: "Configure", groupStart: true };
+  const { config } = session;
+  // While a save reloads the list, keep showing the last count rather than flickering.
+  const entries = config.status === "ready" ? config.value : config.status === "loading" ? config.previous : null;
+  if (entries === null) return tab;
+  const missing = entries.filter((c) => c.required && !c.set).length;
+  return missing === 0 ? tab : { ...tab, count: missing, attention: `${plural(missing, "required value")} not set` };
 }
 
 function Empty({ children }: { children: string }) {

@@ -8,7 +8,7 @@ import { onFileDrop, type FileDropEvent } from "../../lib/backend";
 import { isTypingTarget, MOD_LABEL, primaryModifierOnly } from "../../lib/platform";
 import { useDebouncedValue } from "../../lib/useDebouncedValue";
 import { CapabilityCard, CardGridSkeleton } from "./CapabilityCard";
-import { CapabilityDetailView } from "./CapabilityDetailView";
+import { CapabilityDetailView, type DetailTab } from "./CapabilityDetailView";
 import { EmptyLibrary, LoadFailed, NoResults } from "./LibraryStates";
 import { UploadDialog } from "./UploadDialog";
 import { useCapabilityList, type Listing } from "./useCapabilityList";
@@ -24,11 +24,20 @@ function hasFiles(e: DragEvent): boolean {
   return e.dataTransfer?.types.includes("Files") ?? false;
 }
 
-export function LibraryPage() {
+/** A capability to show on arrival (from another page), and on which tab. */
+export type OpenRequest = { id: string; tab: DetailTab };
+
+export function LibraryPage({ open = null }: { open?: OpenRequest | null }) {
   const [query, setQuery] = useState("");
   const debouncedQuery = useDebouncedValue(query, SEARCH_DEBOUNCE_MS);
   const { state: listState, reload } = useCapabilityList(debouncedQuery);
-  const [selectedId, setSelectedId] = useState<string | null>(null);
+  const [selectedId, setSelectedId] = useState<string | null>(open?.id ?? null);
+  // The arrival tab applies to the first detail shown only, not when the user opens it again.
+  const [arrival, setArrival] = useState<OpenRequest | null>(open);
+  const select = useCallback((id: string | null) => {
+    setArrival(null);
+    setSelectedId(id);
+  }, []);
   const [uploadOpen, setUploadOpen] = useState(false);
   const [dragging, setDragging] = useState(false);
   const [toast, setToast] = useState<ToastMessage | null>(null);
@@ -53,12 +62,12 @@ export function LibraryPage() {
   };
   const onSaved = (outcome: ImportOutcome) => {
     closeUpload();
-    setSelectedId(null);
+    select(null);
     notify(`Saved ${outcome.id}@${outcome.version}`);
     reload();
   };
   const onRemoved = (notice: string) => {
-    setSelectedId(null);
+    select(null);
     notify(notice);
     reload();
   };
@@ -71,12 +80,12 @@ export function LibraryPage() {
       openUpload();
     } else if (e.key === "/" && !e.ctrlKey && !e.metaKey && !e.altKey && !isTypingTarget(e.target)) {
       e.preventDefault();
-      setSelectedId(null);
+      select(null);
       searchRef.current?.focus();
       searchRef.current?.select();
     } else if (e.key === "Escape" && selectedId !== null && !isTypingTarget(e.target)) {
       e.preventDefault();
-      setSelectedId(null);
+      select(null);
     }
   });
   useEffect(() => {
@@ -181,7 +190,7 @@ export function LibraryPage() {
               value={query}
               onChange={(e) => {
                 setQuery(e.currentTarget.value);
-                setSelectedId(null);
+                select(null);
               }}
               onKeyDown={(e) => {
                 if (e.key === "Escape" && query !== "") {
@@ -213,14 +222,15 @@ export function LibraryPage() {
           <CapabilityDetailView
             key={selectedId}
             id={selectedId}
-            onBack={() => setSelectedId(null)}
+            onBack={() => select(null)}
             onRemoved={onRemoved}
             onNotice={notify}
+            initialTab={arrival?.id === selectedId ? arrival.tab : undefined}
           />
         ) : (
           <LibraryListing
             state={listState}
-            onOpen={setSelectedId}
+            onOpen={select}
             onUpload={openUpload}
             onRetry={reload}
             onClearSearch={clearSearch}

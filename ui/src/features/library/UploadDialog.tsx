@@ -3,7 +3,7 @@
 import type { ImportOutcome } from "../../generated/ImportOutcome";
 import { ErrorAlert } from "../../components/ErrorAlert";
 import { Modal } from "../../components/Modal";
-import { plural } from "./format";
+import { plural } from "../../lib/format";
 import type { Upload } from "./useUpload";
 import { ValidationReportView } from "./ValidationReportView";
 

@@ -3,8 +3,8 @@
 import type { Diagnostic } from "../../generated/Diagnostic";
 import type { ValidationReport } from "../../generated/ValidationReport";
 import { describeLocation } from "../../lib/errors";
+import { baseName, plural } from "../../lib/format";
 import { KindBadge } from "./Badges";
-import { baseName, plural } from "./format";
 import { FALLBACK_ICON, SEVERITIES } from "./registry";
 
 export function ValidationReportView({ report, fileName }: { report: ValidationReport; fileName: string }) {

@@ -7,7 +7,7 @@ import type { ImportOutcome } from "../../generated/ImportOutcome";
 import type { ValidationReport } from "../../generated/ValidationReport";
 import { invoke } from "../../lib/backend";
 import { readFailed, toAppError, type AppError } from "../../lib/errors";
-import { baseName } from "./format";
+import { baseName } from "../../lib/format";
 
 export type UploadSource =
   | { type: "content"; fileName: string; content: string }

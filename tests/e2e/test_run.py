@@ -1,0 +1,107 @@
+"""Issue 3 in the real window: allow the loopback stand-in in Settings, upload the design's
+weather capability pointed at it, enter its API key (kept in the Secret Service), run the
+action from a generated form, run its test, and read the audit log."""
+
+from pathlib import Path
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+
+from test_library import FIXTURES, cards, tid, upload, wait, wait_cards
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def click(d, testid):
+    wait(d).until(EC.element_to_be_clickable((By.CSS_SELECTOR, tid(testid)))).click()
+
+
+def test_10_allow_the_stand_in_in_settings(app, weather_api):
+    d = app.driver
+    click(d, "nav-settings")
+    row = wait(d).until(EC.visibility_of_element_located((By.CSS_SELECTOR, '[data-testid="setting-row"][data-key="network.allow_hosts"]')))
+    box = row.find_element(By.CSS_SELECTOR, tid("setting-input"))
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(Keys.BACKSPACE)
+    box.send_keys("not a host")
+    row.find_element(By.CSS_SELECTOR, tid("setting-save")).click()
+    wait(d).until(lambda drv: row.find_elements(By.CSS_SELECTOR, tid("setting-error")))
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(Keys.BACKSPACE)
+    box.send_keys(f"127.0.0.1:{weather_api}")
+    row.find_element(By.CSS_SELECTOR, tid("setting-save")).click()
+    wait(d).until(lambda drv: f"127.0.0.1:{weather_api}" in row.find_element(By.CSS_SELECTOR, tid("setting-value")).text)
+
+
+def test_11_upload_configure_run_test(app, weather_api, tmp_path):
+    d = app.driver
+    manifest = (ROOT / "assets/examples/weather-lookup.yaml").read_text()
+    manifest = manifest.replace("https://api.weather.com", f"http://127.0.0.1:{weather_api}").replace('"weather-lookup"', '"weather-e2e"')
+    path = tmp_path / "weather-e2e.yaml"
+    path.write_text(manifest)
+    click(d, "nav-library")
+    wait_cards(d)
+    report = upload(d, path)
+    assert "Valid" in report.find_element(By.CSS_SELECTOR, tid("report-status")).text
+    d.find_element(By.CSS_SELECTOR, tid("save-capability")).click()
+    wait(d).until(lambda drv: "weather-e2e" in cards(drv))
+    cards(d)["weather-e2e"].click()
+    wait(d).until(EC.visibility_of_element_located((By.CSS_SELECTOR, tid("capability-detail"))))
+
+    # Running before the key is set says what is missing.
+    click(d, "tab-run")
+    loc = wait(d).until(EC.visibility_of_element_located((By.CSS_SELECTOR, '[data-testid="run-input"][data-name="location"]')))
+    loc.send_keys("Paris")
+    click(d, "run-button")
+    result = wait(d).until(EC.visibility_of_element_located((By.CSS_SELECTOR, tid("run-result"))))
+    assert result.get_attribute("data-ok") == "false"
+    assert "missing_config" in result.find_element(By.CSS_SELECTOR, tid("run-error-kind")).text
+
+    # The key goes to the keyring; the row says it is set, never what it is.
+    click(d, "tab-configure")
+    row = wait(d).until(EC.visibility_of_element_located((By.CSS_SELECTOR, '[data-testid="config-row"][data-key="API_KEY"]')))
+    assert row.find_element(By.CSS_SELECTOR, tid("config-status")).text == "Not set"
+    row.find_element(By.CSS_SELECTOR, tid("config-input")).send_keys("e2e-weather-key")
+    row.find_element(By.CSS_SELECTOR, tid("config-save")).click()
+    wait(d).until(lambda drv: drv.find_element(By.CSS_SELECTOR, '[data-testid="config-row"][data-key="API_KEY"] [data-testid="config-status"]').text == "Set")
+    assert "e2e-weather-key" not in d.page_source
+
+    click(d, "tab-run")
+    click(d, "run-button")
+    wait(d).until(lambda drv: drv.find_element(By.CSS_SELECTOR, tid("run-result")).get_attribute("data-ok") == "true")
+    output = d.find_element(By.CSS_SELECTOR, tid("run-output")).text
+    assert '"temperature": 72' in output and '"condition": "Sunny"' in output, output
+    assert d.find_elements(By.CSS_SELECTOR, tid("run-call"))
+    app.screenshot("run")
+
+    click(d, "tab-tests")
+    click(d, "run-tests")
+    summary = wait(d).until(EC.visibility_of_element_located((By.CSS_SELECTOR, tid("test-summary"))))
+    wait(d).until(lambda drv: drv.find_element(By.CSS_SELECTOR, tid("test-summary")).text == "1 passed, 0 failed")
+    assert summary.text == "1 passed, 0 failed"
+    app.screenshot("tests")
+
+    click(d, "tab-activity")
+    wait(d).until(lambda drv: len(drv.find_elements(By.CSS_SELECTOR, tid("activity-row"))) >= 3)
+    statuses = [r.get_attribute("data-status") for r in d.find_elements(By.CSS_SELECTOR, tid("activity-row"))]
+    assert statuses[:3] == ["ok", "ok", "error"], statuses
+
+
+def test_12_guard_refusal_shows_in_the_run_panel(app):
+    d = app.driver
+    click(d, "nav-library")
+    wait_cards(d)
+    cards(d)["currency-converter"].click()
+    click(d, "tab-run")
+    for name, value in [("amount", "10"), ("from", "EUR"), ("to", "USD")]:
+        d.find_element(By.CSS_SELECTOR, f'[data-testid="run-input"][data-name="{name}"]').send_keys(value)
+    click(d, "run-button")
+    wait(d).until(lambda drv: drv.find_element(By.CSS_SELECTOR, tid("run-result")).get_attribute("data-ok") == "false")
+    # No network here: the public API cannot be reached; the failure is reported, not a crash.
+    kind = d.find_element(By.CSS_SELECTOR, tid("run-error-kind")).text
+    assert kind, "an error kind is shown"
+    click(d, "nav-activity")
+    wait(d).until(EC.visibility_of_element_located((By.CSS_SELECTOR, tid("activity-chart"))))
+    assert len(d.find_elements(By.CSS_SELECTOR, tid("chart-bar"))) >= 4
+    app.screenshot("activity")

@@ -1,0 +1,53 @@
+// The Activity tab: this capability's runs from the audit log, newest first; reloaded after every
+// run or test started here.
+import { ErrorAlert } from "../../components/ErrorAlert";
+import { plural } from "../../lib/format";
+import { ActivityTable } from "../monitor/ActivityTable";
+import { useRuns } from "../monitor/useRuns";
+
+const LIMIT = 100;
+
+type ActivityPanelProps = { capabilityId: string; refresh: number };
+
+export function ActivityPanel({ capabilityId, refresh }: ActivityPanelProps) {
+  const { state, reload } = useRuns(capabilityId, LIMIT, refresh);
+  if (state.status === "error") {
+    return (
+      <ErrorAlert error={state.error} testId="activity-error">
+        <div className="alert-actions">
+          <button type="button" className="button" onClick={reload}>
+            Retry
+          </button>
+        </div>
+      </ErrorAlert>
+    );
+  }
+  const runs = state.status === "ready" ? state.value : state.previous;
+  if (runs === null) {
+    return (
+      <div role="status" aria-label="Loading activity" data-testid="loading">
+        <span className="skeleton skeleton-block" />
+      </div>
+    );
+  }
+  if (runs.length === 0) {
+    return (
+      <p className="panel-empty" data-testid="activity-empty">
+        No runs yet. Runs from the Run and Tests tabs, and from <code>capsmith run</code>, show up here.
+      </p>
+    );
+  }
+  return (
+    <div className={state.status === "loading" ? "is-stale" : undefined}>
+      <div className="panel-toolbar">
+        <p className="muted small" aria-live="polite">
+          {runs.length >= LIMIT ? `The latest ${plural(runs.length, "run")}` : plural(runs.length, "run")}, newest first
+        </p>
+        <button type="button" className="button button-small" data-testid="activity-refresh" onClick={reload}>
+          <span aria-hidden="true">↻</span> Refresh
+        </button>
+      </div>
+      <ActivityTable runs={runs} caption="Runs of this capability, newest first" />
+    </div>
+  );
+}
