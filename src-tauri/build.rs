@@ -20,6 +20,9 @@ fn main() {
             "get_settings",
             "set_setting",
             "oauth_connect",
+            "set_status",
+            "import_openapi",
+            "import_openapi_text",
         ]),
     ))
     .expect("failed to run tauri-build");

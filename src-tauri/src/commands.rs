@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use capsmith_core::api::dto::{
-    ApiError, CapabilityDetail, CapabilitySummary, ConfigEntryView, ExecutionView, ImportOutcome,
-    RunReport, SettingView, TestReport, ValidationReport,
+    ApiError, CapabilityDetail, CapabilityStatus, CapabilitySummary, ConfigEntryView,
+    ExecutionView, ImportOutcome, RunReport, SettingView, TestReport, ValidationReport,
 };
 use capsmith_core::api::{self, run::Origin};
 use capsmith_core::secrets::Sensitive;
@@ -186,5 +186,42 @@ pub async fn oauth_connect(state: State<'_, AppState>, id: String) -> Res<()> {
     Ok(state
         .core()?
         .oauth_connect(&id, open_browser, std::time::Duration::from_secs(300))
+        .await?)
+}
+
+#[tauri::command]
+pub async fn set_status(
+    state: State<'_, AppState>,
+    id: String,
+    version: Option<String>,
+    status: CapabilityStatus,
+) -> Res<CapabilitySummary> {
+    Ok(state
+        .core()?
+        .set_status(&id, version.as_deref(), status)
+        .await?)
+}
+
+/// "Connect API": an OpenAPI document from a URL (fetched under the network guard) or a path.
+#[tauri::command]
+pub async fn import_openapi(
+    state: State<'_, AppState>,
+    source: String,
+    id: Option<String>,
+) -> Res<ImportOutcome> {
+    Ok(state.core()?.import_openapi(&source, id.as_deref()).await?)
+}
+
+/// "Connect API" with an uploaded OpenAPI document.
+#[tauri::command]
+pub async fn import_openapi_text(
+    state: State<'_, AppState>,
+    file_name: String,
+    content: String,
+    id: Option<String>,
+) -> Res<ImportOutcome> {
+    Ok(state
+        .core()?
+        .import_openapi_text(&file_name, &content, id.as_deref())
         .await?)
 }

@@ -50,6 +50,9 @@ fn main() {
             commands::get_settings,
             commands::set_setting,
             commands::oauth_connect,
+            commands::set_status,
+            commands::import_openapi,
+            commands::import_openapi_text,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

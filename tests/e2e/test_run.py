@@ -105,3 +105,32 @@ def test_12_guard_refusal_shows_in_the_run_panel(app):
     wait(d).until(EC.visibility_of_element_located((By.CSS_SELECTOR, tid("activity-chart"))))
     assert len(d.find_elements(By.CSS_SELECTOR, tid("chart-bar"))) >= 4
     app.screenshot("activity")
+
+
+def test_13_publish_runs_the_tests_first(app):
+    d = app.driver
+    click(d, "nav-library")
+    wait_cards(d)
+    assert "Draft" in cards(d)["weather-e2e"].get_attribute("textContent")
+    cards(d)["weather-e2e"].click()
+    click(d, "publish")
+    wait(d).until(lambda drv: not drv.find_elements(By.CSS_SELECTOR, tid("publish")))
+    assert not d.find_elements(By.CSS_SELECTOR, tid("publish-error"))
+    click(d, "back")
+    wait(d).until(lambda drv: "Published" in cards(drv)["weather-e2e"].get_attribute("textContent"))
+
+
+def test_14_connect_an_api_from_an_openapi_document(app):
+    d = app.driver
+    click(d, "nav-library")
+    wait_cards(d)
+    click(d, "connect-api-button")
+    dialog = wait(d).until(EC.visibility_of_element_located((By.CSS_SELECTOR, tid("connect-api-dialog"))))
+    dialog.find_element(By.CSS_SELECTOR, tid("openapi-file")).send_keys(str(FIXTURES / "openapi" / "petstore.yaml"))
+    dialog.find_element(By.CSS_SELECTOR, tid("openapi-id")).send_keys("petstore-e2e")
+    dialog.find_element(By.CSS_SELECTOR, tid("openapi-import")).click()
+    wait(d).until(lambda drv: "petstore-e2e" in cards(drv))
+    cards(d)["petstore-e2e"].click()
+    actions = wait(d).until(lambda drv: drv.find_elements(By.CSS_SELECTOR, tid("action")))
+    assert len(actions) == 5
+    assert any("list-pets" in a.text for a in actions)

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use capsmith_core::api::dto::{
-    ApiError, CapabilitySummary, ExecutionView, RunReport, TestReport, ValidationReport,
+    ApiError, CapabilityStatus, CapabilitySummary, ExecutionView, RunReport, TestReport,
+    ValidationReport,
 };
 use capsmith_core::api::{self, run::Origin, Capsmith};
 use capsmith_core::diagnostics::Diagnostic;
@@ -109,6 +110,13 @@ enum Command {
         output: Option<PathBuf>,
         #[arg(long)]
         json: bool,
+    },
+    /// Mark a version published (its test cases must pass), draft, or deprecated.
+    Publish {
+        spec: String,
+        /// Set this status instead of publishing.
+        #[arg(long, value_parser = ["draft", "published", "deprecated"])]
+        status: Option<String>,
     },
     /// Connect an OAuth2 capability: opens the provider's page and waits for the redirect
     /// to a one-shot listener on 127.0.0.1 (authorization code with PKCE).
@@ -492,6 +500,30 @@ async fn run(cli: Cli, style: &Style) -> ExitCode {
                     ExitCode::SUCCESS
                 }
                 Err(e) => fail(&e, json),
+            }
+        }
+        Command::Publish { spec, status } => {
+            let app = match open(cli.home).await {
+                Ok(a) => a,
+                Err(e) => return fail(&e, false),
+            };
+            let (id, version) = api::parse_spec(&spec);
+            let status = match status.as_deref() {
+                Some("draft") => CapabilityStatus::Draft,
+                Some("deprecated") => CapabilityStatus::Deprecated,
+                _ => CapabilityStatus::Published,
+            };
+            match app.set_status(&id, version.as_deref(), status).await {
+                Ok(_) => {
+                    println!(
+                        "{} {id}{} is {}",
+                        style.paint("32", "✔"),
+                        version.map(|v| format!("@{v}")).unwrap_or_default(),
+                        status.as_str()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e, false),
             }
         }
         Command::Connect {

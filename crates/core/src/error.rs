@@ -42,6 +42,13 @@ pub enum CoreError {
     NoHomeDir,
     #[error("{message}; {hint}")]
     Keyring { message: String, hint: String },
+    #[error("{id}@{version} cannot be published: {failed} of its {total} test case(s) fail; run `capsmith test {id}@{version}`")]
+    TestsFailing {
+        id: String,
+        version: String,
+        failed: u32,
+        total: u32,
+    },
     #[error(transparent)]
     Engine(#[from] crate::engine::EngineError),
 }
@@ -62,6 +69,7 @@ impl CoreError {
             CoreError::CorruptRecord { .. } => "corrupt_record",
             CoreError::NoHomeDir => "no_home_dir",
             CoreError::Keyring { .. } => "keyring_unavailable",
+            CoreError::TestsFailing { .. } => "tests_failing",
             CoreError::Engine(e) => e.kind(),
         }
     }

@@ -5,6 +5,7 @@ import { invoke as tauriInvoke } from "@tauri-apps/api/core";
 import { getCurrentWebview } from "@tauri-apps/api/webview";
 
 import type { CapabilityDetail } from "../generated/CapabilityDetail";
+import type { CapabilityStatus } from "../generated/CapabilityStatus";
 import type { CapabilitySummary } from "../generated/CapabilitySummary";
 import type { ConfigEntryView } from "../generated/ConfigEntryView";
 import type { ExecutionView } from "../generated/ExecutionView";
@@ -51,7 +52,10 @@ export type Commands = {
   get_settings: { args: Record<string, never>; result: Array<SettingView> };
   /** The text form of the value (validated: `invalid_argument`); null restores the default. */
   set_setting: { args: { key: string; value: string | null }; result: SettingView };
-  oauth_connect: { args: { id: string }; result: null };
+    oauth_connect: { args: { id: string }; result: null };
+  set_status: { args: { id: string; version: string | null; status: CapabilityStatus }; result: CapabilitySummary };
+  import_openapi: { args: { source: string; id: string | null }; result: ImportOutcome };
+  import_openapi_text: { args: { fileName: string; content: string; id: string | null }; result: ImportOutcome };
 };
 
 export type Command = keyof Commands;

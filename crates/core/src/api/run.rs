@@ -753,33 +753,18 @@ impl Capsmith {
                 None,
             )
         };
-        let spec: Value = if text.trim_start().starts_with('{') {
-            serde_json::from_str(&text).map_err(|e| {
-                CoreError::InvalidArgument(format!(
-                    "{source}: invalid JSON at line {}, column {}: {e}",
-                    e.line(),
-                    e.column()
-                ))
-            })?
-        } else {
-            let mut findings = Vec::new();
-            let tree = crate::manifest::yaml::parse_with_limit(&text, &mut findings, 20_000_000)
-                .map_err(|f| {
-                    let at = f
-                        .pos
-                        .map(|p| format!(" at line {}, column {}", p.line, p.column))
-                        .unwrap_or_default();
-                    CoreError::InvalidArgument(format!("{source}: {}{at}", f.message))
-                })?;
-            tree.to_json()
-        };
-        let conv = crate::openapi::convert(&spec, id, url.as_ref())?;
-        let doc = conv
-            .document
-            .expect("convert returns a document on success");
-        let yaml =
-            crate::manifest::export::to_string(&doc, crate::manifest::export::ExportFormat::Yaml);
-        Ok((doc.capability.id.clone(), yaml, conv.notes))
+        openapi_text_to_manifest(source, &text, id, url.as_ref())
+    }
+
+    /// Converts an OpenAPI document given as text (an upload) and imports it.
+    pub async fn import_openapi_text(
+        &self,
+        label: &str,
+        text: &str,
+        id: Option<&str>,
+    ) -> CoreResult<ImportOutcome> {
+        let (cap_id, yaml, notes) = openapi_text_to_manifest(label, text, id, None)?;
+        self.import_converted(label, &cap_id, &yaml, notes).await
     }
 
     /// Converts an OpenAPI document and imports the manifest through the usual validation.
@@ -789,6 +774,16 @@ impl Capsmith {
         id: Option<&str>,
     ) -> CoreResult<ImportOutcome> {
         let (cap_id, yaml, notes) = self.openapi_manifest(source, id).await?;
+        self.import_converted(source, &cap_id, &yaml, notes).await
+    }
+
+    async fn import_converted(
+        &self,
+        source: &str,
+        cap_id: &str,
+        yaml: &str,
+        notes: Vec<String>,
+    ) -> CoreResult<ImportOutcome> {
         let mut out = self
             .import_bytes(&format!("{cap_id}.yaml (from {source})"), yaml.as_bytes())
             .await?;
@@ -917,5 +912,80 @@ impl Capsmith {
         let tokens = crate::engine::oauth::refresh(&client, &refresh_token).await?;
         self.store_tokens(id, tokens).await?;
         Ok(true)
+    }
+}
+
+/// Parses an OpenAPI document (JSON or YAML) and converts it: (id, manifest YAML, notes).
+fn openapi_text_to_manifest(
+    source: &str,
+    text: &str,
+    id: Option<&str>,
+    url: Option<&url::Url>,
+) -> CoreResult<(String, String, Vec<String>)> {
+    let spec: Value = if text.trim_start().starts_with('{') {
+        serde_json::from_str(text).map_err(|e| {
+            CoreError::InvalidArgument(format!(
+                "{source}: invalid JSON at line {}, column {}: {e}",
+                e.line(),
+                e.column()
+            ))
+        })?
+    } else {
+        let mut findings = Vec::new();
+        let tree = crate::manifest::yaml::parse_with_limit(text, &mut findings, 20_000_000)
+            .map_err(|f| {
+                let at = f
+                    .pos
+                    .map(|p| format!(" at line {}, column {}", p.line, p.column))
+                    .unwrap_or_default();
+                CoreError::InvalidArgument(format!("{source}: {}{at}", f.message))
+            })?;
+        tree.to_json()
+    };
+    let conv = crate::openapi::convert(&spec, id, url)?;
+    let doc = conv
+        .document
+        .expect("convert returns a document on success");
+    let yaml =
+        crate::manifest::export::to_string(&doc, crate::manifest::export::ExportFormat::Yaml);
+    Ok((doc.capability.id.clone(), yaml, conv.notes))
+}
+
+impl Capsmith {
+    /// Marks a version draft, published or deprecated. Publishing runs the capability's test
+    /// cases first and is refused while any fails.
+    pub async fn set_status(
+        &self,
+        id: &str,
+        version: Option<&str>,
+        status: CapabilityStatus,
+    ) -> CoreResult<CapabilitySummary> {
+        let stored = self.registry().get(id, version).await?;
+        if status == CapabilityStatus::Published {
+            let report = self.test(id, Some(&stored.version)).await?;
+            if report.failed > 0 {
+                return Err(CoreError::TestsFailing {
+                    id: id.to_string(),
+                    version: stored.version.clone(),
+                    failed: report.failed,
+                    total: report.passed + report.failed,
+                });
+            }
+        }
+        sqlx::query(
+            "UPDATE capability_versions SET status = ?1,
+               published_at = CASE WHEN ?1 = 'published' THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now') ELSE published_at END
+             WHERE capability_id = ?2 AND version = ?3",
+        )
+        .bind(status.as_str())
+        .bind(id)
+        .bind(&stored.version)
+        .execute(self.registry().pool())
+        .await?;
+        let mut summary = self.registry().summary(id).await?;
+        if summary.version != stored.version {
+            summary.status = status;
+        }
+        Ok(summary)
     }
 }

@@ -433,3 +433,44 @@ async fn mapping_and_http_errors_are_reported_by_name() {
     let runs = f.app.runs(Some("notfound"), 10).await.unwrap();
     assert_eq!(runs.len(), 3);
 }
+
+#[tokio::test]
+async fn publishing_needs_passing_tests() {
+    let f = fixture(true).await;
+    let extra = "  examples:\n    - input: {}\n      expected_output: { method: GET }\n";
+    declarative(&f.app, "pub-ok", &format!("{}/echo", f.lb.base()), extra).await;
+    let s = f.app.registry().summary("pub-ok").await.unwrap();
+    assert_eq!(s.status.as_str(), "draft", "an import is a draft");
+    let s = f
+        .app
+        .set_status(
+            "pub-ok",
+            None,
+            capsmith_core::api::dto::CapabilityStatus::Published,
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.status.as_str(), "published");
+    let failing = "  examples:\n    - input: {}\n      expected_output: { method: POST }\n";
+    declarative(&f.app, "pub-bad", &format!("{}/echo", f.lb.base()), failing).await;
+    let e = f
+        .app
+        .set_status(
+            "pub-bad",
+            None,
+            capsmith_core::api::dto::CapabilityStatus::Published,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "tests_failing", "{e}");
+    assert_eq!(
+        f.app
+            .registry()
+            .summary("pub-bad")
+            .await
+            .unwrap()
+            .status
+            .as_str(),
+        "draft"
+    );
+}

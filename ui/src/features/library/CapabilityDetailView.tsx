@@ -109,6 +109,23 @@ type DetailBodyProps = {
 
 function DetailBody({ detail, stale, tab, onTabChange, onVersionChange, onRemoved, onNotice, session }: DetailBodyProps) {
   const { summary } = detail;
+  const [publishing, setPublishing] = useState(false);
+  const [publishError, setPublishError] = useState<AppError | null>(null);
+  const [status, setStatus] = useState(summary.status);
+  // Publishing runs the capability's tests first; a failing one refuses it (kind tests_failing).
+  const publish = async () => {
+    setPublishing(true);
+    setPublishError(null);
+    try {
+      await invoke("set_status", { id: summary.id, version: detail.version, status: "published" });
+      setStatus("published");
+      onNotice(`Published ${summary.id}@${detail.version}`);
+    } catch (reason) {
+      setPublishError(toAppError(reason));
+    } finally {
+      setPublishing(false);
+    }
+  };
   const [exporting, setExporting] = useState<ExportFormat | null>(null);
   const [exportError, setExportError] = useState<AppError | null>(null);
   const [confirmingRemove, setConfirmingRemove] = useState(false);
@@ -214,6 +231,18 @@ function DetailBody({ detail, stale, tab, onTabChange, onVersionChange, onRemove
             >
               {exporting === "json" ? "Exporting…" : "Export JSON"}
             </button>
+                        {status !== "published" && (
+              <button
+                type="button"
+                className="button button-primary"
+                data-testid="publish"
+                disabled={publishing}
+                title="Runs the tests first; publishing needs them all to pass"
+                onClick={() => void publish()}
+              >
+                {publishing ? "Testing…" : "Publish"}
+              </button>
+            )}
             <button
               type="button"
               className="button button-danger"
@@ -226,7 +255,8 @@ function DetailBody({ detail, stale, tab, onTabChange, onVersionChange, onRemove
         </div>
       </header>
 
-      {exportError && <ErrorAlert error={exportError} testId="export-error" />}
+            {exportError && <ErrorAlert error={exportError} testId="export-error" />}
+      {publishError && <ErrorAlert error={publishError} testId="publish-error" />}
 
       <Tabs tabs={tabs} active={tab} onChange={onTabChange} label="Capability details">
         {tab === "actions" && <ActionsPanel actions={detail.actions} />}

@@ -10,6 +10,7 @@ import { useDebouncedValue } from "../../lib/useDebouncedValue";
 import { CapabilityCard, CardGridSkeleton } from "./CapabilityCard";
 import { CapabilityDetailView, type DetailTab } from "./CapabilityDetailView";
 import { EmptyLibrary, LoadFailed, NoResults } from "./LibraryStates";
+import { ConnectApiDialog } from "./ConnectApiDialog";
 import { UploadDialog } from "./UploadDialog";
 import { useCapabilityList, type Listing } from "./useCapabilityList";
 import { useUpload } from "./useUpload";
@@ -38,7 +39,8 @@ export function LibraryPage({ open = null }: { open?: OpenRequest | null }) {
     setArrival(null);
     setSelectedId(id);
   }, []);
-  const [uploadOpen, setUploadOpen] = useState(false);
+    const [uploadOpen, setUploadOpen] = useState(false);
+  const [connectOpen, setConnectOpen] = useState(false);
   const [dragging, setDragging] = useState(false);
   const [toast, setToast] = useState<ToastMessage | null>(null);
   const upload = useUpload();
@@ -204,6 +206,9 @@ export function LibraryPage({ open = null }: { open?: OpenRequest | null }) {
               /
             </kbd>
           </div>
+                    <button type="button" className="button" data-testid="connect-api-button" onClick={() => setConnectOpen(true)}>
+            <span aria-hidden="true">🔌</span> Connect API
+          </button>
           <button
             type="button"
             className="button button-primary"
@@ -222,7 +227,11 @@ export function LibraryPage({ open = null }: { open?: OpenRequest | null }) {
           <CapabilityDetailView
             key={selectedId}
             id={selectedId}
-            onBack={() => select(null)}
+                        onBack={() => {
+              select(null);
+              // Runs, tests and publishing change what the cards show (status, statistics).
+              reload();
+            }}
             onRemoved={onRemoved}
             onNotice={notify}
             initialTab={arrival?.id === selectedId ? arrival.tab : undefined}
@@ -248,6 +257,17 @@ export function LibraryPage({ open = null }: { open?: OpenRequest | null }) {
         </div>
       )}
 
+            {connectOpen && (
+        <ConnectApiDialog
+          onClose={() => setConnectOpen(false)}
+          onImported={(outcome) => {
+            setConnectOpen(false);
+            select(null);
+            notify(`Imported ${outcome.id}@${outcome.version}`);
+            reload();
+          }}
+        />
+      )}
       {uploadOpen && <UploadDialog upload={upload} dragging={dragging} onClose={closeUpload} onSaved={onSaved} />}
 
       <Toast toast={toast} onDismiss={dismissToast} />
