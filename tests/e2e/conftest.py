@@ -104,7 +104,18 @@ def app(driver_server):
 
 
 class WeatherStandIn(BaseHTTPRequestHandler):
-    """A weather API on loopback: `GET /v1/current?location=…` with `Bearer e2e-weather-key`."""
+    """A weather API on loopback (`GET /v1/current?location=…` with `Bearer e2e-weather-key`)
+    and a Slack-like one (`POST /api/chat.postMessage` with `Bearer xoxb-e2e`)."""
+
+    def do_POST(self):  # noqa: N802
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length) or b"{}")
+        if not self.path.startswith("/api/chat.postMessage"):
+            self._reply(404, {"error": "no such route"})
+        elif self.headers.get("Authorization") != "Bearer xoxb-e2e":
+            self._reply(200, {"ok": False, "error": "invalid_auth"})
+        else:
+            self._reply(200, {"ok": True, "channel": body.get("channel"), "message": {"text": body.get("text")}})
 
     def do_GET(self):  # noqa: N802 (http.server's naming)
         if not self.path.startswith("/v1/current"):

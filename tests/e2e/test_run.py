@@ -134,3 +134,32 @@ def test_14_connect_an_api_from_an_openapi_document(app):
     actions = wait(d).until(lambda drv: drv.find_elements(By.CSS_SELECTOR, tid("action")))
     assert len(actions) == 5
     assert any("list-pets" in a.text for a in actions)
+
+
+def test_15_slack_connector_with_its_token_in_the_keyring(app, weather_api, tmp_path):
+    d = app.driver
+    text = (ROOT / "assets/examples/slack-integration.json").read_text()
+    text = text.replace('https://slack.com/api"', f'http://127.0.0.1:{weather_api}/api"').replace('"slack-integration"', '"slack-e2e"')
+    path = tmp_path / "slack-e2e.json"
+    path.write_text(text)
+    click(d, "nav-library")
+    wait_cards(d)
+    report = upload(d, path)
+    assert "Valid" in report.find_element(By.CSS_SELECTOR, tid("report-status")).text
+    d.find_element(By.CSS_SELECTOR, tid("save-capability")).click()
+    wait(d).until(lambda drv: "slack-e2e" in cards(drv))
+    cards(d)["slack-e2e"].click()
+    click(d, "tab-configure")
+    assert d.find_elements(By.CSS_SELECTOR, tid("oauth-connect")), "OAuth2 connectors offer Connect"
+    row = wait(d).until(EC.visibility_of_element_located((By.CSS_SELECTOR, '[data-testid="config-row"][data-key="OAUTH2_ACCESS_TOKEN"]')))
+    row.find_element(By.CSS_SELECTOR, tid("config-input")).send_keys("xoxb-e2e")
+    row.find_element(By.CSS_SELECTOR, tid("config-save")).click()
+    wait(d).until(lambda drv: drv.find_element(By.CSS_SELECTOR, '[data-testid="config-row"][data-key="OAUTH2_ACCESS_TOKEN"] [data-testid="config-status"]').text == "Set")
+    click(d, "tab-run")
+    for name, value in [("channel", "C1"), ("message", "hello from the app")]:
+        wait(d).until(EC.visibility_of_element_located((By.CSS_SELECTOR, f'[data-testid="run-input"][data-name="{name}"]'))).send_keys(value)
+    click(d, "run-button")
+    wait(d).until(lambda drv: drv.find_element(By.CSS_SELECTOR, tid("run-result")).get_attribute("data-ok") == "true")
+    out = d.find_element(By.CSS_SELECTOR, tid("run-output")).text
+    assert '"ok": true' in out and "hello from the app" in out, out
+    assert "xoxb-e2e" not in d.page_source
