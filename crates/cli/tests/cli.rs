@@ -234,11 +234,14 @@ fn stand_in() -> u16 {
                 }
             }
             let target = first.split(' ').nth(1).unwrap_or("/").to_string();
-                        let (status, body) = if target.starts_with("/api/chat.postMessage") {
+            let (status, body) = if target.starts_with("/api/chat.postMessage") {
                 if auth == "Bearer xoxb-cli" {
                     ("200 OK", serde_json::json!({"ok": true, "ts": "1.2"}))
                 } else {
-                    ("200 OK", serde_json::json!({"ok": false, "error": "invalid_auth"}))
+                    (
+                        "200 OK",
+                        serde_json::json!({"ok": false, "error": "invalid_auth"}),
+                    )
                 }
             } else if target.starts_with("/v1/current") {
                 if auth == "Bearer wk-1" {
@@ -537,20 +540,72 @@ fn slack_example_runs_from_the_cli() {
     let port = stand_in();
     let slack = std::fs::read_to_string(root().join("assets/examples/slack-integration.json"))
         .unwrap()
-        .replace("https://slack.com/api\"", &format!("http://127.0.0.1:{port}/api\""))
+        .replace(
+            "https://slack.com/api\"",
+            &format!("http://127.0.0.1:{port}/api\""),
+        )
         .replace("\"slack-integration\"", "\"slack-cli\"");
     let file = home.path().join("slack.json");
     std::fs::write(&file, slack).unwrap();
-    assert_eq!(capsmith(h, &["import", file.to_str().unwrap()]).status.code(), Some(0));
-    capsmith(h, &["settings", "set", "network.allow_hosts", &format!("127.0.0.1:{port}")]);
-    let o = capsmith(h, &["run", "slack-cli", "send-message", "--input", "{\"channel\": \"C1\", \"message\": \"hi\"}"]);
+    assert_eq!(
+        capsmith(h, &["import", file.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    capsmith(
+        h,
+        &[
+            "settings",
+            "set",
+            "network.allow_hosts",
+            &format!("127.0.0.1:{port}"),
+        ],
+    );
+    let o = capsmith(
+        h,
+        &[
+            "run",
+            "slack-cli",
+            "send-message",
+            "--input",
+            "{\"channel\": \"C1\", \"message\": \"hi\"}",
+        ],
+    );
     assert_eq!(o.status.code(), Some(1));
-    assert!(stdout(&o).contains("error[oauth_not_connected]"), "{}", stdout(&o));
-    let o = capsmith_stdin(h, &["config", "set", "slack-cli", "OAUTH2_ACCESS_TOKEN", "-"], "xoxb-cli\n", &[]);
-    assert_eq!(o.status.code(), Some(0), "needs a Secret Service (run via scripts/test): {}", String::from_utf8_lossy(&o.stderr));
-    let o = capsmith(h, &["run", "slack-cli", "send-message", "--input", "{\"channel\": \"C1\", \"message\": \"hi\"}", "--json"]);
+    assert!(
+        stdout(&o).contains("error[oauth_not_connected]"),
+        "{}",
+        stdout(&o)
+    );
+    let o = capsmith_stdin(
+        h,
+        &["config", "set", "slack-cli", "OAUTH2_ACCESS_TOKEN", "-"],
+        "xoxb-cli\n",
+        &[],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "needs a Secret Service (run via scripts/test): {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = capsmith(
+        h,
+        &[
+            "run",
+            "slack-cli",
+            "send-message",
+            "--input",
+            "{\"channel\": \"C1\", \"message\": \"hi\"}",
+            "--json",
+        ],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["output"]["ok"], true);
-    assert!(!stdout(&o).contains("xoxb-cli"), "the token never appears in output");
+    assert!(
+        !stdout(&o).contains("xoxb-cli"),
+        "the token never appears in output"
+    );
 }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod manifest;
 pub mod openapi;
 pub mod registry;
+pub mod sandbox;
 pub mod secrets;
 
 pub use error::{CoreError, CoreResult};

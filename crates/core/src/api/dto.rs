@@ -264,6 +264,10 @@ pub struct RunReport {
     pub security_violation: bool,
     pub calls: Vec<crate::engine::http::CallTrace>,
     pub duration_ms: f64,
+    /// What sandboxed code logged through `console` (code capabilities).
+    pub console: Vec<crate::sandbox::protocol::ConsoleLine>,
+    /// Memory the code's JavaScript heap used, in bytes (code capabilities).
+    pub memory_used: Option<u64>,
 }
 
 /// One configuration key of a capability, as the configure screen shows it. Secret values are

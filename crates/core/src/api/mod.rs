@@ -88,6 +88,7 @@ pub struct Capsmith {
     home: PathBuf,
     registry: Registry,
     secrets: Secrets,
+    pub(crate) sandbox: std::sync::Arc<crate::sandbox::host::SandboxHost>,
 }
 
 impl Capsmith {
@@ -102,6 +103,7 @@ impl Capsmith {
             home,
             registry,
             secrets,
+            sandbox: Default::default(),
         };
         if app.registry.meta("seeded_examples").await?.is_none() {
             app.seed_examples().await?;

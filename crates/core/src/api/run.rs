@@ -61,6 +61,10 @@ pub const SETTINGS: &[(&str, &str)] = &[
         "network calls allowed per run (default 10)",
     ),
     (
+        "sandbox.memory_mb",
+        "JavaScript heap of code capabilities, in MiB (at most 128, the default)",
+    ),
+    (
         "network.max_response_bytes",
         "largest response body accepted, after decompression (default 10485760)",
     ),
@@ -475,19 +479,23 @@ impl Capsmith {
             secrets: secrets.clone(),
             policy: self.net_policy().await?,
         };
-        let kind = stored.summary.kind;
-        let result = if matches!(
-            kind,
-            crate::manifest::model::Kind::Declarative | crate::manifest::model::Kind::ApiConnector
-        ) {
-            engine::run(ctx, action, input).await
-        } else {
-            engine::RunResult {
+        let kind = stored
+            .document
+            .capability
+            .inferred_kind()
+            .unwrap_or(stored.summary.kind);
+        let result = match kind {
+            crate::manifest::model::Kind::Declarative
+            | crate::manifest::model::Kind::ApiConnector => engine::run(ctx, action, input).await,
+            crate::manifest::model::Kind::Code => self.run_code(ctx, action, input).await,
+            _ => engine::RunResult {
                 output: Err(EngineError::NotRunnable {
                     kind: kind.as_str().to_string(),
                 }),
                 trace: Vec::new(),
-            }
+                console: Vec::new(),
+                memory_used: None,
+            },
         };
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         let redact = |s: &str| {
@@ -564,6 +572,8 @@ impl Capsmith {
             security_violation: violation,
             calls: result.trace,
             duration_ms,
+            console: result.console,
+            memory_used: result.memory_used,
         })
     }
 
@@ -685,6 +695,7 @@ fn default_setting(key: &str) -> Value {
         "network.timeout_ms" => json!(d.timeout_ms),
         "network.max_calls" => json!(d.max_calls),
         "network.max_response_bytes" => json!(d.max_response_bytes),
+        "sandbox.memory_mb" => json!(SANDBOX_MEMORY_MB),
         _ => Value::Null,
     }
 }
@@ -987,5 +998,147 @@ impl Capsmith {
             summary.status = status;
         }
         Ok(summary)
+    }
+}
+
+/// Wall-clock limit of one call of sandboxed code, by its compute permission.
+pub fn compute_deadline_ms(permissions: &[String]) -> u64 {
+    if permissions.iter().any(|p| p == "compute.heavy") {
+        60_000
+    } else if permissions.iter().any(|p| p == "compute.moderate") {
+        10_000
+    } else {
+        1_000
+    }
+}
+
+/// Default JS heap of sandboxed code; `sandbox.memory_mb` may lower it.
+pub const SANDBOX_MEMORY_MB: u64 = 128;
+/// Largest output sandboxed code may return.
+pub const SANDBOX_MAX_OUTPUT: usize = 8 * 1024 * 1024;
+
+impl Capsmith {
+    /// Runs a code capability's action in a sandbox worker process.
+    async fn run_code(
+        &self,
+        ctx: RunContext<'_>,
+        action: &str,
+        input: &Value,
+    ) -> engine::RunResult {
+        let cap = &ctx.document.capability;
+        let failed = |e: EngineError| engine::RunResult {
+            output: Err(e),
+            trace: vec![],
+            console: vec![],
+            memory_used: None,
+        };
+        let Some(source) = cap.code.as_ref().and_then(|c| c.source.clone()) else {
+            return failed(EngineError::NotRunnable {
+                kind: "code (without source)".into(),
+            });
+        };
+        // Inputs are checked against the declared action when the manifest declares one.
+        let input = match cap.actions.iter().find(|a| a.id == action) {
+            Some(a) if !a.inputs.is_empty() => {
+                match engine::check_input(&a.inputs.to_list(), input) {
+                    Ok(m) => Value::Object(m),
+                    Err(e) => return failed(e),
+                }
+            }
+            _ => input.clone(),
+        };
+        let memory_mb = match self.setting("sandbox.memory_mb").await {
+            Ok(Some(v)) => v
+                .as_u64()
+                .unwrap_or(SANDBOX_MEMORY_MB)
+                .min(SANDBOX_MEMORY_MB),
+            _ => SANDBOX_MEMORY_MB,
+        };
+        // The code sees non-secret values; a secret appears as its placeholder, which the host
+        // replaces when the code sends it over HTTP.
+        let mut config = serde_json::Map::new();
+        for (k, v) in &ctx.config {
+            config.insert(k.clone(), v.clone());
+        }
+        for k in ctx.secrets.keys() {
+            config.insert(k.clone(), Value::String(format!("${{{k}}}")));
+        }
+        let may_fetch = ctx
+            .permissions
+            .iter()
+            .any(|p| p == "network.http.get" || p == "network.http.post");
+        let inv = crate::sandbox::protocol::Invocation {
+            source,
+            action: action.to_string(),
+            input,
+            config: Value::Object(config),
+            granted: if may_fetch {
+                vec!["fetch".into()]
+            } else {
+                vec![]
+            },
+            memory_bytes: (memory_mb * 1024 * 1024) as usize,
+            deadline_ms: compute_deadline_ms(ctx.permissions),
+            max_output_bytes: SANDBOX_MAX_OUTPUT,
+        };
+        let mut policy = ctx.policy.clone();
+        policy.domains = ctx
+            .allowed_domains
+            .iter()
+            .map(|d| d.to_ascii_lowercase())
+            .collect();
+        policy.may_get = ctx.permissions.iter().any(|p| p == "network.http.get");
+        policy.may_post = ctx.permissions.iter().any(|p| p == "network.http.post");
+        let secret_values: Vec<String> = ctx.secrets.values().map(|s| s.expose().clone()).collect();
+        let fetch = crate::sandbox::host::FetchContext {
+            session: crate::engine::http::Session::new(policy, secret_values),
+            capability: cap.id.clone(),
+            config: ctx.config.clone(),
+            secrets: ctx.secrets.clone(),
+        };
+        let outputs = cap
+            .actions
+            .iter()
+            .find(|a| a.id == action)
+            .map(|a| a.outputs.to_list())
+            .unwrap_or_default();
+        let host = self.sandbox.clone();
+        let run = match tokio::task::spawn_blocking(move || host.invoke_blocking(inv, fetch)).await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                return failed(EngineError::Sandbox {
+                    kind: "sandbox_crashed".into(),
+                    message: format!("the sandbox call failed: {e}"),
+                })
+            }
+        };
+        let o = run.outcome;
+        let output = if o.ok {
+            let value = o.output.unwrap_or(Value::Null);
+            match outputs.iter().find(|f| {
+                value
+                    .get(&f.name)
+                    .is_some_and(|v| !engine::mapping::matches_type(f.ty, v))
+            }) {
+                Some(f) => Err(EngineError::OutputType {
+                    output: f.name.clone(),
+                    expected: f.ty.as_str().to_string(),
+                    found: "another type".into(),
+                }),
+                None => Ok(value),
+            }
+        } else {
+            Err(EngineError::Sandbox {
+                kind: o.kind.unwrap_or_else(|| "sandbox".into()),
+                message: o.message.unwrap_or_default(),
+            })
+        };
+        engine::RunResult {
+            output,
+            trace: run.trace,
+            console: o.console,
+            memory_used: Some(o.memory_used),
+        }
     }
 }

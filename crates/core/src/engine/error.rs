@@ -61,6 +61,9 @@ pub enum EngineError {
     BadRequest { message: String },
     #[error("OAuth2: {message}")]
     OAuth { message: String },
+    /// An outcome of sandboxed code: `timeout`, `out_of_memory`, `js_error`, `sandbox_crashed`…
+    #[error("{message}")]
+    Sandbox { kind: String, message: String },
 }
 
 impl EngineError {
@@ -90,6 +93,19 @@ impl EngineError {
             EngineError::OAuthNotConnected { .. } => "oauth_not_connected",
             EngineError::BadRequest { .. } => "bad_request",
             EngineError::OAuth { .. } => "oauth",
+            EngineError::Sandbox { kind, .. } => match kind.as_str() {
+                "timeout" => "timeout",
+                "out_of_memory" => "out_of_memory",
+                "stack_overflow" => "stack_overflow",
+                "output_too_large" => "output_too_large",
+                "never_settles" => "never_settles",
+                "unknown_action" => "unknown_action",
+                "no_default_export" => "no_default_export",
+                "sandbox_crashed" => "sandbox_crashed",
+                "sandbox_unavailable" => "sandbox_unavailable",
+                "js_error" => "js_error",
+                _ => "sandbox",
+            },
         }
     }
 

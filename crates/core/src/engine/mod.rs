@@ -40,6 +40,10 @@ pub struct RunContext<'a> {
 pub struct RunResult {
     pub output: Result<Value, EngineError>,
     pub trace: Vec<CallTrace>,
+    /// What sandboxed code logged (code capabilities only).
+    pub console: Vec<crate::sandbox::protocol::ConsoleLine>,
+    /// Peak JS heap of sandboxed code, in bytes.
+    pub memory_used: Option<u64>,
 }
 
 fn method_of(m: HttpMethod) -> Method {
@@ -361,6 +365,8 @@ pub async fn run(ctx: RunContext<'_>, action: &str, input: &Value) -> RunResult 
     RunResult {
         output,
         trace: session.trace,
+        console: Vec::new(),
+        memory_used: None,
     }
 }
 

@@ -133,6 +133,15 @@ fn typescript_bindings_are_current() {
         SourceFormatView,
         CapabilityDetail,
         ApiError,
+        RunReport,
+        capsmith_core::engine::http::CallTrace,
+        capsmith_core::sandbox::protocol::ConsoleLine,
+        ConfigEntryView,
+        ExecutionView,
+        Mismatch,
+        TestCaseResult,
+        TestReport,
+        SettingView,
     ) {
         check_file(&format!("ui/src/generated/{name}.ts"), &text);
     }

@@ -9,6 +9,7 @@ mod loopback;
 mod manifest;
 mod openapi;
 mod registry;
+mod sandbox;
 
 use std::path::PathBuf;
 

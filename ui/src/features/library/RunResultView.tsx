@@ -32,7 +32,10 @@ export function RunResultView({ report, stale = false, onOpenConfigure }: RunRes
           <span className="mono">
             {report.action} · v{report.version}
           </span>
-          <span className="mono">run #{String(report.execution_id)}</span>
+                    <span className="mono">run #{String(report.execution_id)}</span>
+          {report.memory_used !== null && (
+            <span data-testid="run-memory">{(report.memory_used / (1024 * 1024)).toFixed(1)} MiB heap</span>
+          )}
         </span>
         {report.security_violation && (
           <span className="guard-badge" data-testid="run-security">
@@ -62,6 +65,19 @@ export function RunResultView({ report, stale = false, onOpenConfigure }: RunRes
         </div>
       ) : (
         <p className="run-section muted">The run failed without saying why.</p>
+      )}
+
+            {report.console.length > 0 && (
+        <div className="run-section">
+          <h4 className="section-label">Console</h4>
+          <pre className="console-log" data-testid="run-console">
+            {report.console.map((line, i) => (
+              <div key={i} className={`console-line console-${line.level}`}>
+                <span className="console-level">{line.level}</span> {line.text}
+              </div>
+            ))}
+          </pre>
+        </div>
       )}
 
       {report.calls.length > 0 && (

@@ -1,0 +1,302 @@
+//! The host side of the sandbox: a small pool of worker processes, each invocation watched by
+//! a watchdog that kills the worker at the deadline, and the worker's `fetch` calls performed
+//! here under the network guard with secrets substituted at the HTTP boundary (and redacted
+//! from what goes back). A worker that dies costs that call a clean error and nothing else.
+
+use std::collections::HashMap;
+use std::io::{BufReader, BufWriter};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::protocol::{read_frame, write_frame, FromWorker, Invocation, Outcome, ToWorker};
+use crate::engine::http::{CallTrace, Prepared, Session};
+use crate::engine::render::{Place, Scope};
+use crate::engine::EngineError;
+use crate::secrets::Sensitive;
+
+/// Idle workers kept for the next call.
+const POOL_SIZE: usize = 2;
+/// Time a worker gets past its deadline before the watchdog kills it.
+const GRACE: Duration = Duration::from_millis(100);
+
+struct Worker {
+    child: Child,
+    input: BufWriter<ChildStdin>,
+    output: BufReader<ChildStdout>,
+    confinement: String,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The worker executable: `$CAPSMITH_SANDBOX_BIN`, else `capsmith-sandbox` beside the running
+/// program (or one directory up, where cargo puts binaries next to test executables).
+pub fn locate_worker() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("CAPSMITH_SANDBOX_BIN")
+        .map(PathBuf::from)
+        .filter(|p| p.exists())
+    {
+        return Some(p);
+    }
+    let exe = std::env::current_exe().ok()?;
+    let dir = exe.parent()?;
+    [
+        dir.join("capsmith-sandbox"),
+        dir.parent()?.join("capsmith-sandbox"),
+    ]
+    .into_iter()
+    .find(|p| p.exists())
+}
+
+#[derive(Default)]
+pub struct SandboxHost {
+    idle: Mutex<Vec<Worker>>,
+}
+
+impl std::fmt::Debug for SandboxHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SandboxHost")
+    }
+}
+
+fn unavailable(message: impl Into<String>) -> EngineError {
+    EngineError::Sandbox {
+        kind: "sandbox_unavailable".into(),
+        message: message.into(),
+    }
+}
+
+fn spawn() -> Result<Worker, EngineError> {
+    let bin = locate_worker().ok_or_else(|| unavailable("the sandbox worker `capsmith-sandbox` was not found next to this program (set CAPSMITH_SANDBOX_BIN)"))?;
+    let mut child = Command::new(&bin)
+        .env_clear()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| unavailable(format!("cannot start {}: {e}", bin.display())))?;
+    let input = BufWriter::new(child.stdin.take().ok_or_else(|| unavailable("no stdin"))?);
+    let mut output = BufReader::new(
+        child
+            .stdout
+            .take()
+            .ok_or_else(|| unavailable("no stdout"))?,
+    );
+    let confinement = match read_frame::<FromWorker>(&mut output) {
+        Ok(Some(FromWorker::Ready { confinement })) => confinement,
+        _ => return Err(unavailable("the sandbox worker did not start")),
+    };
+    Ok(Worker {
+        child,
+        input,
+        output,
+        confinement,
+    })
+}
+
+/// What the host needs to perform a worker's fetch calls.
+pub struct FetchContext {
+    pub session: Session,
+    pub capability: String,
+    pub config: HashMap<String, Value>,
+    pub secrets: HashMap<String, Sensitive<String>>,
+}
+
+impl FetchContext {
+    fn perform(
+        &mut self,
+        url: &str,
+        method: &str,
+        headers: &[(String, String)],
+        body: Option<&str>,
+    ) -> Result<ToWorkerFetch, EngineError> {
+        let input = serde_json::Map::new();
+        let scope = Scope {
+            capability: &self.capability,
+            input: &input,
+            config: &self.config,
+            secrets: &self.secrets,
+        };
+        // Secrets enter here, at the HTTP boundary: `${API_KEY}` in what the code sends.
+        let url = scope.render(url, Place::Raw)?;
+        let url = url::Url::parse(&url).map_err(|e| EngineError::BadRequest {
+            message: format!("`{url}` is not a URL: {e}"),
+        })?;
+        let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|_| {
+            EngineError::BadRequest {
+                message: format!("`{method}` is not an HTTP method"),
+            }
+        })?;
+        let mut rendered = Vec::new();
+        for (k, v) in headers {
+            rendered.push((k.clone(), scope.render_header(k, v)?));
+        }
+        let body = match body {
+            Some(b) => Some(scope.render(b, Place::Raw)?.into_bytes()),
+            None => None,
+        };
+        let handle = tokio::runtime::Handle::current();
+        let ex = handle.block_on(self.session.send(Prepared {
+            method,
+            url,
+            headers: rendered,
+            body,
+        }))?;
+        // The code never holds a secret: anything that echoes one back is redacted.
+        let text = self.session.redact(&String::from_utf8_lossy(&ex.body));
+        Ok(ToWorkerFetch {
+            status: ex.status,
+            content_type: ex.content_type,
+            body: text,
+        })
+    }
+}
+
+struct ToWorkerFetch {
+    status: u16,
+    content_type: Option<String>,
+    body: String,
+}
+
+/// What an invocation produced, with the network trace and how the worker was confined.
+pub struct SandboxRun {
+    pub outcome: Outcome,
+    pub trace: Vec<CallTrace>,
+    pub confinement: String,
+}
+
+impl SandboxHost {
+    fn take(&self) -> Result<Worker, EngineError> {
+        if let Some(w) = self.idle.lock().ok().and_then(|mut v| v.pop()) {
+            return Ok(w);
+        }
+        spawn()
+    }
+
+    fn give_back(&self, w: Worker) {
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < POOL_SIZE {
+                idle.push(w);
+            }
+        }
+    }
+
+    /// Runs one invocation in a worker. Blocks: call it from `spawn_blocking`.
+    pub fn invoke_blocking(&self, inv: Invocation, mut fetch: FetchContext) -> SandboxRun {
+        let deadline = Duration::from_millis(inv.deadline_ms) + GRACE;
+        let mut worker = match self.take() {
+            Ok(w) => w,
+            Err(e) => return self.failed(e.kind(), e.to_string(), fetch, String::new()),
+        };
+        let confinement = worker.confinement.clone();
+        let pid = worker.child.id();
+        let done = Arc::new(AtomicBool::new(false));
+        let killed = Arc::new(AtomicBool::new(false));
+        let (d, k) = (done.clone(), killed.clone());
+        // The watchdog: interrupts cannot stop every builtin or a worker blocked elsewhere.
+        let watchdog = std::thread::spawn(move || {
+            let start = std::time::Instant::now();
+            while start.elapsed() < deadline {
+                if d.load(Ordering::SeqCst) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(5).min(deadline));
+            }
+            if !d.load(Ordering::SeqCst) {
+                k.store(true, Ordering::SeqCst);
+                #[cfg(unix)]
+                unsafe {
+                    libc::kill(pid as i32, libc::SIGKILL);
+                }
+            }
+        });
+        let deadline_ms = inv.deadline_ms;
+        let result = (|| -> Result<Outcome, String> {
+            write_frame(&mut worker.input, &ToWorker::Invoke(inv)).map_err(|e| e.to_string())?;
+            loop {
+                match read_frame::<FromWorker>(&mut worker.output) {
+                    Ok(Some(FromWorker::Done(outcome))) => return Ok(outcome),
+                    Ok(Some(FromWorker::Fetch {
+                        call,
+                        url,
+                        method,
+                        headers,
+                        body,
+                    })) => {
+                        let reply = match fetch.perform(&url, &method, &headers, body.as_deref()) {
+                            Ok(r) => ToWorker::FetchResult {
+                                call,
+                                status: r.status,
+                                headers: r
+                                    .content_type
+                                    .map(|c| vec![("content-type".to_string(), c)])
+                                    .unwrap_or_default(),
+                                body: r.body,
+                            },
+                            Err(e) => ToWorker::FetchError {
+                                call,
+                                kind: e.kind().to_string(),
+                                message: fetch.session.redact(&e.to_string()),
+                            },
+                        };
+                        write_frame(&mut worker.input, &reply).map_err(|e| e.to_string())?;
+                    }
+                    Ok(Some(FromWorker::Ready { .. })) => {}
+                    Ok(None) => return Err("the sandbox worker exited".into()),
+                    Err(e) => return Err(e.to_string()),
+                }
+            }
+        })();
+        done.store(true, Ordering::SeqCst);
+        let _ = watchdog.join();
+        match result {
+            Ok(outcome) => {
+                self.give_back(worker);
+                SandboxRun {
+                    outcome,
+                    trace: fetch.session.trace,
+                    confinement,
+                }
+            }
+            Err(msg) => {
+                let was_killed = killed.load(Ordering::SeqCst);
+                drop(worker);
+                if was_killed {
+                    self.failed("timeout", format!("the action ran past its {deadline_ms} ms deadline; its worker was stopped"), fetch, confinement)
+                } else {
+                    self.failed("sandbox_crashed", format!("the sandbox worker died during the call ({msg}); nothing else was affected"), fetch, confinement)
+                }
+            }
+        }
+    }
+
+    fn failed(
+        &self,
+        kind: &str,
+        message: String,
+        fetch: FetchContext,
+        confinement: String,
+    ) -> SandboxRun {
+        SandboxRun {
+            outcome: Outcome {
+                ok: false,
+                output: None,
+                kind: Some(kind.into()),
+                message: Some(message),
+                console: vec![],
+                memory_used: 0,
+            },
+            trace: fetch.session.trace,
+            confinement,
+        }
+    }
+}

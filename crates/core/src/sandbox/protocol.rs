@@ -1,0 +1,108 @@
+//! What the host and a sandbox worker say to each other over the worker's stdin/stdout: frames
+//! of a 4-byte big-endian length and a JSON message. Frames are capped so a hostile worker cannot
+//! make the host allocate without bound.
+
+use std::io::{Read, Write};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Largest frame either side accepts.
+pub const MAX_FRAME: usize = 64 * 1024 * 1024;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToWorker {
+    Invoke(Invocation),
+    FetchResult {
+        call: u64,
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
+    FetchError {
+        call: u64,
+        kind: String,
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FromWorker {
+    /// Sent once at start: how far the OS confinement got.
+    Ready {
+        confinement: String,
+    },
+    Fetch {
+        call: u64,
+        url: String,
+        method: String,
+        headers: Vec<(String, String)>,
+        body: Option<String>,
+    },
+    Done(Outcome),
+}
+
+/// One call of one action.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Invocation {
+    pub source: String,
+    pub action: String,
+    pub input: Value,
+    /// Non-secret configuration; secret keys appear as their `${KEY}` placeholder.
+    pub config: Value,
+    /// Host APIs granted by the permissions: `fetch`, `db`, `ai` (utils and console always).
+    pub granted: Vec<String>,
+    pub memory_bytes: usize,
+    pub deadline_ms: u64,
+    pub max_output_bytes: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ts_rs::TS)]
+pub struct ConsoleLine {
+    pub level: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Outcome {
+    pub ok: bool,
+    pub output: Option<Value>,
+    /// Error kind (`timeout`, `out_of_memory`, `js_error`, `unknown_action`, …) when not ok.
+    pub kind: Option<String>,
+    pub message: Option<String>,
+    pub console: Vec<ConsoleLine>,
+    pub memory_used: u64,
+}
+
+pub fn write_frame<T: Serialize>(w: &mut impl Write, msg: &T) -> std::io::Result<()> {
+    let bytes = serde_json::to_vec(msg).map_err(std::io::Error::other)?;
+    if bytes.len() > MAX_FRAME {
+        return Err(std::io::Error::other("frame too large"));
+    }
+    w.write_all(&(bytes.len() as u32).to_be_bytes())?;
+    w.write_all(&bytes)?;
+    w.flush()
+}
+
+/// Reads one frame; `Ok(None)` at end of stream.
+pub fn read_frame<T: for<'de> Deserialize<'de>>(r: &mut impl Read) -> std::io::Result<Option<T>> {
+    let mut len = [0u8; 4];
+    match r.read_exact(&mut len) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let n = u32::from_be_bytes(len) as usize;
+    if n > MAX_FRAME {
+        return Err(std::io::Error::other(format!(
+            "frame of {n} bytes exceeds the {MAX_FRAME}-byte cap"
+        )));
+    }
+    let mut buf = vec![0u8; n];
+    r.read_exact(&mut buf)?;
+    serde_json::from_slice(&buf)
+        .map(Some)
+        .map_err(std::io::Error::other)
+}

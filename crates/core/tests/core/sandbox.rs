@@ -1,0 +1,399 @@
+//! The red-team suite: hostile capability code against the QuickJS sandbox in its worker
+//! process. Every case must end with the right typed error within its limit, leave this process
+//! alive, and leave the next invocation unaffected.
+
+use std::time::{Duration, Instant};
+
+use capsmith_core::api::dto::RunReport;
+use capsmith_core::api::run::Origin;
+use capsmith_core::api::Capsmith;
+use serde_json::{json, Value};
+
+use crate::loopback::Loopback;
+
+/// Sandbox tests run one at a time: one of them kills this process's worker children.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn use_built_worker() {
+    // SAFETY: set once, before any worker is started, to the same value by every test.
+    unsafe {
+        std::env::set_var(
+            "CAPSMITH_SANDBOX_BIN",
+            env!("CARGO_BIN_EXE_capsmith-sandbox"),
+        )
+    };
+}
+
+async fn app() -> (tempfile::TempDir, Capsmith) {
+    use_built_worker();
+    let dir = tempfile::tempdir().unwrap();
+    let app = Capsmith::open(dir.path().join("home")).await.unwrap();
+    (dir, app)
+}
+
+/// Imports a code capability whose module is `actions` (the body of the `actions` object).
+async fn code(app: &Capsmith, id: &str, actions: &str, permissions: &[&str], domains: &[&str]) {
+    let source = format!("export default {{\n  id: '{id}',\n  actions: {{\n{actions}\n  }}\n}};\n");
+    let doc = json!({"capability": {
+        "id": id, "name": id, "version": "1.0.0", "type": "code",
+        "code": {"source": source},
+        "allowed_domains": domains,
+        "permissions": permissions,
+    }});
+    app.import_bytes(&format!("{id}.json"), doc.to_string().as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("{id}: {e}"));
+}
+
+async fn run(app: &Capsmith, id: &str, action: &str, input: Value) -> (RunReport, Duration) {
+    let t = Instant::now();
+    let r = app
+        .run_action(id, None, action, &input, Origin::Cli)
+        .await
+        .unwrap();
+    (r, t.elapsed())
+}
+
+fn kind(r: &RunReport) -> &str {
+    r.error.as_ref().map(|e| e.kind.as_str()).unwrap_or("ok")
+}
+
+/// A benign call still works after each hostile one.
+async fn still_fine(app: &Capsmith) {
+    let (r, _) = run(app, "benign", "add", json!({"a": 2, "b": 3})).await;
+    assert!(r.ok, "the next invocation is unaffected: {:?}", r.error);
+    assert_eq!(r.output, Some(json!(5)));
+}
+
+#[tokio::test]
+async fn the_design_data_analyzer_runs_on_csv() {
+    let _g = SERIAL.lock().await;
+    let (_d, app) = app().await;
+    let (r, _) = run(&app, "data-analyzer", "analyzeDataset", json!({"dataset": "day,value\nmon,1\ntue,2\nwed,3\nthu,4\nfri,100\n", "analysisType": "statistical"})).await;
+    assert!(r.ok, "{:?}", r.error);
+    let out = r.output.unwrap();
+    // Numbers of every numeric column: 1, 2, 3, 4, 100.
+    assert_eq!(out["mean"], json!(22));
+    assert_eq!(out["median"], json!(3));
+    assert_eq!(out["outliers"], json!([100]));
+    let (r, _) = run(
+        &app,
+        "data-analyzer",
+        "analyzeDataset",
+        json!({"dataset": "v\n1", "analysisType": "nope"}),
+    )
+    .await;
+    assert_eq!(kind(&r), "js_error");
+    assert!(r.error.unwrap().message.contains("Unknown analysis type"));
+    let (r, _) = run(
+        &app,
+        "text-toolkit",
+        "slugify",
+        json!({"text": "Hello, World!"}),
+    )
+    .await;
+    assert_eq!(r.output, Some(json!({"slug": "hello-world"})));
+    let (r, _) = run(&app, "text-toolkit", "slugify", json!({})).await;
+    assert_eq!(kind(&r), "invalid_input", "declared inputs are checked");
+}
+
+#[tokio::test]
+async fn runaway_code_is_stopped_within_its_limit() {
+    let _g = SERIAL.lock().await;
+    let (_d, app) = app().await;
+    code(
+        &app,
+        "benign",
+        "    add({ a, b }) { return a + b; }",
+        &["compute.light"],
+        &[],
+    )
+    .await;
+    let cases: &[(&str, &str, &str)] = &[
+        ("sync-loop", "    go() { for (;;) {} }", "timeout"),
+        ("async-loop", "    async go() { for (;;) {} }", "timeout"),
+        (
+            "swallow",
+            "    go() { for (;;) { try { for (;;) {} } catch (e) {} } }",
+            "timeout",
+        ),
+        (
+            "catch-loop",
+            "    async go() { for (;;) { await Promise.reject(1).catch(() => {}); } }",
+            "timeout",
+        ),
+        (
+            "redos",
+            "    go() { return /^(a+)+$/.test('a'.repeat(40) + '!'); }",
+            "timeout",
+        ),
+        (
+            "getter",
+            "    go() { return { get x() { for (;;) {} } }; }",
+            "timeout",
+        ),
+        (
+            "never",
+            "    async go() { await new Promise(() => {}); }",
+            "never_settles",
+        ),
+        (
+            "push",
+            "    go() { const a = []; for (;;) a.push(new Array(100000).fill(1)); }",
+            "out_of_memory",
+        ),
+        (
+            "recursion",
+            "    go() { const f = (n) => f(n + 1) + 1; return f(0); }",
+            "stack_overflow",
+        ),
+        ("throw42", "    go() { throw 42; }", "js_error"),
+        (
+            "hostile-throw",
+            "    go() { throw { get message() { for (;;) {} }, toString() { for (;;) {} } }; }",
+            "js_error",
+        ),
+    ];
+    for (id, body, expected) in cases {
+        code(&app, id, body, &["compute.light"], &[]).await;
+        let (r, took) = run(&app, id, "go", json!({})).await;
+        assert_eq!(kind(&r), *expected, "{id}: {:?}", r.error);
+        // compute.light is 1 s; the watchdog allows 100 ms more. Loose here: the machine is shared.
+        assert!(took < Duration::from_millis(2500), "{id} took {took:?}");
+        still_fine(&app).await;
+    }
+}
+
+#[tokio::test]
+async fn memory_and_output_bombs() {
+    let _g = SERIAL.lock().await;
+    let (_d, app) = app().await;
+    code(
+        &app,
+        "benign",
+        "    add({ a, b }) { return a + b; }",
+        &["compute.light"],
+        &[],
+    )
+    .await;
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "repeat",
+            "    go() { return 'x'.repeat(2 ** 29).length; }",
+            &["out_of_memory", "js_error"],
+        ),
+        (
+            "bigint",
+            "    go() { let x = 3n; for (;;) x = x * x; }",
+            &["out_of_memory", "timeout"],
+        ),
+        (
+            "deep-json",
+            "    go() { return JSON.parse('['.repeat(1e6)); }",
+            &["stack_overflow", "js_error"],
+        ),
+        (
+            "huge-return",
+            "    go() { return 'x'.repeat(100 * 1024 * 1024); }",
+            &["out_of_memory", "output_too_large"],
+        ),
+        (
+            "big-output",
+            "    go() { return 'y'.repeat(10 * 1024 * 1024); }",
+            &["output_too_large", "out_of_memory"],
+        ),
+    ];
+    for (id, body, expected) in cases {
+        code(&app, id, body, &["compute.light"], &[]).await;
+        let (r, took) = run(&app, id, "go", json!({})).await;
+        assert!(expected.contains(&kind(&r)), "{id}: {:?}", r.error);
+        assert!(took < Duration::from_millis(2500), "{id} took {took:?}");
+        still_fine(&app).await;
+    }
+}
+
+#[tokio::test]
+async fn no_host_objects_and_no_state_between_runs() {
+    let _g = SERIAL.lock().await;
+    let (_d, app) = app().await;
+    code(
+        &app,
+        "probe",
+        r#"    escape() { try { return this.constructor.constructor('return this')(); } catch (e) { return 'blocked: ' + e.name; } },
+    globals() {
+      const g = (function () {}).constructor('return this')();
+      return { names: Object.getOwnPropertyNames(g).filter((n) => n.startsWith('__host')),
+               require: typeof require, process: typeof process, std: typeof std, os: typeof os,
+               setTimeout: typeof setTimeout, fetch: typeof fetch, WebAssembly: typeof WebAssembly };
+    },
+    async dynamicImport() { try { await import('os'); return 'imported'; } catch (e) { return 'rejected'; } },
+    pollute() { Object.prototype.polluted = 'yes'; Array.prototype.push = () => 0; return 1; },
+    check() { return { polluted: ({}).polluted === undefined ? 'clean' : 'polluted', push: [1].push(2) }; },"#,
+        &["compute.light"],
+        &[],
+    )
+    .await;
+    let (r, _) = run(&app, "probe", "escape", json!({})).await;
+    assert_eq!(r.output, Some(json!("blocked: TypeError")), "{:?}", r.error);
+    let (r, _) = run(&app, "probe", "globals", json!({})).await;
+    assert_eq!(
+        r.output,
+        Some(
+            json!({"names": [], "require": "undefined", "process": "undefined", "std": "undefined", "os": "undefined",
+                    "setTimeout": "undefined", "fetch": "undefined", "WebAssembly": "undefined"})
+        ),
+        "without a network permission there is no fetch"
+    );
+    let (r, _) = run(&app, "probe", "dynamicImport", json!({})).await;
+    assert_eq!(r.output, Some(json!("rejected")));
+    run(&app, "probe", "pollute", json!({})).await;
+    let (r, _) = run(&app, "probe", "check", json!({})).await;
+    assert_eq!(
+        r.output,
+        Some(json!({"polluted": "clean", "push": 2})),
+        "a later run starts clean"
+    );
+}
+
+#[tokio::test]
+async fn fetch_goes_through_the_guard() {
+    let _g = SERIAL.lock().await;
+    let (_d, app) = app().await;
+    let lb = Loopback::start().await;
+    app.set_setting(
+        "network.allow_hosts",
+        Some(&format!("127.0.0.1:{}", lb.port)),
+    )
+    .await
+    .unwrap();
+    let base = lb.base();
+    code(
+        &app,
+        "fetcher",
+        &format!(
+            r#"    async get({{ url }}) {{ try {{ const r = await fetch(url); return {{ status: r.status, body: await r.json() }}; }} catch (e) {{ return {{ refused: e.message }}; }} }},
+    async flood() {{ const rs = await Promise.allSettled(Array.from({{ length: 1000 }}, () => fetch('{base}/echo'))); return rs.filter((r) => r.status === 'fulfilled').length; }},
+    async proxyOptions() {{ const o = new Proxy({{}}, {{ get: (t, k) => (k === 'method' ? 'GET' : undefined) }}); const r = await fetch('{base}/echo', o); return (await r.json()).method; }},
+    async toctou() {{ let n = 0; const u = {{ toString() {{ n++; return n === 1 ? '{base}/echo' : 'http://169.254.169.254/'; }} }}; const r = await fetch(u); return {{ reads: n, target: (await r.json()).target }}; }},
+    async otherSecret() {{ try {{ await fetch('{base}/echo', {{ headers: {{ Authorization: 'Bearer ${{OTHER_CAPABILITY_KEY}}' }} }}); return 'sent'; }} catch (e) {{ return e.message; }} }},"#
+        ),
+        &["compute.light", "network.http.get"],
+        &["127.0.0.1"],
+    )
+    .await;
+    let (r, _) = run(
+        &app,
+        "fetcher",
+        "get",
+        json!({"url": format!("{base}/echo")}),
+    )
+    .await;
+    assert_eq!(r.output.as_ref().unwrap()["status"], 200, "{:?}", r.error);
+    assert_eq!(r.calls.len(), 1, "the run reports the call");
+    lb.clear();
+    for url in [
+        "https://example.com/",
+        "http://2130706433/",
+        "http://[::ffff:127.0.0.1]/",
+        &format!("{base}/redirect-to?to=http://169.254.169.254/"),
+    ] {
+        let (r, _) = run(&app, "fetcher", "get", json!({"url": url})).await;
+        let refused = r
+            .output
+            .as_ref()
+            .and_then(|o| o["refused"].as_str())
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            ["domain_not_allowed", "private_address", "insecure_scheme"]
+                .iter()
+                .any(|k| refused.starts_with(k)),
+            "{url}: {:?} {:?}",
+            r.output,
+            r.error
+        );
+    }
+    assert_eq!(
+        lb.requests().len(),
+        1,
+        "only the redirecting request arrived"
+    );
+    lb.clear();
+    let (r, _) = run(&app, "fetcher", "flood", json!({})).await;
+    assert_eq!(r.output, Some(json!(10)), "{:?}", r.error);
+    assert_eq!(
+        lb.requests().len(),
+        10,
+        "exactly the budget reached the server"
+    );
+    let (r, _) = run(&app, "fetcher", "proxyOptions", json!({})).await;
+    assert_eq!(r.output, Some(json!("GET")), "{:?}", r.error);
+    lb.clear();
+    let (r, _) = run(&app, "fetcher", "toctou", json!({})).await;
+    assert_eq!(
+        r.output,
+        Some(json!({"reads": 1, "target": "/echo"})),
+        "{:?}",
+        r.error
+    );
+    let (r, _) = run(&app, "fetcher", "otherSecret", json!({})).await;
+    assert!(
+        r.output
+            .as_ref()
+            .and_then(|o| o.as_str())
+            .is_some_and(|s| s.starts_with("missing_config")),
+        "{:?}",
+        r.output
+    );
+}
+
+#[tokio::test]
+async fn a_killed_worker_costs_one_call() {
+    let _g = SERIAL.lock().await;
+    let (_d, app) = app().await;
+    code(
+        &app,
+        "benign",
+        "    add({ a, b }) { return a + b; }",
+        &["compute.light"],
+        &[],
+    )
+    .await;
+    code(
+        &app,
+        "slow",
+        "    go() { for (;;) {} }",
+        &["compute.moderate"],
+        &[],
+    )
+    .await;
+    let me = std::process::id();
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(400));
+        // SIGKILL this process's sandbox workers (and nothing else).
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            let fields: Vec<&str> = stat
+                .rsplit(')')
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .collect();
+            let is_worker = stat.contains("(capsmith-sandbo");
+            if is_worker && fields.get(1).and_then(|p| p.parse::<u32>().ok()) == Some(me) {
+                let pid: i32 = entry.file_name().to_string_lossy().parse().unwrap();
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
+    });
+    let (r, took) = run(&app, "slow", "go", json!({})).await;
+    killer.join().unwrap();
+    assert_eq!(kind(&r), "sandbox_crashed", "{:?}", r.error);
+    assert!(
+        took < Duration::from_secs(5),
+        "ended by the crash, not the 10 s deadline: {took:?}"
+    );
+    still_fine(&app).await;
+}
