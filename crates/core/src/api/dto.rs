@@ -56,8 +56,9 @@ impl CapabilityStatus {
     pub fn parse(s: &str) -> Self {
         match s {
             "draft" => CapabilityStatus::Draft,
+            "published" => CapabilityStatus::Published,
             "deprecated" => CapabilityStatus::Deprecated,
-            _ => CapabilityStatus::Published,
+            _ => CapabilityStatus::Draft,
         }
     }
 }

@@ -232,8 +232,36 @@ impl Capsmith {
         })
     }
 
+    /// Removes a version, or every version. When the capability is gone, so is its
+    /// configuration: its secrets leave the keyring, so a later capability with the same id
+    /// never inherits them.
     pub async fn remove(&self, id: &str, version: Option<&str>) -> CoreResult<u64> {
-        self.registry.remove(id, version).await
+        let keys: Vec<String> = match self.registry.get(id, None).await {
+            Ok(stored) => {
+                let mut keys: Vec<String> = stored
+                    .document
+                    .capability
+                    .configuration
+                    .iter()
+                    .map(|c| c.key.clone())
+                    .collect();
+                keys.extend(run::OAUTH2_SLOTS.iter().map(|s| s.to_string()));
+                keys
+            }
+            Err(_) => Vec::new(),
+        };
+        let removed = self.registry.remove(id, version).await?;
+        if self.registry.summary(id).await.is_err() {
+            for key in keys {
+                // A keyring that is not reachable cannot hold anything to clean up.
+                let _ = self.secrets.delete(id, &key).await;
+            }
+            sqlx::query("DELETE FROM capability_config WHERE capability_id = ?")
+                .bind(id)
+                .execute(self.registry.pool())
+                .await?;
+        }
+        Ok(removed)
     }
 
     pub async fn export(

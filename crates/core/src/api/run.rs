@@ -36,6 +36,12 @@ impl Origin {
 pub const OAUTH2_CLIENT_ID_KEY: &str = "OAUTH2_CLIENT_ID";
 pub const OAUTH2_CLIENT_SECRET_KEY: &str = "OAUTH2_CLIENT_SECRET";
 pub const OAUTH2_REFRESH_KEY: &str = "OAUTH2_REFRESH_TOKEN";
+/// Every keyring slot an OAuth2 connector may fill.
+pub const OAUTH2_SLOTS: &[&str] = &[
+    OAUTH2_TOKEN_KEY,
+    OAUTH2_REFRESH_KEY,
+    OAUTH2_CLIENT_SECRET_KEY,
+];
 /// Non-secret bookkeeping: when the access token expires (Unix seconds).
 const OAUTH2_EXPIRES_KEY: &str = "OAUTH2_EXPIRES_AT";
 
@@ -498,15 +504,8 @@ impl Capsmith {
             },
         };
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let redact = |s: &str| {
-            let mut out = s.to_string();
-            for v in secrets.values() {
-                if !v.expose().is_empty() {
-                    out = out.replace(v.expose().as_str(), "[redacted]");
-                }
-            }
-            out
-        };
+        let secret_values: Vec<String> = secrets.values().map(|v| v.expose().clone()).collect();
+        let redact = |s: &str| crate::secrets::redact(s, &secret_values);
         let (ok, output, error, violation) = match &result.output {
             Ok(v) => (true, Some(v.clone()), None, false),
             Err(e) => (

@@ -200,7 +200,9 @@ impl NetPolicy {
                 });
             }
         }
-        if !explicitly_allowed && !self.domains.contains(&host) {
+        // The user's allow-list opens private addresses and plain http for a host the
+        // manifest lists; it never adds a host the manifest does not list.
+        if !self.domains.contains(&host) {
             return Err(EngineError::DomainNotAllowed {
                 host,
                 allowed: self.domains.iter().cloned().collect::<Vec<_>>().join(", "),

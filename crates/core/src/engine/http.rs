@@ -72,11 +72,7 @@ impl Session {
 
     /// Replaces every secret value in `s` with `[redacted]`.
     pub fn redact(&self, s: &str) -> String {
-        let mut out = s.to_string();
-        for secret in &self.secrets {
-            out = out.replace(secret.as_str(), "[redacted]");
-        }
-        out
+        crate::secrets::redact(s, &self.secrets)
     }
 
     fn carries_secret(&self, s: &str) -> bool {
@@ -138,6 +134,19 @@ impl Session {
                 message: format!("bad redirect location: {e}"),
             })?;
             if next.origin() != req.url.origin() {
+                let keeps_body = matches!(hop.status, 307 | 308);
+                if keeps_body
+                    && req
+                        .body
+                        .as_ref()
+                        .is_some_and(|b| self.carries_secret(&String::from_utf8_lossy(b)))
+                {
+                    return Err(EngineError::BadRequest {
+                        message:
+                            "refused to resend a request body that holds a secret to another origin"
+                                .into(),
+                    });
+                }
                 self.strip_secrets(&mut req, &next);
             }
             let url = if next.origin() != req.url.origin() {
@@ -227,10 +236,14 @@ impl Session {
             builder = builder.body(b.clone());
         }
         let max_bytes = self.policy.max_response_bytes;
+        let timeout_ms = self.policy.timeout_ms;
         let (max_headers, max_header_bytes) =
             (self.policy.max_headers, self.policy.max_header_bytes);
         let exchange = async move {
-            let mut resp = builder.send().await.map_err(|e| classify(&e, &host))?;
+            let mut resp = builder
+                .send()
+                .await
+                .map_err(|e| classify(&e, &host, timeout_ms))?;
             let h = resp.headers();
             let header_bytes: usize = h.iter().map(|(k, v)| k.as_str().len() + v.len()).sum();
             if h.len() > max_headers || header_bytes > max_header_bytes {
@@ -246,7 +259,11 @@ impl Session {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
             let mut body = Vec::new();
-            while let Some(chunk) = resp.chunk().await.map_err(|e| classify(&e, &host))? {
+            while let Some(chunk) = resp
+                .chunk()
+                .await
+                .map_err(|e| classify(&e, &host, timeout_ms))?
+            {
                 if body.len() as u64 + chunk.len() as u64 > max_bytes {
                     return Err(EngineError::ResponseTooLarge { limit: max_bytes });
                 }
@@ -275,7 +292,7 @@ struct Hop {
     body: Vec<u8>,
 }
 
-fn classify(e: &reqwest::Error, host: &str) -> EngineError {
+fn classify(e: &reqwest::Error, host: &str, timeout_ms: u64) -> EngineError {
     let mut chain = String::new();
     let mut src: Option<&dyn std::error::Error> = Some(e);
     while let Some(s) = src {
@@ -290,7 +307,7 @@ fn classify(e: &reqwest::Error, host: &str) -> EngineError {
         };
     }
     if e.is_timeout() {
-        return EngineError::Timeout { ms: 0 };
+        return EngineError::Timeout { ms: timeout_ms };
     }
     if chain.contains("header") && (chain.contains("too large") || chain.contains("too many")) {
         return EngineError::ResponseHeadersTooLarge;

@@ -80,6 +80,12 @@ pub fn map_response(
             message: e.to_string(),
         })?;
         let nodes = jp.query(doc).all();
+        if nodes.is_empty() {
+            return Err(EngineError::MappingEmpty {
+                output: name.clone(),
+                path: path.to_string(),
+            });
+        }
         let value = if is_multi(&norm) {
             Value::Array(nodes.into_iter().cloned().collect())
         } else {

@@ -240,6 +240,37 @@ pub fn render_url(scope: &Scope, tpl: &str) -> Result<url::Url, EngineError> {
     let url = url::Url::parse(&s).map_err(|e| EngineError::BadRequest {
         message: format!("the URL is invalid after rendering: {e}"),
     })?;
+    // Whatever the values, the host is the one the literal text or configuration gave.
+    let base_only = if base_tpl.is_empty() {
+        let refs = template::refs(path_part).unwrap_or_default();
+        match refs.first() {
+            Some(r) if r.offset == 0 && r.style == Style::Dollar && r.root() != "input" => {
+                text_of(&scope.lookup(r)?)
+            }
+            _ => String::new(),
+        }
+    } else {
+        let refs = template::refs(base_tpl).unwrap_or_default();
+        if refs
+            .iter()
+            .any(|r| r.style == Style::Mustache || r.root() == "input")
+        {
+            return Err(EngineError::BadRequest {
+                message: "an input cannot choose the scheme, host or port; refused".into(),
+            });
+        }
+        scope.render(base_tpl, Place::Raw)?
+    };
+    if !base_only.is_empty() {
+        let expected = url::Url::parse(&base_only)
+            .ok()
+            .and_then(|b| b.host_str().map(str::to_string));
+        if expected.as_deref() != url.host_str() {
+            return Err(EngineError::BadRequest {
+                message: "the rendered URL's host differs from the manifest's; refused".into(),
+            });
+        }
+    }
     Ok(url)
 }
 

@@ -450,9 +450,15 @@ fn check_endpoint_url(cx: &mut Ctx, path: DocPath, u: &str) -> Option<String> {
         }
     };
     // A configuration value may supply the whole base (`${BASE_URL}/v1`): the user sets it.
+    // What follows it must start the path: `${BASE_URL}{{sub}}` would let an input extend the
+    // host.
     if u.starts_with("${") {
         if let Some(r) = refs.first() {
-            if cx.config_keys.contains(r.root()) {
+            if r.style == Style::Dollar && cx.config_keys.contains(r.root()) {
+                let after = u.find('}').map(|i| &u[i + 1..]).unwrap_or("");
+                if !(after.is_empty() || after.starts_with('/') || after.starts_with('?')) {
+                    cx.err("templated-host", path, format!("`{u}`: what follows `${{{}}}` must start with `/`, or an input could extend the host", r.expr));
+                }
                 return None;
             }
         }
@@ -480,8 +486,12 @@ fn check_endpoint_url(cx: &mut Ctx, path: DocPath, u: &str) -> Option<String> {
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let authority = &rest[..authority_end];
     if authority.contains("${") || authority.contains("{{") {
+        // `{{x}}` is always an input; `${X}` is configuration only when X is a declared key.
         let from_input = refs.iter().any(|r| {
-            r.offset < scheme.len() + 3 + authority_end && !cx.config_keys.contains(r.root())
+            r.offset < scheme.len() + 3 + authority_end
+                && (r.style == Style::Mustache
+                    || r.root() == "input"
+                    || !cx.config_keys.contains(r.root()))
         });
         if from_input {
             cx.err(

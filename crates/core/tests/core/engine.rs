@@ -474,3 +474,60 @@ async fn publishing_needs_passing_tests() {
         "draft"
     );
 }
+
+#[tokio::test]
+async fn neither_inputs_nor_allow_hosts_widen_where_requests_go() {
+    let f = fixture(true).await;
+    // An input glued onto a configured base could extend its host: refused at validation.
+    let yaml = "capability:\n  id: base-ext\n  name: B\n  version: 1.0.0\n  actions: [{ id: call, inputs: [{ name: sub, type: string }] }]\n  integration: { type: api, endpoint: '${BASE}{{sub}}/x' }\n  configuration: [{ key: BASE, type: string }]\n  permissions: [network.http.get]\n";
+    let e = f
+        .app
+        .import_bytes("b.yaml", yaml.as_bytes())
+        .await
+        .unwrap_err();
+    let report = capsmith_core::api::dto::ApiError::from(&e).report.unwrap();
+    assert!(
+        report.errors.iter().any(|d| d.code == "templated-host"),
+        "{report:?}"
+    );
+    // `{{X}}` in the host is an input even when a configuration key is also called X.
+    let yaml = "capability:\n  id: mustache-host\n  name: M\n  version: 1.0.0\n  actions: [{ id: call, inputs: [{ name: X, type: string }] }]\n  integration: { type: api, endpoint: 'https://{{X}}.example.com/x' }\n  configuration: [{ key: X, type: string }]\n  permissions: [network.http.get]\n";
+    let e = f
+        .app
+        .import_bytes("m.yaml", yaml.as_bytes())
+        .await
+        .unwrap_err();
+    assert!(capsmith_core::api::dto::ApiError::from(&e)
+        .report
+        .unwrap()
+        .errors
+        .iter()
+        .any(|d| d.code == "templated-host"));
+    // The user allowed 127.0.0.1:PORT for one capability; another that does not list it cannot
+    // reach it.
+    let lb = &f.lb;
+    let mut s = session(lb, &[]);
+    s.policy.domains = ["api.example.com".to_string()].into();
+    let e = s
+        .send(get(&format!("{}/echo", lb.base()), &[]))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, EngineError::DomainNotAllowed { .. }), "{e}");
+    assert!(lb.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_secret_body_never_follows_a_cross_origin_307() {
+    let lb = Loopback::start().await;
+    let mut s = session(&lb, &["body-secret-123"]);
+    let to = urlencode(&format!("http://localhost:{}/echo", lb.port));
+    let mut post = get(
+        &format!("{}/redirect-to?status=307&to={to}", lb.base()),
+        &[("Content-Type", "application/json")],
+    );
+    post.method = reqwest::Method::POST;
+    post.body = Some(b"{\"key\":\"body-secret-123\"}".to_vec());
+    let e = s.send(post).await.unwrap_err();
+    assert!(matches!(e, EngineError::BadRequest { .. }), "{e}");
+    assert_eq!(lb.requests().len(), 1, "only the first origin saw it");
+}

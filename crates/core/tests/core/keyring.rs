@@ -198,7 +198,8 @@ async fn slack_connector_runs_both_endpoints() {
 #[tokio::test]
 async fn a_planted_secret_is_nowhere_but_the_keyring() {
     let (dir, app, lb) = app_with_loopback().await;
-    let planted = "PLANTED-s3cr3t-9f8e7d6c";
+    // URL-special characters: the secret also travels percent- and form-encoded.
+    let planted = "PLANTED s3cr3t/9f+8e=7d&6c";
     // An API that echoes the request back, headers included: the secret comes back in the body.
     let yaml = format!(
         "capability:\n  id: leaky\n  name: Leaky\n  version: 1.0.0\n  actions:\n    - id: call\n      inputs: [{{ name: q, type: string }}]\n  integration:\n    type: api\n    endpoint: \"{}/echo\"\n    params: {{ q: \"${{input.q}}\", k: \"${{TOKEN}}\" }}\n    headers: {{ Authorization: \"Bearer ${{TOKEN}}\" }}\n  configuration:\n    - {{ key: TOKEN, type: secret, required: true }}\n  examples:\n    - input: {{ q: x }}\n      expected_output: {{ method: GET }}\n  permissions: [network.http.get]\n",
@@ -224,6 +225,13 @@ async fn a_planted_secret_is_nowhere_but_the_keyring() {
             .unwrap()
             .contains(planted),
         "the API did receive it"
+    );
+    assert!(
+        lb.requests()[0]
+            .target
+            .contains("k=PLANTED+s3cr3t%2F9f%2B8e%3D7d%266c"),
+        "{}",
+        lb.requests()[0].target
     );
     let report_text = serde_json::to_string(&r).unwrap();
     assert!(
@@ -254,12 +262,27 @@ async fn a_planted_secret_is_nowhere_but_the_keyring() {
     for entry in walk(dir.path()) {
         haystacks.push(std::fs::read(entry).unwrap());
     }
+    let spellings = [
+        planted.to_string(),
+        "PLANTED+s3cr3t%2F9f%2B8e%3D7d%266c".to_string(),
+        "PLANTED%20s3cr3t%2F9f%2B8e%3D7d%266c".to_string(),
+    ];
     for h in &haystacks {
-        assert!(
-            !h.windows(planted.len()).any(|w| w == planted.as_bytes()),
-            "the planted secret leaked"
-        );
+        for s in &spellings {
+            assert!(
+                !h.windows(s.len()).any(|w| w == s.as_bytes()),
+                "the planted secret leaked as {s}"
+            );
+        }
     }
+    // Removing the capability takes its secret out of the keyring too.
+    app.remove("leaky", None).await.unwrap();
+    assert!(app
+        .secrets()
+        .retrieve("leaky", "TOKEN")
+        .await
+        .unwrap()
+        .is_none());
     assert!(haystacks.len() >= 6, "the registry files were scanned");
 }
 
@@ -411,7 +434,11 @@ async fn oauth2_redirect_with_a_forged_state_is_refused() {
             .1
             .into_owned();
         tokio::spawn(async move {
-            let _ = reqwest::get(format!("{redirect}?code=stolen&state=not-the-one")).await;
+            let client = reqwest::Client::builder().no_proxy().build().unwrap();
+            let _ = client
+                .get(format!("{redirect}?code=stolen&state=not-the-one"))
+                .send()
+                .await;
         });
     };
     let e = app
