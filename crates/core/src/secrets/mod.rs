@@ -174,34 +174,6 @@ async fn blocking<T: Send + 'static>(
         })?
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redaction_covers_encoded_spellings() {
-        let secrets = vec!["ab+c/d=e f&g".to_string()];
-        for leaked in [
-            "ab+c/d=e f&g",
-            "ab%2Bc%2Fd%3De%20f%26g",
-            "ab%2Bc%2Fd%3De+f%26g",
-        ] {
-            assert_eq!(
-                redact(&format!("x {leaked} y"), &secrets),
-                "x [redacted] y",
-                "{leaked}"
-            );
-        }
-    }
-
-    #[test]
-    fn sensitive_never_prints() {
-        let s = Sensitive::new("hunter2".to_string());
-        assert_eq!(format!("{s:?} {s}"), "[redacted] [redacted]");
-        assert_eq!(s.expose(), "hunter2");
-    }
-}
-
 /// Replaces every secret in `text` with `[redacted]`, in the spellings it takes on the way
 /// out: as is, percent-encoded (paths), form-encoded (queries), JSON-escaped and base64 (basic
 /// auth).
@@ -229,4 +201,32 @@ pub fn redact(text: &str, secrets: &[String]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_covers_encoded_spellings() {
+        let secrets = vec!["ab+c/d=e f&g".to_string()];
+        for leaked in [
+            "ab+c/d=e f&g",
+            "ab%2Bc%2Fd%3De%20f%26g",
+            "ab%2Bc%2Fd%3De+f%26g",
+        ] {
+            assert_eq!(
+                redact(&format!("x {leaked} y"), &secrets),
+                "x [redacted] y",
+                "{leaked}"
+            );
+        }
+    }
+
+    #[test]
+    fn sensitive_never_prints() {
+        let s = Sensitive::new("hunter2".to_string());
+        assert_eq!(format!("{s:?} {s}"), "[redacted] [redacted]");
+        assert_eq!(s.expose(), "hunter2");
+    }
 }
