@@ -448,3 +448,51 @@ async fn oauth2_redirect_with_a_forged_state_is_refused() {
     assert_eq!(e.kind(), "oauth");
     assert!(e.to_string().contains("state"), "{e}");
 }
+
+#[tokio::test]
+async fn sandboxed_code_sends_secrets_it_never_holds() {
+    // SAFETY: every test that starts a worker sets the same value.
+    unsafe {
+        std::env::set_var(
+            "CAPSMITH_SANDBOX_BIN",
+            env!("CARGO_BIN_EXE_capsmith-sandbox"),
+        )
+    };
+    let (_dir, app, lb) = app_with_loopback().await;
+    let source = format!(
+        "export default {{ id: 'code-secret', actions: {{\n  async call() {{\n    const r = await fetch('{}/echo', {{ headers: {{ Authorization: 'Bearer ${{API_KEY}}' }} }});\n    const echoed = await r.json();\n    return {{ seen: this.config.API_KEY, echoedAuth: echoed.headers.authorization }};\n  }}\n}} }};\n",
+        lb.base()
+    );
+    let doc = json!({"capability": {"id": "code-secret", "name": "Code secret", "version": "1.0.0", "type": "code",
+        "code": {"source": source}, "allowed_domains": ["127.0.0.1"],
+        "configuration": [{"key": "API_KEY", "type": "secret", "required": true}],
+        "permissions": ["compute.light", "network.http.get"]}});
+    app.import_bytes("c.json", doc.to_string().as_bytes())
+        .await
+        .unwrap();
+    if let Err(e) = app
+        .config_set(
+            "code-secret",
+            "API_KEY",
+            Sensitive::new("sk-live-abcdef".into()),
+        )
+        .await
+    {
+        require_keyring(&e);
+    }
+    let r = app
+        .run_action("code-secret", None, "call", &json!({}), Origin::Cli)
+        .await
+        .unwrap();
+    assert!(r.ok, "{:?}", r.error);
+    // The API received the real key; the code saw only the placeholder, and even the echo came
+    // back redacted.
+    assert_eq!(
+        lb.requests()[0].header("authorization"),
+        Some("Bearer sk-live-abcdef")
+    );
+    assert_eq!(
+        r.output,
+        Some(json!({"seen": "${API_KEY}", "echoedAuth": "Bearer [redacted]"}))
+    );
+}
