@@ -15,6 +15,9 @@ use crate::secrets::Secrets;
 use crate::{CoreError, CoreResult};
 use dto::*;
 
+/// Sandbox workers that may run at once.
+pub const SANDBOX_WORKERS: usize = 4;
+
 /// File name of the registry inside the Capsmith home.
 pub const REGISTRY_FILE: &str = "registry.sqlite3";
 
@@ -89,6 +92,8 @@ pub struct Capsmith {
     registry: Registry,
     secrets: Secrets,
     pub(crate) sandbox: std::sync::Arc<crate::sandbox::host::SandboxHost>,
+    /// At most this many sandbox workers run at once; further calls wait their turn.
+    pub(crate) sandbox_slots: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl Capsmith {
@@ -104,6 +109,7 @@ impl Capsmith {
             registry,
             secrets,
             sandbox: Default::default(),
+            sandbox_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(SANDBOX_WORKERS)),
         };
         if app.registry.meta("seeded_examples").await?.is_none() {
             app.seed_examples().await?;

@@ -1102,6 +1102,12 @@ impl Capsmith {
             .map(|a| a.outputs.to_list())
             .unwrap_or_default();
         let host = self.sandbox.clone();
+        let Ok(_slot) = self.sandbox_slots.clone().acquire_owned().await else {
+            return failed(EngineError::Sandbox {
+                kind: "sandbox_unavailable".into(),
+                message: "the sandbox is shutting down".into(),
+            });
+        };
         let run = match tokio::task::spawn_blocking(move || host.invoke_blocking(inv, fetch)).await
         {
             Ok(r) => r,

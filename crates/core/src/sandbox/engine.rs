@@ -20,6 +20,37 @@ use rquickjs::{
 use super::protocol::{ConsoleLine, FromWorker, Invocation, Outcome, ToWorker};
 
 const PRELUDE: &str = include_str!("prelude.js");
+
+/// The prelude compiled once per process: parsing it for every call would cost more than the
+/// rest of a small call together.
+static PRELUDE_BYTECODE: std::sync::OnceLock<Option<Vec<u8>>> = std::sync::OnceLock::new();
+
+fn new_context(rt: &Runtime) -> rquickjs::Result<Context> {
+    Context::custom::<(
+        intrinsic::Eval,
+        intrinsic::Json,
+        intrinsic::Promise,
+        intrinsic::RegExp,
+        intrinsic::MapSet,
+        intrinsic::Date,
+        intrinsic::Proxy,
+    )>(rt)
+}
+
+fn prelude_bytecode() -> Option<&'static [u8]> {
+    PRELUDE_BYTECODE
+        .get_or_init(|| {
+            let rt = Runtime::new().ok()?;
+            let ctx = new_context(&rt).ok()?;
+            ctx.with(|ctx| {
+                Module::declare(ctx, "prelude.js", PRELUDE)
+                    .ok()?
+                    .write(rquickjs::module::WriteOptions::default())
+                    .ok()
+            })
+        })
+        .as_deref()
+}
 const STACK_LIMIT: usize = 512 * 1024;
 const MAX_CONSOLE_LINES: usize = 1000;
 const MAX_CONSOLE_BYTES: usize = 256 * 1024;
@@ -123,15 +154,7 @@ pub fn run(inv: &Invocation, io: &mut dyn HostIo) -> Outcome {
         }
         over
     })));
-    let Ok(ctx) = Context::custom::<(
-        intrinsic::Eval,
-        intrinsic::Json,
-        intrinsic::Promise,
-        intrinsic::RegExp,
-        intrinsic::MapSet,
-        intrinsic::Date,
-        intrinsic::Proxy,
-    )>(&rt) else {
+    let Ok(ctx) = new_context(&rt) else {
         return fail("sandbox", "the JavaScript context failed to start", vec![]);
     };
     let console: Rc<RefCell<(Vec<ConsoleLine>, usize)>> = Rc::new(RefCell::new((Vec::new(), 0)));
@@ -197,7 +220,17 @@ fn invoke<'js>(
             )?;
             globals.set("__host_fetch", fetch)?;
         }
-        ctx.eval::<(), _>(PRELUDE)?;
+        let prelude = match prelude_bytecode() {
+            // SAFETY: the bytes are bytecode this process compiled from its own prelude, and
+            // they live for the whole process (`'static`), as QuickJS's ROM reads require.
+            Some(bytes) => unsafe { Module::load(ctx.clone(), bytes)? },
+            None => Module::declare(ctx.clone(), "prelude.js", PRELUDE)?,
+        };
+        let (_m, p) = prelude.eval()?;
+        while ctx.execute_pending_job() {}
+        if let PromiseState::Rejected = p.state() {
+            p.result::<()>().unwrap_or(Ok(()))?;
+        }
         Ok(())
     })();
     if let Err(e) = setup.catch(ctx) {

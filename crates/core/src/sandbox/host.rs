@@ -57,9 +57,55 @@ pub fn locate_worker() -> Option<PathBuf> {
     .find(|p| p.exists())
 }
 
+/// A call the watchdog keeps an eye on.
+struct Watch {
+    pid: u32,
+    deadline: std::time::Instant,
+    done: Arc<AtomicBool>,
+    killed: Arc<AtomicBool>,
+}
+
+/// One thread for all calls: it sleeps until the earliest deadline and kills a worker still
+/// running then. (A thread per call would cost more than a small call itself.)
+fn watchdog() -> std::sync::mpsc::Sender<Watch> {
+    let (tx, rx) = std::sync::mpsc::channel::<Watch>();
+    std::thread::Builder::new()
+        .name("capsmith-sandbox-watchdog".into())
+        .spawn(move || {
+            let mut watched: Vec<Watch> = Vec::new();
+            loop {
+                watched.retain(|w| !w.done.load(Ordering::SeqCst));
+                let now = std::time::Instant::now();
+                for w in watched.iter().filter(|w| w.deadline <= now) {
+                    w.killed.store(true, Ordering::SeqCst);
+                    #[cfg(unix)]
+                    unsafe {
+                        libc::kill(w.pid as i32, libc::SIGKILL);
+                    }
+                }
+                watched.retain(|w| w.deadline > now);
+                let next = watched.iter().map(|w| w.deadline).min();
+                let msg = match next {
+                    Some(d) => rx.recv_timeout(d.saturating_duration_since(now)),
+                    None => rx
+                        .recv()
+                        .map_err(|_| std::sync::mpsc::RecvTimeoutError::Disconnected),
+                };
+                match msg {
+                    Ok(w) => watched.push(w),
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+                }
+            }
+        })
+        .map(|_| tx.clone())
+        .unwrap_or(tx)
+}
+
 #[derive(Default)]
 pub struct SandboxHost {
     idle: Mutex<Vec<Worker>>,
+    watch: Mutex<Option<std::sync::mpsc::Sender<Watch>>>,
 }
 
 impl std::fmt::Debug for SandboxHost {
@@ -199,26 +245,29 @@ impl SandboxHost {
         };
         let confinement = worker.confinement.clone();
         let pid = worker.child.id();
-        let done = Arc::new(AtomicBool::new(false));
         let killed = Arc::new(AtomicBool::new(false));
-        let (d, k) = (done.clone(), killed.clone());
+        let done = Arc::new(AtomicBool::new(false));
         // The watchdog: interrupts cannot stop every builtin or a worker blocked elsewhere.
-        let watchdog = std::thread::spawn(move || {
-            let start = std::time::Instant::now();
-            while start.elapsed() < deadline {
-                if d.load(Ordering::SeqCst) {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(5).min(deadline));
+        if let Ok(mut guard) = self.watch.lock() {
+            let tx = guard.get_or_insert_with(watchdog);
+            let w = Watch {
+                pid,
+                deadline: std::time::Instant::now() + deadline,
+                done: done.clone(),
+                killed: killed.clone(),
+            };
+            if tx.send(w).is_err() {
+                // The watchdog thread is gone: start another for this and later calls.
+                let fresh = watchdog();
+                let _ = fresh.send(Watch {
+                    pid,
+                    deadline: std::time::Instant::now() + deadline,
+                    done: done.clone(),
+                    killed: killed.clone(),
+                });
+                *guard = Some(fresh);
             }
-            if !d.load(Ordering::SeqCst) {
-                k.store(true, Ordering::SeqCst);
-                #[cfg(unix)]
-                unsafe {
-                    libc::kill(pid as i32, libc::SIGKILL);
-                }
-            }
-        });
+        }
         let deadline_ms = inv.deadline_ms;
         let result = (|| -> Result<Outcome, String> {
             write_frame(&mut worker.input, &ToWorker::Invoke(inv)).map_err(|e| e.to_string())?;
@@ -257,7 +306,6 @@ impl SandboxHost {
             }
         })();
         done.store(true, Ordering::SeqCst);
-        let _ = watchdog.join();
         match result {
             Ok(outcome) => {
                 self.give_back(worker);
