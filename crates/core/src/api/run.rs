@@ -1071,10 +1071,15 @@ impl Capsmith {
             action: action.to_string(),
             input,
             config: Value::Object(config),
-            granted: if may_fetch {
-                vec!["fetch".into()]
-            } else {
-                vec![]
+            granted: {
+                let mut g = Vec::new();
+                if may_fetch {
+                    g.push("fetch".to_string());
+                }
+                if ctx.permissions.iter().any(|p| p.starts_with("data.")) {
+                    g.push("db".to_string());
+                }
+                g
             },
             memory_bytes: (memory_mb * 1024 * 1024) as usize,
             deadline_ms: compute_deadline_ms(ctx.permissions),
@@ -1089,11 +1094,21 @@ impl Capsmith {
         policy.may_get = ctx.permissions.iter().any(|p| p == "network.http.get");
         policy.may_post = ctx.permissions.iter().any(|p| p == "network.http.post");
         let secret_values: Vec<String> = ctx.secrets.values().map(|s| s.expose().clone()).collect();
+        let has = |p: &str| ctx.permissions.iter().any(|x| x == p);
+        let db = (has("data.read") || has("data.write") || has("data.delete")).then(|| {
+            crate::sandbox::host::DbAccess {
+                path: self.home().join("data").join(format!("{}.sqlite3", cap.id)),
+                read: has("data.read"),
+                write: has("data.write"),
+                delete: has("data.delete"),
+            }
+        });
         let fetch = crate::sandbox::host::FetchContext {
             session: crate::engine::http::Session::new(policy, secret_values),
             capability: cap.id.clone(),
             config: ctx.config.clone(),
             secrets: ctx.secrets.clone(),
+            db,
         };
         let outputs = cap
             .actions

@@ -1261,6 +1261,36 @@ fn workflow_refs(
 fn code(cx: &mut Ctx, js_actions: Option<&[String]>) {
     let cap = cx.cap;
     let p = cx.base.key("code");
+    // Host APIs the code uses but no permission grants: it would fail at run time.
+    if let Some(src) = cap.code.as_ref().and_then(|c| c.source.as_deref()) {
+        let declared = cap.permissions.clone().unwrap_or_default();
+        let has = |p: &str| declared.iter().any(|d| d == p);
+        let uses = [
+            (
+                "fetch(",
+                "fetch",
+                has("network.http.get") || has("network.http.post"),
+                "network.http.get or network.http.post",
+            ),
+            (
+                "db.query(",
+                "db",
+                has("data.read") || has("data.write"),
+                "data.read or data.write",
+            ),
+            ("ai.call(", "ai", has("ai.call"), "ai.call"),
+        ];
+        for (needle, api, granted, perm) in uses {
+            if src.contains(needle) && !granted {
+                cx.warn(
+                    "api-not-permitted",
+                    p.key("source"),
+                    format!("the code calls `{api}`, which no declared permission grants ({perm}); the call will fail"),
+                )
+                .hint = Some(format!("add {perm} to `permissions`"));
+            }
+        }
+    }
     if let Some(c) = &cap.code {
         if c.source.is_none() && c.module.is_none() {
             cx.err("missing-code", p.clone(), "`code` needs `source` (inline JavaScript) or `module` (a .js file beside the manifest)");

@@ -220,6 +220,26 @@ fn invoke<'js>(
             )?;
             globals.set("__host_fetch", fetch)?;
         }
+        if inv.granted.iter().any(|g| g == "db") {
+            let (p, n, out) = (pending.clone(), next_call.clone(), outbox.clone());
+            let db = Function::new(
+                ctx.clone(),
+                move |ctx: Ctx<'js>,
+                      sql: String,
+                      params: String|
+                      -> rquickjs::Result<Promise<'js>> {
+                    let (promise, resolve, reject) = Promise::new(&ctx)?;
+                    let call = n.get() + 1;
+                    n.set(call);
+                    let params: Vec<serde_json::Value> =
+                        serde_json::from_str(&params).unwrap_or_default();
+                    out.borrow_mut().push(FromWorker::Db { call, sql, params });
+                    p.borrow_mut().insert(call, (resolve, reject));
+                    Ok(promise)
+                },
+            )?;
+            globals.set("__host_db", db)?;
+        }
         let prelude = match prelude_bytecode() {
             // SAFETY: the bytes are bytecode this process compiled from its own prelude, and
             // they live for the whole process (`'static`), as QuickJS's ROM reads require.
@@ -387,6 +407,12 @@ fn invoke<'js>(
                     });
                     settle(call, false, e)
                 }
+                ToWorker::DbResult { call, result } => settle(
+                    call,
+                    true,
+                    rquickjs::String::from_str(ctx.clone(), &result.to_string())
+                        .map(|s| s.into_value()),
+                ),
                 ToWorker::Invoke(_) => Ok(()),
             };
             if let Err(e) = r.catch(ctx) {

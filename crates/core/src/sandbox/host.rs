@@ -149,12 +149,119 @@ fn spawn() -> Result<Worker, EngineError> {
     })
 }
 
-/// What the host needs to perform a worker's fetch calls.
+/// What the host needs to perform a worker's fetch and db calls.
 pub struct FetchContext {
     pub session: Session,
     pub capability: String,
     pub config: HashMap<String, Value>,
     pub secrets: HashMap<String, Sensitive<String>>,
+    /// The capability's own database, when `data.*` permissions grant it.
+    pub db: Option<DbAccess>,
+}
+
+/// A capability's own SQLite file (never the registry) and what its permissions allow.
+pub struct DbAccess {
+    pub path: PathBuf,
+    pub read: bool,
+    pub write: bool,
+    pub delete: bool,
+}
+
+impl DbAccess {
+    /// Runs one parameterized statement. SELECT/WITH need `data.read`; INSERT, UPDATE,
+    /// CREATE need `data.write`; DELETE, DROP need `data.delete`. One statement per call.
+    pub fn query(&self, sql: &str, params: &[Value]) -> Result<Value, EngineError> {
+        use sqlx::{Column, Connection, Row, TypeInfo, ValueRef};
+        let denied = |p: &str| EngineError::MethodNotPermitted {
+            method: "db.query".into(),
+            permission: p.into(),
+        };
+        let body = sql.trim().trim_end_matches(';');
+        if body.contains(';') {
+            return Err(EngineError::BadRequest {
+                message: "db.query runs one statement at a time".into(),
+            });
+        }
+        let verb = body
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_uppercase();
+        let reads = matches!(verb.as_str(), "SELECT" | "WITH" | "VALUES");
+        match verb.as_str() {
+            _ if reads && !self.read => return Err(denied("data.read")),
+            "INSERT" | "UPDATE" | "CREATE" | "REPLACE" if !self.write => {
+                return Err(denied("data.write"))
+            }
+            "DELETE" | "DROP" if !self.delete => return Err(denied("data.delete")),
+            "ATTACH" | "DETACH" | "PRAGMA" | "VACUUM" => {
+                return Err(EngineError::BadRequest {
+                    message: format!("`{verb}` is not allowed in db.query"),
+                });
+            }
+            _ if !reads
+                && !matches!(
+                    verb.as_str(),
+                    "INSERT" | "UPDATE" | "CREATE" | "REPLACE" | "DELETE" | "DROP"
+                ) =>
+            {
+                return Err(EngineError::BadRequest {
+                    message: format!("`{verb}` statements are not supported"),
+                });
+            }
+            _ => {}
+        }
+        let handle = tokio::runtime::Handle::current();
+        let path = self.path.clone();
+        let body = body.to_string();
+        let params = params.to_vec();
+        handle.block_on(async move {
+            let db_err = |e: sqlx::Error| EngineError::BadRequest { message: format!("db.query: {e}") };
+            if let Some(dir) = path.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            let opts = sqlx::sqlite::SqliteConnectOptions::new().filename(&path).create_if_missing(true);
+            let mut conn = sqlx::SqliteConnection::connect_with(&opts).await.map_err(db_err)?;
+            // The statement is the capability's own, on its own database; values are bound.
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(body.clone()));
+            for p in &params {
+                q = match p {
+                    Value::Null => q.bind(None::<String>),
+                    Value::Bool(b) => q.bind(*b),
+                    Value::Number(n) if n.is_i64() => q.bind(n.as_i64()),
+                    Value::Number(n) => q.bind(n.as_f64()),
+                    Value::String(s) => q.bind(s.clone()),
+                    other => q.bind(other.to_string()),
+                };
+            }
+            if reads {
+                let rows = q.fetch_all(&mut conn).await.map_err(db_err)?;
+                let mut out = Vec::new();
+                for row in rows.iter().take(10_000) {
+                    let mut obj = serde_json::Map::new();
+                    for (i, col) in row.columns().iter().enumerate() {
+                        let raw = row.try_get_raw(i).map_err(db_err)?;
+                        let v = if raw.is_null() {
+                            Value::Null
+                        } else {
+                            match raw.type_info().name() {
+                                "INTEGER" => row.try_get::<i64, _>(i).map(Value::from).unwrap_or(Value::Null),
+                                "REAL" => row.try_get::<f64, _>(i).map(Value::from).unwrap_or(Value::Null),
+                                "BLOB" => Value::String(format!("[{} bytes]", row.try_get::<Vec<u8>, _>(i).map(|b| b.len()).unwrap_or(0))),
+                                _ => row.try_get::<String, _>(i).map(Value::from).unwrap_or(Value::Null),
+                            }
+                        };
+                        obj.insert(col.name().to_string(), v);
+                    }
+                    out.push(Value::Object(obj));
+                }
+                Ok(Value::Array(out))
+            } else {
+                let r = q.execute(&mut conn).await.map_err(db_err)?;
+                Ok(serde_json::json!({"changes": r.rows_affected(), "last_insert_id": r.last_insert_rowid()}))
+            }
+        })
+    }
 }
 
 impl FetchContext {
@@ -295,6 +402,24 @@ impl SandboxHost {
                                 call,
                                 kind: e.kind().to_string(),
                                 message: fetch.session.redact(&e.to_string()),
+                            },
+                        };
+                        write_frame(&mut worker.input, &reply).map_err(|e| e.to_string())?;
+                    }
+                    Ok(Some(FromWorker::Db { call, sql, params })) => {
+                        let reply = match fetch.db.as_ref() {
+                            Some(db) => match db.query(&sql, &params) {
+                                Ok(result) => ToWorker::DbResult { call, result },
+                                Err(e) => ToWorker::FetchError {
+                                    call,
+                                    kind: e.kind().to_string(),
+                                    message: e.to_string(),
+                                },
+                            },
+                            None => ToWorker::FetchError {
+                                call,
+                                kind: "permission_denied".into(),
+                                message: "db needs data.read or data.write".into(),
                             },
                         };
                         write_frame(&mut worker.input, &reply).map_err(|e| e.to_string())?;

@@ -6,7 +6,9 @@
 (function () {
   "use strict";
   const hostLog = globalThis.__host_log;
-  const hostFetch = globalThis.__host_fetch;
+    const hostFetch = globalThis.__host_fetch;
+  const hostDb = globalThis.__host_db;
+  delete globalThis.__host_db;
   delete globalThis.__host_log;
   delete globalThis.__host_fetch;
   const freeze = Object.freeze;
@@ -119,7 +121,19 @@
       }
     : undefined;
 
+    // `db.query(sql, params)`: one parameterized statement on this capability's own database.
+  const db = hostDb
+    ? freeze({
+        query: async (sql, params) => {
+          const p = params === undefined || params === null ? [] : JSON.parse(JSON.stringify(params));
+          if (!Array.isArray(p)) throw new TypeError("db.query parameters must be an array");
+          return JSON.parse(await hostDb(String(sql), JSON.stringify(p)));
+        },
+      })
+    : undefined;
+
   Object.defineProperty(globalThis, "console", { value: console });
+  if (db) Object.defineProperty(globalThis, "db", { value: db });
   Object.defineProperty(globalThis, "utils", { value: utils });
   if (fetch) Object.defineProperty(globalThis, "fetch", { value: fetch });
 
@@ -131,7 +145,8 @@
       self.utils = utils;
       self.config = freeze(config);
       self.console = console;
-      if (fetch) self.fetch = fetch;
+            if (fetch) self.fetch = fetch;
+      if (db) self.db = db;
       return freeze(self);
     },
   });

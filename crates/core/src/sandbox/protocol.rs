@@ -25,6 +25,11 @@ pub enum ToWorker {
         kind: String,
         message: String,
     },
+    /// Rows of a `db.query` (an array of objects), or `{changes, last_insert_id}` for writes.
+    DbResult {
+        call: u64,
+        result: Value,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -40,6 +45,12 @@ pub enum FromWorker {
         method: String,
         headers: Vec<(String, String)>,
         body: Option<String>,
+    },
+    /// `this.db.query(sql, params)`: one parameterized statement on the capability's own data.
+    Db {
+        call: u64,
+        sql: String,
+        params: Vec<Value>,
     },
     Done(Outcome),
 }

@@ -397,3 +397,112 @@ async fn a_killed_worker_costs_one_call() {
     );
     still_fine(&app).await;
 }
+
+#[tokio::test]
+async fn db_is_the_capabilitys_own_and_follows_its_permissions() {
+    let _g = SERIAL.lock().await;
+    let (dir, app) = app().await;
+    let body = r#"    async setup() { await this.db.query('CREATE TABLE IF NOT EXISTS customers (name TEXT, status TEXT)'); return 1; },
+    async add({ name, status }) { return this.db.query('INSERT INTO customers (name, status) VALUES ($1, $2)', [name, status]); },
+    async find({ status }) { return this.db.query('SELECT name FROM customers WHERE status = $1 ORDER BY name', [status]); },
+    async two() { try { await this.db.query('SELECT 1; DROP TABLE customers'); return 'ran'; } catch (e) { return e.message; } },
+    async attach() { try { await this.db.query("ATTACH DATABASE 'registry.sqlite3' AS r"); return 'ran'; } catch (e) { return e.message; } },
+    async wipe() { try { await this.db.query('DELETE FROM customers'); return 'deleted'; } catch (e) { return e.message; } },"#;
+    code(
+        &app,
+        "crm",
+        body,
+        &["compute.light", "data.read", "data.write"],
+        &[],
+    )
+    .await;
+    run(&app, "crm", "setup", json!({})).await;
+    let (r, _) = run(
+        &app,
+        "crm",
+        "add",
+        json!({"name": "Ada", "status": "active"}),
+    )
+    .await;
+    assert_eq!(r.output.as_ref().unwrap()["changes"], 1, "{:?}", r.error);
+    // A parameter is data, never SQL.
+    run(
+        &app,
+        "crm",
+        "add",
+        json!({"name": "x'); DROP TABLE customers; --", "status": "active"}),
+    )
+    .await;
+    run(&app, "crm", "add", json!({"name": "Bob", "status": "gone"})).await;
+    let (r, _) = run(&app, "crm", "find", json!({"status": "active"})).await;
+    assert_eq!(
+        r.output,
+        Some(json!([{"name": "Ada"}, {"name": "x'); DROP TABLE customers; --"}])),
+        "{:?}",
+        r.error
+    );
+    let (r, _) = run(&app, "crm", "two", json!({})).await;
+    assert!(
+        r.output
+            .as_ref()
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .contains("one statement"),
+        "{:?}",
+        r.output
+    );
+    let (r, _) = run(&app, "crm", "attach", json!({})).await;
+    assert!(
+        r.output
+            .as_ref()
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .contains("not allowed"),
+        "{:?}",
+        r.output
+    );
+    let (r, _) = run(&app, "crm", "wipe", json!({})).await;
+    assert!(
+        r.output
+            .as_ref()
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .contains("data.delete"),
+        "deleting needs data.delete: {:?}",
+        r.output
+    );
+    assert!(
+        dir.path().join("home/data/crm.sqlite3").exists(),
+        "its own file, beside the registry"
+    );
+    // Read-only: writes are refused.
+    code(
+        &app,
+        "crm-reader",
+        body,
+        &["compute.light", "data.read"],
+        &[],
+    )
+    .await;
+    let (r, _) = run(&app, "crm-reader", "setup", json!({})).await;
+    assert_eq!(kind(&r), "js_error", "{:?}", r.error);
+    assert!(r.error.unwrap().message.contains("data.write"));
+    // No data permission: no db at all.
+    code(
+        &app,
+        "no-db",
+        "    go() { return typeof this.db + '/' + typeof db; }",
+        &["compute.light"],
+        &[],
+    )
+    .await;
+    let (r, _) = run(&app, "no-db", "go", json!({})).await;
+    assert_eq!(r.output, Some(json!("undefined/undefined")));
+    assert!(
+        app.list(None).await.unwrap().iter().any(|c| c.id == "crm"),
+        "the registry is intact"
+    );
+}
