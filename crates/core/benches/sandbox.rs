@@ -47,6 +47,7 @@ fn fetch_context() -> FetchContext {
         capability: "bench".into(),
         config: Default::default(),
         secrets: Default::default(),
+        db: None,
     }
 }
 
