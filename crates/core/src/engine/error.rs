@@ -104,6 +104,14 @@ impl EngineError {
                 "sandbox_crashed" => "sandbox_crashed",
                 "sandbox_unavailable" => "sandbox_unavailable",
                 "js_error" => "js_error",
+                "domain_not_allowed" => "domain_not_allowed",
+                "permission_denied" => "permission_denied",
+                "call_budget_exceeded" => "call_budget_exceeded",
+                "insecure_scheme" => "insecure_scheme",
+                "private_address" => "private_address",
+                "missing_config" => "missing_config",
+                "bad_request" => "bad_request",
+                "network" => "network",
                 _ => "sandbox",
             },
         }
@@ -111,6 +119,18 @@ impl EngineError {
 
     /// Refusals by the guard: audited as security violations.
     pub fn is_security_violation(&self) -> bool {
+        if let EngineError::Sandbox { kind, .. } = self {
+            return matches!(
+                kind.as_str(),
+                "domain_not_allowed"
+                    | "permission_denied"
+                    | "call_budget_exceeded"
+                    | "insecure_scheme"
+                    | "private_address"
+                    | "too_many_redirects"
+                    | "header_injection"
+            );
+        }
         matches!(
             self,
             EngineError::DomainNotAllowed { .. }

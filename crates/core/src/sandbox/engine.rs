@@ -100,6 +100,12 @@ fn describe(e: CaughtError<'_>, timed_out: bool) -> (String, String) {
             if msg.contains("stack") && msg.contains("exceeded") {
                 return ("stack_overflow".into(), format!("RangeError: {msg}"));
             }
+            // A refusal from the host (fetch, db) keeps its kind when the code does not catch it.
+            if let Ok(kind) = ex.get::<_, String>("kind") {
+                if kind.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') && !kind.is_empty() {
+                    return (kind, msg);
+                }
+            }
             let name = ex
                 .get::<_, String>("name")
                 .unwrap_or_else(|_| "Error".into());
@@ -186,6 +192,15 @@ fn invoke<'js>(
         }
     });
     let pending: Pending<'js> = Rc::new(RefCell::new(HashMap::new()));
+    // Resolvers of calls the action never waited for must not outlive the call: JS values held
+    // from Rust when the runtime is freed would abort the worker.
+    struct ClearOnExit<'a, 'js>(&'a Pending<'js>);
+    impl Drop for ClearOnExit<'_, '_> {
+        fn drop(&mut self) {
+            self.0.borrow_mut().clear();
+        }
+    }
+    let _clear = ClearOnExit(&pending);
     let outbox: Rc<RefCell<Vec<FromWorker>>> = Rc::new(RefCell::new(Vec::new()));
     let next_call = Rc::new(Cell::new(0u64));
     let globals = ctx.globals();

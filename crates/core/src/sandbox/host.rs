@@ -271,6 +271,7 @@ impl FetchContext {
         method: &str,
         headers: &[(String, String)],
         body: Option<&str>,
+        until: std::time::Instant,
     ) -> Result<ToWorkerFetch, EngineError> {
         let input = serde_json::Map::new();
         let scope = Scope {
@@ -298,12 +299,20 @@ impl FetchContext {
             None => None,
         };
         let handle = tokio::runtime::Handle::current();
-        let ex = handle.block_on(self.session.send(Prepared {
-            method,
-            url,
-            headers: rendered,
-            body,
-        }))?;
+        // A fetch never outlives the call that made it.
+        let remaining = until.saturating_duration_since(std::time::Instant::now());
+        let ms = remaining.as_millis() as u64;
+        let ex = handle
+            .block_on(tokio::time::timeout(
+                remaining,
+                self.session.send(Prepared {
+                    method,
+                    url,
+                    headers: rendered,
+                    body,
+                }),
+            ))
+            .map_err(|_| EngineError::Timeout { ms })??;
         // The code never holds a secret: anything that echoes one back is redacted.
         let text = self.session.redact(&String::from_utf8_lossy(&ex.body));
         Ok(ToWorkerFetch {
@@ -346,6 +355,7 @@ impl SandboxHost {
     /// Runs one invocation in a worker. Blocks: call it from `spawn_blocking`.
     pub fn invoke_blocking(&self, inv: Invocation, mut fetch: FetchContext) -> SandboxRun {
         let deadline = Duration::from_millis(inv.deadline_ms) + GRACE;
+        let call_deadline = std::time::Instant::now() + Duration::from_millis(inv.deadline_ms);
         let mut worker = match self.take() {
             Ok(w) => w,
             Err(e) => return self.failed(e.kind(), e.to_string(), fetch, String::new()),
@@ -388,7 +398,13 @@ impl SandboxHost {
                         headers,
                         body,
                     })) => {
-                        let reply = match fetch.perform(&url, &method, &headers, body.as_deref()) {
+                        let reply = match fetch.perform(
+                            &url,
+                            &method,
+                            &headers,
+                            body.as_deref(),
+                            call_deadline,
+                        ) {
                             Ok(r) => ToWorker::FetchResult {
                                 call,
                                 status: r.status,

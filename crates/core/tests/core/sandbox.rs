@@ -488,7 +488,8 @@ async fn db_is_the_capabilitys_own_and_follows_its_permissions() {
     )
     .await;
     let (r, _) = run(&app, "crm-reader", "setup", json!({})).await;
-    assert_eq!(kind(&r), "js_error", "{:?}", r.error);
+    assert_eq!(kind(&r), "permission_denied", "{:?}", r.error);
+    assert!(r.security_violation);
     assert!(r.error.unwrap().message.contains("data.write"));
     // No data permission: no db at all.
     code(
@@ -504,5 +505,49 @@ async fn db_is_the_capabilitys_own_and_follows_its_permissions() {
     assert!(
         app.list(None).await.unwrap().iter().any(|c| c.id == "crm"),
         "the registry is intact"
+    );
+}
+
+#[tokio::test]
+async fn fetches_that_never_answer_or_outlive_the_action() {
+    let _g = SERIAL.lock().await;
+    let (_d, app) = app().await;
+    let lb = Loopback::start().await;
+    app.set_setting(
+        "network.allow_hosts",
+        Some(&format!("127.0.0.1:{}", lb.port)),
+    )
+    .await
+    .unwrap();
+    code(
+        &app,
+        "benign",
+        "    add({ a, b }) { return a + b; }",
+        &["compute.light"],
+        &[],
+    )
+    .await;
+    let base = lb.base();
+    code(
+        &app,
+        "late",
+        &format!(
+            "    hang() {{ return fetch('{base}/trickle').then((r) => r.text()); }},\n    fireAndForget() {{ fetch('{base}/echo'); return 'returned'; }},"
+        ),
+        &["compute.light", "network.http.get"],
+        &["127.0.0.1"],
+    )
+    .await;
+    let (r, took) = run(&app, "late", "hang", json!({})).await;
+    assert_eq!(kind(&r), "timeout", "{:?}", r.error);
+    assert!(took < Duration::from_millis(2500), "{took:?}");
+    still_fine(&app).await;
+    lb.clear();
+    let (r, _) = run(&app, "late", "fireAndForget", json!({})).await;
+    assert_eq!(r.output, Some(json!("returned")), "{:?}", r.error);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        lb.requests().is_empty(),
+        "a call the action did not wait for is never sent"
     );
 }
