@@ -163,3 +163,22 @@ def test_15_slack_connector_with_its_token_in_the_keyring(app, weather_api, tmp_
     out = d.find_element(By.CSS_SELECTOR, tid("run-output")).text
     assert '"ok": true' in out and "hello from the app" in out, out
     assert "xoxb-e2e" not in d.page_source
+
+
+def test_16_editor_marks_a_syntax_error_as_you_type(app):
+    d = app.driver
+    click(d, "nav-library")
+    wait_cards(d)
+    cards(d)["data-analyzer"].click()
+    click(d, "tab-edit")
+    status = wait(d).until(EC.visibility_of_element_located((By.CSS_SELECTOR, tid("edit-status"))))
+    wait(d).until(lambda drv: "Valid" in drv.find_element(By.CSS_SELECTOR, tid("edit-status")).text)
+    content = wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, '[data-testid="code-editor"] .cm-content')))
+    content.click()
+    content.send_keys(Keys.CONTROL, Keys.END)
+    content.send_keys("\nconst broken = ;")
+    wait(d).until(lambda drv: "error" in drv.find_element(By.CSS_SELECTOR, tid("edit-status")).text)
+    assert d.find_elements(By.CSS_SELECTOR, ".cm-lintRange-error"), "the error is marked in the editor"
+    assert not d.find_element(By.CSS_SELECTOR, tid("edit-save")).is_enabled()
+    app.screenshot("edit")
+    assert status is not None

@@ -1,6 +1,6 @@
 // One capability in full: header, version switcher, actions, configuration, permissions,
-// domains, dependencies and source; export and removal; and working with it: configure, run,
-// test, and its activity.
+// domains, dependencies and source; editing the source; export and removal; and working with it:
+// configure, run, test, and its activity.
 import { useEffect, useRef, useState } from "react";
 
 import { ErrorAlert } from "../../components/ErrorAlert";
@@ -8,12 +8,14 @@ import { Modal } from "../../components/Modal";
 import type { ActionView } from "../../generated/ActionView";
 import type { CapabilityDetail } from "../../generated/CapabilityDetail";
 import type { FieldView } from "../../generated/FieldView";
+import type { ImportOutcome } from "../../generated/ImportOutcome";
 import { invoke, type ExportFormat } from "../../lib/backend";
 import { toAppError, type AppError } from "../../lib/errors";
 import { formatDate, plural } from "../../lib/format";
 import { ActivityPanel } from "./ActivityPanel";
 import { KindBadge, StatusBadge } from "./Badges";
 import { ConfigurePanel } from "./ConfigurePanel";
+import { EditPanel } from "./EditPanel";
 import { FALLBACK_ICON } from "./registry";
 import { RunPanel } from "./RunPanel";
 import { SourceView } from "./SourceView";
@@ -29,6 +31,7 @@ export type DetailTab =
   | "domains"
   | "dependencies"
   | "source"
+  | "edit"
   | "configure"
   | "run"
   | "tests"
@@ -152,12 +155,21 @@ function DetailBody({ detail, stale, tab, onTabChange, onVersionChange, onRemove
     { key: "domains", label: "Allowed domains", count: detail.allowed_domains.length },
     { key: "dependencies", label: "Dependencies", count: detail.dependencies.length },
     { key: "source", label: "Source" },
+    { key: "edit", label: "Edit" },
     configureTab(session),
     { key: "run", label: "Run" },
     { key: "tests", label: "Tests" },
     { key: "activity", label: "Activity" },
   ];
   const openConfigure = () => onTabChange("configure");
+  // A new version of this capability opens at once (on the Edit tab); another id is only told.
+  const onSourceSaved = (outcome: ImportOutcome) => {
+    onNotice(`Saved ${outcome.id}@${outcome.version}`);
+    if (outcome.id === summary.id && outcome.version !== detail.version) {
+      session.setDraft(detail.version, null);
+      onVersionChange(outcome.version);
+    }
+  };
 
   return (
     <div className={stale ? "is-stale" : undefined}>
@@ -265,6 +277,7 @@ function DetailBody({ detail, stale, tab, onTabChange, onVersionChange, onRemove
         {tab === "domains" && <DomainsPanel domains={detail.allowed_domains} />}
         {tab === "dependencies" && <DependenciesPanel detail={detail} />}
         {tab === "source" && <SourceView source={detail.source} format={detail.source_format} />}
+        {tab === "edit" && <EditPanel detail={detail} session={session} onSaved={onSourceSaved} />}
         {tab === "configure" && (
           <ConfigurePanel capabilityId={summary.id} config={session.config} onChanged={session.reloadConfig} />
         )}

@@ -85,9 +85,11 @@ export function LibraryPage({ open = null }: { open?: OpenRequest | null }) {
       select(null);
       searchRef.current?.focus();
       searchRef.current?.select();
-    } else if (e.key === "Escape" && selectedId !== null && !isTypingTarget(e.target)) {
+        } else if (e.key === "Escape" && selectedId !== null && !isTypingTarget(e.target)) {
       e.preventDefault();
       select(null);
+      // As with Back: what happened in the detail view may have changed the cards.
+      reload();
     }
   });
   useEffect(() => {

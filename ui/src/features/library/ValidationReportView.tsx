@@ -63,7 +63,8 @@ export function ValidationReportView({ report, fileName }: { report: ValidationR
   );
 }
 
-function FindingRow({ finding }: { finding: Diagnostic }) {
+/** One finding: code, message, where, and the hint (also under the Edit tab's editor). */
+export function FindingRow({ finding }: { finding: Diagnostic }) {
   const severity = SEVERITIES[finding.severity] ?? SEVERITIES.error;
   const location = describeLocation(finding.line, finding.column);
   return (

@@ -1,6 +1,7 @@
 // What the user does with one open capability, kept above the tabs so it survives switching
-// them: the Run form and last result per action, the last test report, the configuration, and
-// a counter that tells the Activity tab to reload after a run or a test.
+// them: the Run form and last result per action, the last test report, the configuration, the
+// unsaved edits of each version's source, and a counter that tells the Activity tab to reload
+// after a run or a test.
 import { useCallback, useState } from "react";
 
 import type { ConfigEntryView } from "../../generated/ConfigEntryView";
@@ -29,6 +30,8 @@ export function useCapabilitySession(id: string) {
   const [tests, setTests] = useState<Record<string, TestSlot>>({});
   const [chosenAction, setChosenAction] = useState<Record<string, string>>({});
   const [activityGeneration, setActivityGeneration] = useState(0);
+  // Edited source per version, only while it differs from the stored one.
+  const [drafts, setDrafts] = useState<Record<string, string>>({});
   const [configGeneration, setConfigGeneration] = useState(0);
 
   const config = useBackendQuery<Array<ConfigEntryView>>(`${configGeneration}:${id}`, () =>
@@ -38,6 +41,19 @@ export function useCapabilitySession(id: string) {
 
   const setForm = useCallback((version: string, action: string, values: FormValues) => {
     setForms((all) => ({ ...all, [slotKey(version, action)]: values }));
+  }, []);
+
+  /** null drops the draft (the caller passes null once the text is back to the stored one). */
+  const setDraft = useCallback((version: string, content: string | null) => {
+    setDrafts((all) => {
+      if (content === null) {
+        if (!(version in all)) return all;
+        const rest = { ...all };
+        delete rest[version];
+        return rest;
+      }
+      return all[version] === content ? all : { ...all, [version]: content };
+    });
   }, []);
 
   const chooseAction = useCallback((version: string, action: string) => {
@@ -92,6 +108,8 @@ export function useCapabilitySession(id: string) {
     runTests,
     config,
     reloadConfig,
+    drafts,
+    setDraft,
     activityGeneration,
   };
 }
