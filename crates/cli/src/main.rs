@@ -163,7 +163,8 @@ enum ConfigCommand {
 
 #[derive(Subcommand)]
 enum SettingsCommand {
-    /// Set a setting, e.g. `network.allow_hosts 127.0.0.1:8080,localhost:9000`.
+    /// Set a setting, e.g. `network.allow_hosts 127.0.0.1:8080,localhost:9000`; `-` reads the
+    /// value from stdin (use it for `ai.api_key`, which goes to the OS keyring).
     Set { key: String, value: String },
     /// Restore a setting's default.
     Unset { key: String },
@@ -686,13 +687,25 @@ async fn settings_command(app: &Capsmith, action: SettingsCommand) -> ExitCode {
         )
     };
     match action {
-        SettingsCommand::Set { key, value } => match app.set_setting(&key, Some(&value)).await {
-            Ok(s) => {
-                println!("{}", show(&s));
-                ExitCode::SUCCESS
+        SettingsCommand::Set { key, value } => {
+            let value = if value == "-" {
+                let mut line = String::new();
+                if let Err(e) = std::io::stdin().read_line(&mut line) {
+                    eprintln!("error: cannot read the value: {e}");
+                    return ExitCode::from(2);
+                }
+                line.trim_end_matches(['\n', '\r']).to_string()
+            } else {
+                value
+            };
+            match app.set_setting(&key, Some(&value)).await {
+                Ok(s) => {
+                    println!("{}", show(&s));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e, false),
             }
-            Err(e) => fail(&e, false),
-        },
+        }
         SettingsCommand::Unset { key } => match app.set_setting(&key, None).await {
             Ok(s) => {
                 println!("{}", show(&s));

@@ -48,6 +48,7 @@ fn fetch_context() -> FetchContext {
         config: Default::default(),
         secrets: Default::default(),
         db: None,
+        ai: None,
     }
 }
 

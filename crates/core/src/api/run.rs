@@ -36,6 +36,10 @@ impl Origin {
 pub const OAUTH2_CLIENT_ID_KEY: &str = "OAUTH2_CLIENT_ID";
 pub const OAUTH2_CLIENT_SECRET_KEY: &str = "OAUTH2_CLIENT_SECRET";
 pub const OAUTH2_REFRESH_KEY: &str = "OAUTH2_REFRESH_TOKEN";
+/// Keyring namespace and key of the AI endpoint's API key (a setting, not a capability's).
+const SETTINGS_SECRETS: &str = "@settings";
+const AI_KEY: &str = "AI_API_KEY";
+
 /// Every keyring slot an OAuth2 connector may fill.
 pub const OAUTH2_SLOTS: &[&str] = &[
     OAUTH2_TOKEN_KEY,
@@ -65,6 +69,15 @@ pub const SETTINGS: &[(&str, &str)] = &[
     (
         "network.max_calls",
         "network calls allowed per run (default 10)",
+    ),
+    (
+        "ai.base_url",
+        "OpenAI-compatible endpoint for ai.call (e.g. https://api.openai.com/v1)",
+    ),
+    ("ai.model", "model name sent with ai.call"),
+    (
+        "ai.api_key",
+        "API key of the AI endpoint (kept in the OS keyring; set it with `-` to read stdin)",
     ),
     (
         "sandbox.memory_mb",
@@ -178,6 +191,22 @@ impl Capsmith {
     pub async fn settings(&self) -> CoreResult<Vec<SettingView>> {
         let mut out = Vec::new();
         for (key, description) in SETTINGS {
+            if *key == "ai.api_key" {
+                let set = self
+                    .secrets()
+                    .retrieve(SETTINGS_SECRETS, AI_KEY)
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_some();
+                out.push(SettingView {
+                    key: key.to_string(),
+                    description: description.to_string(),
+                    is_default: !set,
+                    value: if set { json!("[secret]") } else { Value::Null },
+                });
+                continue;
+            }
             let stored = self.setting(key).await?;
             out.push(SettingView {
                 key: key.to_string(),
@@ -207,6 +236,9 @@ impl Capsmith {
             )));
         }
         match value {
+            None if key == "ai.api_key" => {
+                self.secrets().delete(SETTINGS_SECRETS, AI_KEY).await?;
+            }
             None => {
                 sqlx::query("DELETE FROM settings WHERE key = ?")
                     .bind(key)
@@ -215,6 +247,28 @@ impl Capsmith {
             }
             Some(text) => {
                 let v = match key {
+                    "ai.base_url" => {
+                        let u = url::Url::parse(text.trim())
+                            .ok()
+                            .filter(|u| matches!(u.scheme(), "http" | "https"))
+                            .ok_or_else(|| {
+                                CoreError::InvalidArgument(format!(
+                                    "`{text}` is not an http(s) URL"
+                                ))
+                            })?;
+                        json!(u.as_str().trim_end_matches('/'))
+                    }
+                    "ai.model" if !text.trim().is_empty() => json!(text.trim()),
+                    "ai.api_key" => {
+                        self.secrets()
+                            .persist(SETTINGS_SECRETS, AI_KEY, Sensitive::new(text.to_string()))
+                            .await?;
+                        let all = self.settings().await?;
+                        return Ok(all
+                            .into_iter()
+                            .find(|s| s.key == key)
+                            .expect("known setting"));
+                    }
                     "network.allow_hosts" => {
                         let hosts = AllowHosts::parse(text).map_err(CoreError::InvalidArgument)?;
                         json!(hosts.0.into_iter().collect::<Vec<_>>())
@@ -1079,6 +1133,9 @@ impl Capsmith {
                 if ctx.permissions.iter().any(|p| p.starts_with("data.")) {
                     g.push("db".to_string());
                 }
+                if ctx.permissions.iter().any(|p| p == "ai.call") {
+                    g.push("ai".to_string());
+                }
                 g
             },
             memory_bytes: (memory_mb * 1024 * 1024) as usize,
@@ -1109,6 +1166,11 @@ impl Capsmith {
             config: ctx.config.clone(),
             secrets: ctx.secrets.clone(),
             db,
+            ai: if has("ai.call") {
+                self.ai_access().await
+            } else {
+                None
+            },
         };
         let outputs = cap
             .actions
@@ -1160,5 +1222,32 @@ impl Capsmith {
             console: o.console,
             memory_used: Some(o.memory_used),
         }
+    }
+}
+
+impl Capsmith {
+    /// The AI endpoint from settings, when one is configured.
+    async fn ai_access(&self) -> Option<crate::sandbox::host::AiAccess> {
+        let base = self.setting("ai.base_url").await.ok().flatten()?;
+        let base_url =
+            url::Url::parse(&format!("{}/", base.as_str()?.trim_end_matches('/'))).ok()?;
+        let model = self
+            .setting("ai.model")
+            .await
+            .ok()
+            .flatten()
+            .and_then(|m| m.as_str().map(str::to_string))
+            .unwrap_or_else(|| "gpt-4o-mini".into());
+        let key = self
+            .secrets()
+            .retrieve(SETTINGS_SECRETS, AI_KEY)
+            .await
+            .ok()
+            .flatten();
+        Some(crate::sandbox::host::AiAccess {
+            base_url,
+            model,
+            key,
+        })
     }
 }

@@ -255,6 +255,23 @@ fn invoke<'js>(
             )?;
             globals.set("__host_db", db)?;
         }
+        if inv.granted.iter().any(|g| g == "ai") {
+            let (p, n, out) = (pending.clone(), next_call.clone(), outbox.clone());
+            let ai = Function::new(
+                ctx.clone(),
+                move |ctx: Ctx<'js>, request: String| -> rquickjs::Result<Promise<'js>> {
+                    let (promise, resolve, reject) = Promise::new(&ctx)?;
+                    let call = n.get() + 1;
+                    n.set(call);
+                    let request: serde_json::Value =
+                        serde_json::from_str(&request).unwrap_or_default();
+                    out.borrow_mut().push(FromWorker::Ai { call, request });
+                    p.borrow_mut().insert(call, (resolve, reject));
+                    Ok(promise)
+                },
+            )?;
+            globals.set("__host_ai", ai)?;
+        }
         let prelude = match prelude_bytecode() {
             // SAFETY: the bytes are bytecode this process compiled from its own prelude, and
             // they live for the whole process (`'static`), as QuickJS's ROM reads require.
@@ -422,7 +439,7 @@ fn invoke<'js>(
                     });
                     settle(call, false, e)
                 }
-                ToWorker::DbResult { call, result } => settle(
+                ToWorker::HostResult { call, result } => settle(
                     call,
                     true,
                     rquickjs::String::from_str(ctx.clone(), &result.to_string())

@@ -157,6 +157,116 @@ pub struct FetchContext {
     pub secrets: HashMap<String, Sensitive<String>>,
     /// The capability's own database, when `data.*` permissions grant it.
     pub db: Option<DbAccess>,
+    /// The AI endpoint from settings, when `ai.call` grants it.
+    pub ai: Option<AiAccess>,
+}
+
+/// An OpenAI-compatible chat endpoint (`<base_url>/chat/completions`).
+pub struct AiAccess {
+    pub base_url: url::Url,
+    pub model: String,
+    pub key: Option<Sensitive<String>>,
+}
+
+impl FetchContext {
+    /// One chat completion: `{prompt}` or `{messages, system, temperature, max_tokens}` in,
+    /// `{content, model, usage}` out. The endpoint is reached under the same guard and budget
+    /// as `fetch` (its host is allowed for this call only).
+    fn ai_call(
+        &mut self,
+        request: &Value,
+        until: std::time::Instant,
+    ) -> Result<Value, EngineError> {
+        let Some(ai) = self.ai.as_ref() else {
+            return Err(EngineError::BadRequest {
+                message: "no AI endpoint is configured: `capsmith settings set ai.base_url https://…/v1` (and ai.model, ai.api_key)".into(),
+            });
+        };
+        let mut messages = Vec::new();
+        if let Some(s) = request.get("system").and_then(Value::as_str) {
+            messages.push(serde_json::json!({"role": "system", "content": s}));
+        }
+        match (request.get("messages"), request.get("prompt")) {
+            (Some(Value::Array(m)), _) => messages.extend(m.iter().cloned()),
+            (_, Some(Value::String(p))) => {
+                messages.push(serde_json::json!({"role": "user", "content": p}))
+            }
+            _ => {
+                return Err(EngineError::BadRequest {
+                    message: "ai.call needs a prompt or messages".into(),
+                })
+            }
+        }
+        let mut body = serde_json::json!({"model": ai.model, "messages": messages});
+        for k in ["temperature", "max_tokens"] {
+            if let Some(v) = request.get(k) {
+                body[k] = v.clone();
+            }
+        }
+        let url = ai
+            .base_url
+            .join("chat/completions")
+            .map_err(|e| EngineError::BadRequest {
+                message: e.to_string(),
+            })?;
+        let mut headers = vec![
+            ("Content-Type".to_string(), "application/json".to_string()),
+            ("Accept".into(), "application/json".into()),
+        ];
+        if let Some(k) = &ai.key {
+            headers.push(("Authorization".into(), format!("Bearer {}", k.expose())));
+            self.session.secrets.push(k.expose().clone());
+        }
+        let host = url
+            .host_str()
+            .unwrap_or_default()
+            .trim_matches(['[', ']'])
+            .to_ascii_lowercase();
+        let (had_host, had_post) = (
+            self.session.policy.domains.contains(&host),
+            self.session.policy.may_post,
+        );
+        self.session.policy.domains.insert(host.clone());
+        self.session.policy.may_post = true;
+        let remaining = until.saturating_duration_since(std::time::Instant::now());
+        let sent = tokio::runtime::Handle::current().block_on(tokio::time::timeout(
+            remaining,
+            self.session.send(Prepared {
+                method: reqwest::Method::POST,
+                url,
+                headers,
+                body: Some(body.to_string().into_bytes()),
+            }),
+        ));
+        if !had_host {
+            self.session.policy.domains.remove(&host);
+        }
+        self.session.policy.may_post = had_post;
+        let ex = sent.map_err(|_| EngineError::Timeout {
+            ms: remaining.as_millis() as u64,
+        })??;
+        if !(200..300).contains(&ex.status) {
+            let excerpt: String = self
+                .session
+                .redact(&String::from_utf8_lossy(&ex.body))
+                .chars()
+                .take(200)
+                .collect();
+            return Err(EngineError::HttpStatus {
+                status: ex.status,
+                excerpt,
+            });
+        }
+        let v: Value = serde_json::from_slice(&ex.body).map_err(|_| EngineError::NotJson {
+            output: "ai.call".into(),
+        })?;
+        let content = v
+            .pointer("/choices/0/message/content")
+            .cloned()
+            .unwrap_or(Value::Null);
+        let answer = serde_json::json!({"content": content, "model": v.get("model"), "usage": v.get("usage")});
+        Ok(serde_json::from_str(&self.session.redact(&answer.to_string())).unwrap_or(answer))
+    }
 }
 
 /// A capability's own SQLite file (never the registry) and what its permissions allow.
@@ -425,7 +535,7 @@ impl SandboxHost {
                     Ok(Some(FromWorker::Db { call, sql, params })) => {
                         let reply = match fetch.db.as_ref() {
                             Some(db) => match db.query(&sql, &params) {
-                                Ok(result) => ToWorker::DbResult { call, result },
+                                Ok(result) => ToWorker::HostResult { call, result },
                                 Err(e) => ToWorker::FetchError {
                                     call,
                                     kind: e.kind().to_string(),
@@ -436,6 +546,17 @@ impl SandboxHost {
                                 call,
                                 kind: "permission_denied".into(),
                                 message: "db needs data.read or data.write".into(),
+                            },
+                        };
+                        write_frame(&mut worker.input, &reply).map_err(|e| e.to_string())?;
+                    }
+                    Ok(Some(FromWorker::Ai { call, request })) => {
+                        let reply = match fetch.ai_call(&request, call_deadline) {
+                            Ok(result) => ToWorker::HostResult { call, result },
+                            Err(e) => ToWorker::FetchError {
+                                call,
+                                kind: e.kind().to_string(),
+                                message: fetch.session.redact(&e.to_string()),
                             },
                         };
                         write_frame(&mut worker.input, &reply).map_err(|e| e.to_string())?;

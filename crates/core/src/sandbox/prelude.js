@@ -7,8 +7,10 @@
   "use strict";
   const hostLog = globalThis.__host_log;
     const hostFetch = globalThis.__host_fetch;
-  const hostDb = globalThis.__host_db;
+    const hostDb = globalThis.__host_db;
   delete globalThis.__host_db;
+  const hostAi = globalThis.__host_ai;
+  delete globalThis.__host_ai;
   delete globalThis.__host_log;
   delete globalThis.__host_fetch;
   const freeze = Object.freeze;
@@ -132,7 +134,18 @@
       })
     : undefined;
 
+    // `ai.call(prompt | { messages, system, temperature, max_tokens })`: the configured model.
+  const ai = hostAi
+    ? freeze({
+        call: async (request) => {
+          const r = typeof request === "string" ? { prompt: request } : JSON.parse(JSON.stringify(request ?? {}));
+          return JSON.parse(await hostAi(JSON.stringify(r)));
+        },
+      })
+    : undefined;
+
   Object.defineProperty(globalThis, "console", { value: console });
+  if (ai) Object.defineProperty(globalThis, "ai", { value: ai });
   if (db) Object.defineProperty(globalThis, "db", { value: db });
   Object.defineProperty(globalThis, "utils", { value: utils });
   if (fetch) Object.defineProperty(globalThis, "fetch", { value: fetch });
@@ -146,7 +159,8 @@
       self.config = freeze(config);
       self.console = console;
             if (fetch) self.fetch = fetch;
-      if (db) self.db = db;
+            if (db) self.db = db;
+      if (ai) self.ai = ai;
       return freeze(self);
     },
   });

@@ -25,8 +25,9 @@ pub enum ToWorker {
         kind: String,
         message: String,
     },
-    /// Rows of a `db.query` (an array of objects), or `{changes, last_insert_id}` for writes.
-    DbResult {
+    /// The result of a host call: rows of a `db.query` (or `{changes, last_insert_id}`), or
+    /// an `ai.call` answer (`{content, model, usage}`).
+    HostResult {
         call: u64,
         result: Value,
     },
@@ -51,6 +52,11 @@ pub enum FromWorker {
         call: u64,
         sql: String,
         params: Vec<Value>,
+    },
+    /// `this.ai.call(request)`: a chat completion from the configured AI endpoint.
+    Ai {
+        call: u64,
+        request: Value,
     },
     Done(Outcome),
 }

@@ -496,3 +496,56 @@ async fn sandboxed_code_sends_secrets_it_never_holds() {
         Some(json!({"seen": "${API_KEY}", "echoedAuth": "Bearer [redacted]"}))
     );
 }
+
+#[tokio::test]
+async fn sandboxed_code_calls_the_configured_ai_endpoint() {
+    // SAFETY: every test that starts a worker sets the same value.
+    unsafe {
+        std::env::set_var(
+            "CAPSMITH_SANDBOX_BIN",
+            env!("CARGO_BIN_EXE_capsmith-sandbox"),
+        )
+    };
+    let (_dir, app, lb) = app_with_loopback().await;
+    app.set_setting("ai.base_url", Some(&format!("{}/v1", lb.base())))
+        .await
+        .unwrap();
+    app.set_setting("ai.model", Some("test-model"))
+        .await
+        .unwrap();
+    if let Err(e) = app.set_setting("ai.api_key", Some("ai-key-1")).await {
+        require_keyring(&e);
+    }
+    let shown = app.settings().await.unwrap();
+    assert_eq!(
+        shown.iter().find(|s| s.key == "ai.api_key").unwrap().value,
+        json!("[secret]")
+    );
+    let doc = json!({"capability": {"id": "asker", "name": "Asker", "version": "1.0.0", "type": "code",
+        "code": {"source": "export default { id: 'asker', actions: { async ask({ q }) { const r = await this.ai.call(q); return { answer: r.content, model: r.model }; } } };"},
+        "permissions": ["compute.light", "ai.call"]}});
+    app.import_bytes("a.json", doc.to_string().as_bytes())
+        .await
+        .unwrap();
+    let r = app
+        .run_action("asker", None, "ask", &json!({"q": "hello"}), Origin::Cli)
+        .await
+        .unwrap();
+    assert!(r.ok, "{:?}", r.error);
+    assert_eq!(
+        r.output,
+        Some(json!({"answer": "HELLO", "model": "test-model"}))
+    );
+    assert!(!serde_json::to_string(&r).unwrap().contains("ai-key-1"));
+    // Without ai.call there is no ai object.
+    let doc = json!({"capability": {"id": "no-ai", "name": "No AI", "version": "1.0.0", "type": "code",
+        "code": {"source": "export default { id: 'no-ai', actions: { go() { return typeof this.ai; } } };"}, "permissions": ["compute.light"]}});
+    app.import_bytes("n.json", doc.to_string().as_bytes())
+        .await
+        .unwrap();
+    let r = app
+        .run_action("no-ai", None, "go", &json!({}), Origin::Cli)
+        .await
+        .unwrap();
+    assert_eq!(r.output, Some(json!("undefined")));
+}

@@ -324,6 +324,15 @@ async fn serve(
                 Some(n) => json_reply(&mut stream, "200 OK", json!({"access_token": format!("at-{n}"), "refresh_token": format!("rt-{n}"), "token_type": "Bearer", "expires_in": 3600})).await,
             }
         }
+                ("POST", "/v1/chat/completions") => {
+            // An OpenAI-compatible stand-in: answers the last user message in capitals.
+            if req.header("authorization") != Some("Bearer ai-key-1") {
+                return json_reply(&mut stream, "401 Unauthorized", json!({"error": {"message": "bad key"}})).await;
+            }
+            let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+            let last = body["messages"].as_array().and_then(|m| m.last()).and_then(|m| m["content"].as_str()).unwrap_or("").to_uppercase();
+            json_reply(&mut stream, "200 OK", json!({"model": body["model"], "choices": [{"message": {"role": "assistant", "content": last}}], "usage": {"total_tokens": 7}})).await
+        }
         ("GET", "/api/profile") => {
             let token = req.header("authorization").and_then(|h| h.strip_prefix("Bearer ")).unwrap_or("").to_string();
             let valid = oauth.lock().unwrap().valid.contains(&token);
