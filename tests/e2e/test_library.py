@@ -1,8 +1,10 @@
 """The foundation journey in the real window: the seeded library, an invalid upload with a
 located report, a valid upload saved, the app restarted, the capability still there."""
 
+import time
 from pathlib import Path
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -17,10 +19,16 @@ def tid(name: str) -> str:
 
 
 def wait(driver, timeout: float = 15):
-    return WebDriverWait(driver, timeout)
+    # Lists re-render when they reload: an element read mid-render is simply read again.
+    return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,))
 
 
 def cards(driver):
+    for _ in range(5):
+        try:
+            return {c.get_attribute("data-id"): c for c in driver.find_elements(By.CSS_SELECTOR, tid("capability-card"))}
+        except StaleElementReferenceException:
+            time.sleep(0.1)  # the list re-rendered while it was read: read it again
     return {c.get_attribute("data-id"): c for c in driver.find_elements(By.CSS_SELECTOR, tid("capability-card"))}
 
 
