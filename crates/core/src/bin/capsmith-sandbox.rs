@@ -2,5 +2,9 @@
 //! CLI, never by people.
 
 fn main() -> std::process::ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("--self-test") {
+        println!("{}", capsmith_core::sandbox::worker::self_test());
+        return std::process::ExitCode::SUCCESS;
+    }
     capsmith_core::sandbox::worker::main()
 }

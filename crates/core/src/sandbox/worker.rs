@@ -71,7 +71,160 @@ pub fn confine() -> String {
             _ => parts.push("no-landlock"),
         }
     }
+    #[cfg(all(
+        target_os = "linux",
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    ))]
+    parts.push(if deny_syscalls() {
+        "seccomp"
+    } else {
+        "no-seccomp"
+    });
     parts.join(",")
+}
+
+/// System calls the worker never needs: making sockets, starting programs or processes,
+/// opening files, and the kernel's more dangerous corners. They fail with EPERM (a filter that
+/// kills would turn a library's harmless probe into a crash).
+#[cfg(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+fn deny_syscalls() -> bool {
+    use seccompiler::{BpfProgram, SeccompAction, SeccompFilter, TargetArch};
+    let mut denied: Vec<libc::c_long> = vec![
+        libc::SYS_socket,
+        libc::SYS_socketpair,
+        libc::SYS_connect,
+        libc::SYS_bind,
+        libc::SYS_listen,
+        libc::SYS_accept,
+        libc::SYS_accept4,
+        libc::SYS_execve,
+        libc::SYS_execveat,
+        libc::SYS_clone,
+        libc::SYS_clone3,
+        libc::SYS_openat,
+        libc::SYS_openat2,
+        libc::SYS_ptrace,
+        libc::SYS_process_vm_readv,
+        libc::SYS_process_vm_writev,
+        libc::SYS_mount,
+        libc::SYS_umount2,
+        libc::SYS_pivot_root,
+        libc::SYS_chroot,
+        libc::SYS_unshare,
+        libc::SYS_setns,
+        libc::SYS_bpf,
+        libc::SYS_perf_event_open,
+        libc::SYS_keyctl,
+        libc::SYS_add_key,
+        libc::SYS_request_key,
+        libc::SYS_userfaultfd,
+        libc::SYS_io_uring_setup,
+        libc::SYS_open_by_handle_at,
+        libc::SYS_name_to_handle_at,
+        libc::SYS_init_module,
+        libc::SYS_finit_module,
+        libc::SYS_delete_module,
+        libc::SYS_kexec_load,
+        libc::SYS_reboot,
+        libc::SYS_personality,
+    ];
+    #[cfg(target_arch = "x86_64")]
+    denied.extend([
+        libc::SYS_fork,
+        libc::SYS_vfork,
+        libc::SYS_open,
+        libc::SYS_creat,
+    ]);
+    let rules = denied.into_iter().map(|s| (s as i64, vec![])).collect();
+    let Ok(arch) = TargetArch::try_from(std::env::consts::ARCH) else {
+        return false;
+    };
+    let Ok(filter) = SeccompFilter::new(
+        rules,
+        SeccompAction::Allow,
+        SeccompAction::Errno(libc::EPERM as u32),
+        arch,
+    ) else {
+        return false;
+    };
+    let Ok(program) = BpfProgram::try_from(filter) else {
+        return false;
+    };
+    seccompiler::apply_filter(&program).is_ok()
+}
+
+/// `capsmith-sandbox --self-test`: confine, then try what confinement must refuse, and print
+/// what happened (tests read it). Each attempt reports the errno it got, or "allowed".
+pub fn self_test() -> String {
+    let confinement = confine();
+    let errno = || std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+    let mut report = serde_json::Map::new();
+    report.insert("confinement".into(), confinement.into());
+    #[cfg(unix)]
+    unsafe {
+        let s = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        report.insert(
+            "socket".into(),
+            if s >= 0 {
+                "allowed".into()
+            } else {
+                errno().into()
+            },
+        );
+        let path = c"/etc/hostname";
+        let f = libc::open(path.as_ptr(), libc::O_RDONLY);
+        report.insert(
+            "open".into(),
+            if f >= 0 {
+                "allowed".into()
+            } else {
+                errno().into()
+            },
+        );
+        let pid = libc::fork();
+        if pid == 0 {
+            libc::_exit(0);
+        }
+        report.insert(
+            "fork".into(),
+            if pid > 0 {
+                "allowed".into()
+            } else {
+                errno().into()
+            },
+        );
+        let prog = c"/bin/true";
+        let argv = [prog.as_ptr(), std::ptr::null()];
+        let r = libc::execv(prog.as_ptr(), argv.as_ptr());
+        report.insert(
+            "exec".into(),
+            if r == 0 {
+                "allowed".into()
+            } else {
+                errno().into()
+            },
+        );
+        let big = libc::mmap(
+            std::ptr::null_mut(),
+            4 << 30,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        report.insert(
+            "mmap_4gib".into(),
+            if big != libc::MAP_FAILED {
+                "allowed".into()
+            } else {
+                errno().into()
+            },
+        );
+    }
+    serde_json::Value::Object(report).to_string()
 }
 
 /// The worker's main loop.

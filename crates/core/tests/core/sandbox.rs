@@ -551,3 +551,28 @@ async fn fetches_that_never_answer_or_outlive_the_action() {
         "a call the action did not wait for is never sent"
     );
 }
+
+#[test]
+fn the_worker_confines_itself_before_running_anything() {
+    // The worker binary tries, once confined, what confinement must refuse.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_capsmith-sandbox"))
+        .arg("--self-test")
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    let confinement = report["confinement"].as_str().unwrap();
+    for part in ["landlock", "seccomp", "rlimit-as"] {
+        assert!(
+            confinement.split(',').any(|p| p == part),
+            "{part} missing from {confinement}"
+        );
+    }
+    for attempt in ["socket", "open", "fork", "exec", "mmap_4gib"] {
+        assert_ne!(
+            report[attempt],
+            json!("allowed"),
+            "{attempt} got through: {report}"
+        );
+    }
+}
