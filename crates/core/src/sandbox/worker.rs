@@ -92,7 +92,7 @@ pub fn confine() -> String {
 ))]
 fn deny_syscalls() -> bool {
     use seccompiler::{BpfProgram, SeccompAction, SeccompFilter, TargetArch};
-    let mut denied: Vec<libc::c_long> = vec![
+    let mut denied: Vec<i64> = vec![
         libc::SYS_socket,
         libc::SYS_socketpair,
         libc::SYS_connect,
@@ -138,7 +138,7 @@ fn deny_syscalls() -> bool {
         libc::SYS_open,
         libc::SYS_creat,
     ]);
-    let rules = denied.into_iter().map(|s| (s as i64, vec![])).collect();
+    let rules = denied.into_iter().map(|s| (s, vec![])).collect();
     let Ok(arch) = TargetArch::try_from(std::env::consts::ARCH) else {
         return false;
     };
