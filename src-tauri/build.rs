@@ -25,5 +25,8 @@ fn main() {
             "import_openapi_text",
         ]),
     ))
-    .expect("failed to run tauri-build");
+    .unwrap_or_else(|e| {
+        eprintln!("tauri-build failed: {e:#}");
+        std::process::exit(1);
+    });
 }
