@@ -6,6 +6,7 @@ pub mod api;
 pub mod diagnostics;
 pub mod engine;
 pub mod error;
+pub mod flow;
 pub mod manifest;
 pub mod openapi;
 pub mod registry;

@@ -1379,6 +1379,26 @@ fn flows(cx: &mut Ctx) {
                 }
             }
         }
+        // The graph as a whole: cycles, connections, reachability, node kinds.
+        for f in crate::flow::check(flow) {
+            if f.code == "dangling-edge" {
+                continue; // reported above, per field
+            }
+            let at = match f.target.split_once(':') {
+                Some(("node", id)) => flow
+                    .nodes
+                    .iter()
+                    .position(|n| n.id == id)
+                    .map(|j| p.key("nodes").index(j)),
+                Some(("edge", id)) => flow
+                    .edges
+                    .iter()
+                    .position(|e| e.id == id)
+                    .map(|j| p.key("edges").index(j)),
+                _ => None,
+            };
+            cx.err(f.code, at.unwrap_or_else(|| p.clone()), f.message);
+        }
     }
 }
 

@@ -318,3 +318,40 @@ fn export_round_trips_every_example_losslessly() {
         }
     }
 }
+
+#[test]
+fn flow_graph_problems_point_at_their_nodes() {
+    let src = "capability:
+  id: f
+  name: F
+  version: 1.0.0
+  type: flow
+  actions: [{ id: go }]
+  flows:
+    - action: go
+      nodes:
+        - { id: in, type: input, position: { x: 0, y: 0 } }
+        - { id: call, type: api_call, position: { x: 1, y: 0 } }
+        - { id: orphan, type: transform, position: { x: 2, y: 0 } }
+        - { id: out, type: output, position: { x: 3, y: 0 } }
+      edges:
+        - { id: e1, source: in, target: call }
+        - { id: e2, source: call, target: out }
+  permissions: [network.http.get]
+";
+    let c = manifest::check_bytes("f.yaml", src.as_bytes());
+    let unreachable = c
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "unreachable-node")
+        .expect("unreachable-node");
+    assert_eq!(
+        unreachable.path.as_deref(),
+        Some("capability.flows[0].nodes[2]")
+    );
+    assert_eq!(unreachable.line, Some(12));
+    assert!(c
+        .diagnostics
+        .iter()
+        .any(|d| d.code == "missing-connection" && d.line == Some(12)));
+}
