@@ -7,13 +7,19 @@ import { getCurrentWebview } from "@tauri-apps/api/webview";
 import type { CapabilityDetail } from "../generated/CapabilityDetail";
 import type { CapabilityStatus } from "../generated/CapabilityStatus";
 import type { CapabilitySummary } from "../generated/CapabilitySummary";
+import type { CompileView } from "../generated/CompileView";
 import type { ConfigEntryView } from "../generated/ConfigEntryView";
+import type { DraftView } from "../generated/DraftView";
 import type { ExecutionView } from "../generated/ExecutionView";
+import type { FlowRunView } from "../generated/FlowRunView";
 import type { ImportOutcome } from "../generated/ImportOutcome";
 import type { RunReport } from "../generated/RunReport";
+import type { SaveView } from "../generated/SaveView";
 import type { SettingView } from "../generated/SettingView";
 import type { TestReport } from "../generated/TestReport";
 import type { ValidationReport } from "../generated/ValidationReport";
+// Type-only: the flow document is plain JSON whose shape the builder owns (docs/flow-format.md).
+import type { Flow, FlowDoc } from "../features/builder/model";
 import { NO_BACKEND } from "./errors";
 
 export type ExportFormat = "yaml" | "json";
@@ -56,6 +62,20 @@ export type Commands = {
   set_status: { args: { id: string; version: string | null; status: CapabilityStatus }; result: CapabilitySummary };
   import_openapi: { args: { source: string; id: string | null }; result: ImportOutcome };
   import_openapi_text: { args: { fileName: string; content: string; id: string | null }; result: ImportOutcome };
+  // The builder (docs/flow-format.md). The document travels as plain JSON.
+  /** The flow document: the autosaved draft when there is one (`version: null` asks for it). */
+  builder_open: { args: { id: string; version: string | null }; result: FlowDoc };
+  builder_compile: { args: { doc: FlowDoc }; result: CompileView };
+  /** The flow with its nodes laid out left to right. */
+  builder_layout: { args: { flow: Flow }; result: Flow };
+  builder_autosave: { args: { doc: FlowDoc }; result: null };
+  builder_drafts: { args: Record<string, never>; result: Array<DraftView> };
+  /** True when a draft was removed. */
+  builder_discard: { args: { id: string }; result: boolean };
+  /** Saved as a Draft capability when it compiles without errors (`summary` null otherwise). */
+  builder_save: { args: { doc: FlowDoc }; result: SaveView };
+  /** A failing flow still resolves (`ok: false`); it rejects only when it cannot start. */
+  builder_run: { args: { doc: FlowDoc; action: string; input: unknown }; result: FlowRunView };
 };
 
 export type Command = keyof Commands;
