@@ -196,9 +196,12 @@ type InputFieldProps = {
   value: FormValue;
   error: string | undefined;
   onChange: (value: FormValue) => void;
+  /** The control's test hook (`run-input` unless given; the builder's test panel names its own). */
+  testId?: string;
 };
 
-function InputField({ field, value, error, onChange }: InputFieldProps) {
+/** One input of an action as a form control chosen by its type (also used by the builder's test panel). */
+export function InputField({ field, value, error, onChange, testId = "run-input" }: InputFieldProps) {
   const id = useId();
   const helpId = `${id}-help`;
   const errorId = `${id}-error`;
@@ -209,7 +212,7 @@ function InputField({ field, value, error, onChange }: InputFieldProps) {
     .join(" ");
   const common = {
     id,
-    "data-testid": "run-input",
+    "data-testid": testId,
     "data-name": field.name,
     "data-type": field.type,
     "aria-describedby": describedBy || undefined,

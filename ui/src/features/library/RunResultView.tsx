@@ -2,6 +2,7 @@
 // badge when the network guard refused something, and every network call it made.
 import { JsonBlock } from "../../components/JsonBlock";
 import type { CallTrace } from "../../generated/CallTrace";
+import type { ConsoleLine } from "../../generated/ConsoleLine";
 import type { RunReport } from "../../generated/RunReport";
 import { errorTitle, isConfigurationError } from "../../lib/errors";
 import { formatBytes, formatDuration, plural } from "../../lib/format";
@@ -70,13 +71,7 @@ export function RunResultView({ report, stale = false, onOpenConfigure }: RunRes
             {report.console.length > 0 && (
         <div className="run-section">
           <h4 className="section-label">Console</h4>
-          <pre className="console-log" data-testid="run-console">
-            {report.console.map((line, i) => (
-              <div key={i} className={`console-line console-${line.level}`}>
-                <span className="console-level">{line.level}</span> {line.text}
-              </div>
-            ))}
-          </pre>
+          <ConsoleLog lines={report.console} testId="run-console" />
         </div>
       )}
 
@@ -87,6 +82,19 @@ export function RunResultView({ report, stale = false, onOpenConfigure }: RunRes
         </div>
       )}
     </section>
+  );
+}
+
+/** What sandboxed code logged through `console`, one line each with its level. */
+export function ConsoleLog({ lines, testId }: { lines: ReadonlyArray<ConsoleLine>; testId: string }) {
+  return (
+    <pre className="console-log" data-testid={testId}>
+      {lines.map((line, i) => (
+        <div key={i} className={`console-line console-${line.level}`}>
+          <span className="console-level">{line.level}</span> {line.text}
+        </div>
+      ))}
+    </pre>
   );
 }
 
