@@ -1,12 +1,16 @@
 // The window's frame: a sidebar of sections and the active page. Pages that are not built yet
 // are listed, disabled, as "soon".
-import { useState } from "react";
+import { lazy, Suspense, useState } from "react";
 
+import type { BuilderOpenRequest } from "./features/builder/BuilderPage";
 import { LibraryPage, type OpenRequest } from "./features/library/LibraryPage";
 import { ActivityPage } from "./features/monitor/ActivityPage";
 import { SettingsPage } from "./features/settings/SettingsPage";
 
-type Page = "library" | "activity" | "settings";
+// The builder (React Flow and its editor) is its own chunk, loaded when the section first opens.
+const BuilderPage = lazy(() => import("./features/builder/BuilderPage").then((m) => ({ default: m.BuilderPage })));
+
+type Page = "library" | "activity" | "builder" | "settings";
 
 type Section =
   | { key: Page; label: string; icon: string; ready: true }
@@ -15,7 +19,7 @@ type Section =
 const SECTIONS: Array<Section> = [
   { key: "library", label: "My Capabilities", icon: "🧰", ready: true },
   { key: "activity", label: "Activity", icon: "📈", ready: true },
-  { key: "builder", label: "Builder", icon: "🛠️", ready: false },
+  { key: "builder", label: "Builder", icon: "🛠️", ready: true },
   { key: "marketplace", label: "Marketplace", icon: "🛍️", ready: false },
   { key: "agents", label: "Agents", icon: "🤖", ready: false },
 ];
@@ -29,10 +33,17 @@ export function App() {
   // capability opened from the Activity page.
   const [visit, setVisit] = useState(0);
   const [open, setOpen] = useState<OpenRequest | null>(null);
+  const [openInBuilder, setOpenInBuilder] = useState<BuilderOpenRequest | null>(null);
 
   const go = (next: Page) => {
     setOpen(null);
+    setOpenInBuilder(null);
     setPage(next);
+    setVisit((v) => v + 1);
+  };
+  const buildCapability = (id: string, version: string) => {
+    setOpenInBuilder({ id, version });
+    setPage("builder");
     setVisit((v) => v + 1);
   };
   const openCapability = (id: string) => {
@@ -63,8 +74,19 @@ export function App() {
         </span>
       </nav>
       <div className="app-content">
-        {page === "library" && <LibraryPage key={visit} open={open} />}
+        {page === "library" && <LibraryPage key={visit} open={open} onOpenInBuilder={buildCapability} />}
         {page === "activity" && <ActivityPage key={visit} onOpenCapability={openCapability} />}
+        {page === "builder" && (
+          <Suspense
+            fallback={
+              <div className="state" role="status" data-testid="loading">
+                <span className="spinner" aria-hidden="true" />
+              </div>
+            }
+          >
+            <BuilderPage key={visit} open={openInBuilder} />
+          </Suspense>
+        )}
         {page === "settings" && <SettingsPage key={visit} />}
       </div>
     </div>

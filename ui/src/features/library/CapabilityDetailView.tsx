@@ -7,6 +7,7 @@ import { ErrorAlert } from "../../components/ErrorAlert";
 import { Modal } from "../../components/Modal";
 import type { ActionView } from "../../generated/ActionView";
 import type { CapabilityDetail } from "../../generated/CapabilityDetail";
+import type { CapabilityKind } from "../../generated/CapabilityKind";
 import type { FieldView } from "../../generated/FieldView";
 import type { ImportOutcome } from "../../generated/ImportOutcome";
 import { invoke, type ExportFormat } from "../../lib/backend";
@@ -45,9 +46,18 @@ type CapabilityDetailViewProps = {
   onNotice: (notice: string) => void;
   /** The tab to open on (the Activity page opens a capability on its Activity tab). */
   initialTab?: DetailTab;
+  /** Opens this capability in the visual builder (offered for the kinds it can open). */
+  onOpenInBuilder?: (id: string, version: string) => void;
 };
 
-export function CapabilityDetailView({ id, onBack, onRemoved, onNotice, initialTab = "actions" }: CapabilityDetailViewProps) {
+export function CapabilityDetailView({
+  id,
+  onBack,
+  onRemoved,
+  onNotice,
+  initialTab = "actions",
+  onOpenInBuilder,
+}: CapabilityDetailViewProps) {
   const [version, setVersion] = useState<string | null>(null);
   // Kept here, not in the body, so switching versions stays on the same tab.
   const [tab, setTab] = useState<DetailTab>(initialTab);
@@ -93,6 +103,7 @@ export function CapabilityDetailView({ id, onBack, onRemoved, onNotice, initialT
           onRemoved={onRemoved}
           onNotice={onNotice}
           session={session}
+          onOpenInBuilder={onOpenInBuilder}
         />
       )}
     </section>
@@ -108,9 +119,13 @@ type DetailBodyProps = {
   onRemoved: (notice: string) => void;
   onNotice: (notice: string) => void;
   session: CapabilitySession;
+  onOpenInBuilder?: (id: string, version: string) => void;
 };
 
-function DetailBody({ detail, stale, tab, onTabChange, onVersionChange, onRemoved, onNotice, session }: DetailBodyProps) {
+/** The kinds the builder opens as flows. */
+const BUILDABLE: ReadonlyArray<CapabilityKind> = ["declarative", "workflow", "flow"];
+
+function DetailBody({ detail, stale, tab, onTabChange, onVersionChange, onRemoved, onNotice, session, onOpenInBuilder }: DetailBodyProps) {
   const { summary } = detail;
   const [publishing, setPublishing] = useState(false);
   const [publishError, setPublishError] = useState<AppError | null>(null);
@@ -225,6 +240,17 @@ function DetailBody({ detail, stale, tab, onTabChange, onVersionChange, onRemove
             </label>
           )}
           <div className="button-row">
+            {onOpenInBuilder && BUILDABLE.includes(summary.kind) && (
+              <button
+                type="button"
+                className="button"
+                data-testid="open-in-builder"
+                title="Edit this capability as a flow in the visual builder"
+                onClick={() => onOpenInBuilder(summary.id, detail.version)}
+              >
+                <span aria-hidden="true">🛠️</span> Open in builder
+              </button>
+            )}
             <button
               type="button"
               className="button"

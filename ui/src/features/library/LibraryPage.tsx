@@ -28,7 +28,13 @@ function hasFiles(e: DragEvent): boolean {
 /** A capability to show on arrival (from another page), and on which tab. */
 export type OpenRequest = { id: string; tab: DetailTab };
 
-export function LibraryPage({ open = null }: { open?: OpenRequest | null }) {
+type LibraryPageProps = {
+  open?: OpenRequest | null;
+  /** Opens a capability in the builder (declarative, workflow and flow kinds). */
+  onOpenInBuilder?: (id: string, version: string) => void;
+};
+
+export function LibraryPage({ open = null, onOpenInBuilder }: LibraryPageProps) {
   const [query, setQuery] = useState("");
   const debouncedQuery = useDebouncedValue(query, SEARCH_DEBOUNCE_MS);
   const { state: listState, reload } = useCapabilityList(debouncedQuery);
@@ -237,6 +243,7 @@ export function LibraryPage({ open = null }: { open?: OpenRequest | null }) {
             onRemoved={onRemoved}
             onNotice={notify}
             initialTab={arrival?.id === selectedId ? arrival.tab : undefined}
+            onOpenInBuilder={onOpenInBuilder}
           />
         ) : (
           <LibraryListing
