@@ -344,3 +344,77 @@ pub struct SettingView {
     pub value: serde_json::Value,
     pub is_default: bool,
 }
+
+// ---- the visual builder ---------------------------------------------------------------------
+
+/// A finding about a flow document: on a node or edge of one action's flow (`target`
+/// `node:<id>` / `edge:<id>`), or on the manifest (`path`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct FlowDiagnostic {
+    pub severity: crate::diagnostics::Severity,
+    pub code: String,
+    pub message: String,
+    /// The action whose flow it concerns.
+    pub action: Option<String>,
+    pub target: Option<String>,
+    pub path: Option<String>,
+}
+
+/// A flow document compiled: the manifest as YAML (empty when a flow has errors) and every
+/// finding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CompileView {
+    pub ok: bool,
+    pub kind: Option<Kind>,
+    pub yaml: String,
+    pub diagnostics: Vec<FlowDiagnostic>,
+}
+
+/// "Save draft": the saved capability when the document compiled without errors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SaveView {
+    pub summary: Option<CapabilitySummary>,
+    pub compile: CompileView,
+}
+
+/// An autosaved flow document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DraftView {
+    pub id: String,
+    pub name: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeStatus {
+    Ok,
+    Error,
+    Skipped,
+}
+
+/// What one node did in a live test run (redacted).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct NodeTrace {
+    pub node: String,
+    pub status: NodeStatus,
+    #[ts(type = "unknown")]
+    pub input: Option<serde_json::Value>,
+    #[ts(type = "unknown")]
+    pub output: Option<serde_json::Value>,
+    pub error: Option<String>,
+    pub duration_ms: f64,
+}
+
+/// A live test run of one action's flow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct FlowRunView {
+    pub ok: bool,
+    #[ts(type = "unknown")]
+    pub output: Option<serde_json::Value>,
+    pub error: Option<ApiError>,
+    pub nodes: Vec<NodeTrace>,
+    pub calls: Vec<crate::engine::http::CallTrace>,
+    pub console: Vec<crate::sandbox::protocol::ConsoleLine>,
+    pub duration_ms: f64,
+}

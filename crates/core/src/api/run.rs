@@ -1079,12 +1079,7 @@ impl Capsmith {
         input: &Value,
     ) -> engine::RunResult {
         let cap = &ctx.document.capability;
-        let failed = |e: EngineError| engine::RunResult {
-            output: Err(e),
-            trace: vec![],
-            console: vec![],
-            memory_used: None,
-        };
+        let failed = engine::RunResult::failed;
         let Some(source) = cap.code.as_ref().and_then(|c| c.source.clone()) else {
             return failed(EngineError::NotRunnable {
                 kind: "code (without source)".into(),
@@ -1100,6 +1095,30 @@ impl Capsmith {
             }
             _ => input.clone(),
         };
+        let outputs = cap
+            .actions
+            .iter()
+            .find(|a| a.id == action)
+            .map(|a| a.outputs.to_list())
+            .unwrap_or_default();
+        self.run_module(&ctx, source, action, input, &outputs, true)
+            .await
+    }
+
+    /// Runs `action` of the JavaScript module `source` in the sandbox. With `host_apis`, the
+    /// capability's permissions grant `fetch`, `db` and `ai`; without, the code gets only
+    /// `console` and `utils` (flow expressions and conditions).
+    pub(crate) async fn run_module(
+        &self,
+        ctx: &RunContext<'_>,
+        source: String,
+        action: &str,
+        input: Value,
+        outputs: &[crate::manifest::model::Field],
+        host_apis: bool,
+    ) -> engine::RunResult {
+        let cap = &ctx.document.capability;
+        let failed = engine::RunResult::failed;
         let memory_mb = match self.setting("sandbox.memory_mb").await {
             Ok(Some(v)) => v
                 .as_u64()
@@ -1127,13 +1146,14 @@ impl Capsmith {
             config: Value::Object(config),
             granted: {
                 let mut g = Vec::new();
+                let may_fetch = may_fetch && host_apis;
                 if may_fetch {
                     g.push("fetch".to_string());
                 }
-                if ctx.permissions.iter().any(|p| p.starts_with("data.")) {
+                if host_apis && ctx.permissions.iter().any(|p| p.starts_with("data.")) {
                     g.push("db".to_string());
                 }
-                if ctx.permissions.iter().any(|p| p == "ai.call") {
+                if host_apis && ctx.permissions.iter().any(|p| p == "ai.call") {
                     g.push("ai".to_string());
                 }
                 g
@@ -1142,14 +1162,7 @@ impl Capsmith {
             deadline_ms: compute_deadline_ms(ctx.permissions),
             max_output_bytes: SANDBOX_MAX_OUTPUT,
         };
-        let mut policy = ctx.policy.clone();
-        policy.domains = ctx
-            .allowed_domains
-            .iter()
-            .map(|d| d.to_ascii_lowercase())
-            .collect();
-        policy.may_get = ctx.permissions.iter().any(|p| p == "network.http.get");
-        policy.may_post = ctx.permissions.iter().any(|p| p == "network.http.post");
+        let policy = engine::policy_for(&ctx.policy, ctx.permissions, ctx.allowed_domains);
         let secret_values: Vec<String> = ctx.secrets.values().map(|s| s.expose().clone()).collect();
         let has = |p: &str| ctx.permissions.iter().any(|x| x == p);
         let db = (has("data.read") || has("data.write") || has("data.delete")).then(|| {
@@ -1172,12 +1185,6 @@ impl Capsmith {
                 None
             },
         };
-        let outputs = cap
-            .actions
-            .iter()
-            .find(|a| a.id == action)
-            .map(|a| a.outputs.to_list())
-            .unwrap_or_default();
         let host = self.sandbox.clone();
         let Ok(_slot) = self.sandbox_slots.clone().acquire_owned().await else {
             return failed(EngineError::Sandbox {

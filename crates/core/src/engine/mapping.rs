@@ -73,44 +73,47 @@ pub fn map_response(
         let doc = parsed.as_ref().ok_or_else(|| EngineError::NotJson {
             output: name.clone(),
         })?;
-        let norm = normalize(path);
-        let jp = JsonPath::parse(&norm).map_err(|e| EngineError::MappingPath {
-            output: name.clone(),
-            path: path.to_string(),
-            message: e.to_string(),
-        })?;
-        let nodes = jp.query(doc).all();
-        if nodes.is_empty() {
-            return Err(EngineError::MappingEmpty {
-                output: name.clone(),
-                path: path.to_string(),
-            });
-        }
-        let value = if is_multi(&norm) {
-            Value::Array(nodes.into_iter().cloned().collect())
-        } else {
-            match nodes.first() {
-                Some(v) => (*v).clone(),
-                None => {
-                    return Err(EngineError::MappingEmpty {
-                        output: name.clone(),
-                        path: path.to_string(),
-                    })
-                }
-            }
-        };
-        if let Some(field) = outputs.iter().find(|f| &f.name == name) {
-            if !matches_type(field.ty, &value) {
-                return Err(EngineError::OutputType {
-                    output: name.clone(),
-                    expected: field.ty.as_str().to_string(),
-                    found: type_name(&value).to_string(),
-                });
-            }
-        }
+        let value = select(doc, name, path)?;
+        check_output(outputs, name, &value)?;
         out.insert(name.clone(), value);
     }
     Ok(Value::Object(out))
+}
+
+/// What `path` selects in `doc`, for the output `name`: one value, or the list of them when
+/// the path can select several.
+pub fn select(doc: &Value, name: &str, path: &str) -> Result<Value, EngineError> {
+    let norm = normalize(path);
+    let jp = JsonPath::parse(&norm).map_err(|e| EngineError::MappingPath {
+        output: name.to_string(),
+        path: path.to_string(),
+        message: e.to_string(),
+    })?;
+    let nodes = jp.query(doc).all();
+    let empty = || EngineError::MappingEmpty {
+        output: name.to_string(),
+        path: path.to_string(),
+    };
+    if nodes.is_empty() {
+        return Err(empty());
+    }
+    if is_multi(&norm) {
+        Ok(Value::Array(nodes.into_iter().cloned().collect()))
+    } else {
+        nodes.first().map(|v| (*v).clone()).ok_or_else(empty)
+    }
+}
+
+/// Checks `value` against the declared type of the output `name`, if it is declared.
+pub fn check_output(outputs: &[Field], name: &str, value: &Value) -> Result<(), EngineError> {
+    match outputs.iter().find(|f| f.name == name) {
+        Some(field) if !matches_type(field.ty, value) => Err(EngineError::OutputType {
+            output: name.to_string(),
+            expected: field.ty.as_str().to_string(),
+            found: type_name(value).to_string(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -21,7 +21,9 @@ use guard::NetPolicy;
 use http::{CallTrace, Prepared, Session};
 use render::{render_url, Place, Scope};
 
-use crate::manifest::model::{AuthType, Capability, Document, Field, HttpMethod, KeyLocation};
+use crate::manifest::model::{
+    AuthType, Capability, Document, Field, HttpMethod, Integration, KeyLocation,
+};
 use crate::secrets::Sensitive;
 
 /// What a run needs besides the manifest.
@@ -44,6 +46,18 @@ pub struct RunResult {
     pub console: Vec<crate::sandbox::protocol::ConsoleLine>,
     /// Peak JS heap of sandboxed code, in bytes.
     pub memory_used: Option<u64>,
+}
+
+impl RunResult {
+    /// A run that failed before doing anything.
+    pub fn failed(e: EngineError) -> Self {
+        RunResult {
+            output: Err(e),
+            trace: Vec::new(),
+            console: Vec::new(),
+            memory_used: None,
+        }
+    }
 }
 
 fn method_of(m: HttpMethod) -> Method {
@@ -150,26 +164,10 @@ fn prepare(ctx: &RunContext, action: &str, input: &Value) -> Result<Plan, Engine
             input: &inputs,
             config: &ctx.config,
             secrets: &ctx.secrets,
+            named: None,
         };
-        let mut url = render_url(&scope, &int.endpoint)?;
-        append_query(&scope, &mut url, &int.params, &inputs)?;
-        let method = method_of(int.method());
-        let mut headers = vec![("Accept".to_string(), "application/json".to_string())];
-        for (k, v) in &int.headers {
-            headers.retain(|(h, _)| !h.eq_ignore_ascii_case(k));
-            headers.push((
-                k.clone(),
-                scope.render_header(k, v.as_str().unwrap_or_default())?,
-            ));
-        }
-        let body = body_of(&scope, &method, int.body.as_ref(), &mut headers)?;
         return Ok(Plan {
-            request: Prepared {
-                method,
-                url,
-                headers,
-                body,
-            },
+            request: prepare_integration(&scope, int)?,
             outputs: a.outputs.to_list(),
             mapping: int.response_mapping.clone(),
         });
@@ -192,6 +190,7 @@ fn prepare(ctx: &RunContext, action: &str, input: &Value) -> Result<Plan, Engine
         input: &inputs,
         config: &ctx.config,
         secrets: &ctx.secrets,
+        named: None,
     };
     let joined = format!("{}{}", api.base_url.trim_end_matches('/'), e.path);
     let mut url = render_url(&scope, &joined)?;
@@ -260,6 +259,72 @@ fn prepare(ctx: &RunContext, action: &str, input: &Value) -> Result<Plan, Engine
     })
 }
 
+/// The request of a declarative integration (or a flow's API Call node), rendered in `scope`.
+pub fn prepare_integration(scope: &Scope, int: &Integration) -> Result<Prepared, EngineError> {
+    let mut url = render_url(scope, &int.endpoint)?;
+    append_query(scope, &mut url, &int.params, scope.input)?;
+    let method = method_of(int.method());
+    let mut headers = vec![("Accept".to_string(), "application/json".to_string())];
+    for (k, v) in &int.headers {
+        headers.retain(|(h, _)| !h.eq_ignore_ascii_case(k));
+        headers.push((
+            k.clone(),
+            scope.render_header(k, v.as_str().unwrap_or_default())?,
+        ));
+    }
+    let body = body_of(scope, &method, int.body.as_ref(), &mut headers)?;
+    Ok(Prepared {
+        method,
+        url,
+        headers,
+        body,
+    })
+}
+
+/// Sends one prepared request in `session` and returns its JSON body (or its text), redacted;
+/// a status outside 2xx is an error.
+pub async fn send_for_value(
+    session: &mut Session,
+    request: Prepared,
+) -> Result<Value, EngineError> {
+    let ex = session
+        .send(request)
+        .await
+        .map_err(|e| redact_error(e, session))?;
+    check_status(session, &ex)?;
+    let mut out = mapping::map_response(&ex.body, &Map::new(), &[])?;
+    redact_value(&mut out, session);
+    Ok(out)
+}
+
+/// A status outside 2xx is an error carrying a (redacted) excerpt of the body.
+fn check_status(session: &Session, ex: &http::Exchange) -> Result<(), EngineError> {
+    if (200..300).contains(&ex.status) {
+        return Ok(());
+    }
+    let text = String::from_utf8_lossy(&ex.body);
+    Err(EngineError::HttpStatus {
+        status: ex.status,
+        excerpt: session.redact(&text).chars().take(200).collect(),
+    })
+}
+
+/// The network policy of a run: the settings' limits with the capability's domains and methods.
+pub fn policy_for(
+    base: &NetPolicy,
+    permissions: &[String],
+    allowed_domains: &[String],
+) -> NetPolicy {
+    let mut policy = base.clone();
+    policy.domains = allowed_domains
+        .iter()
+        .map(|d| d.to_ascii_lowercase())
+        .collect();
+    policy.may_get = permissions.iter().any(|p| p == "network.http.get");
+    policy.may_post = permissions.iter().any(|p| p == "network.http.post");
+    policy
+}
+
 /// The keyring key under which an OAuth2 access token is kept.
 pub const OAUTH2_TOKEN_KEY: &str = "OAUTH2_ACCESS_TOKEN";
 
@@ -315,7 +380,7 @@ fn body_of(
     Ok(Some(serde_json::to_vec(&rendered).unwrap_or_default()))
 }
 
-fn redact_value(v: &mut Value, session: &Session) {
+pub fn redact_value(v: &mut Value, session: &Session) {
     match v {
         Value::String(s) => {
             let r = session.redact(s);
@@ -331,14 +396,7 @@ fn redact_value(v: &mut Value, session: &Session) {
 
 /// Runs `action` with `input`.
 pub async fn run(ctx: RunContext<'_>, action: &str, input: &Value) -> RunResult {
-    let mut policy = ctx.policy.clone();
-    policy.domains = ctx
-        .allowed_domains
-        .iter()
-        .map(|d| d.to_ascii_lowercase())
-        .collect();
-    policy.may_get = ctx.permissions.iter().any(|p| p == "network.http.get");
-    policy.may_post = ctx.permissions.iter().any(|p| p == "network.http.post");
+    let policy = policy_for(&ctx.policy, ctx.permissions, ctx.allowed_domains);
     let secret_values: Vec<String> = ctx.secrets.values().map(|s| s.expose().clone()).collect();
     let mut session = Session::new(policy, secret_values);
     let output = async {
@@ -348,14 +406,7 @@ pub async fn run(ctx: RunContext<'_>, action: &str, input: &Value) -> RunResult 
             mapping,
         } = prepare(&ctx, action, input)?;
         let ex = session.send(request).await?;
-        if !(200..300).contains(&ex.status) {
-            let text = String::from_utf8_lossy(&ex.body);
-            let excerpt: String = session.redact(&text).chars().take(200).collect();
-            return Err(EngineError::HttpStatus {
-                status: ex.status,
-                excerpt,
-            });
-        }
+        check_status(&session, &ex)?;
         let mut out = mapping::map_response(&ex.body, &mapping, &outputs)?;
         redact_value(&mut out, &session);
         Ok(out)
@@ -370,7 +421,7 @@ pub async fn run(ctx: RunContext<'_>, action: &str, input: &Value) -> RunResult 
     }
 }
 
-fn redact_error(e: EngineError, session: &Session) -> EngineError {
+pub fn redact_error(e: EngineError, session: &Session) -> EngineError {
     match e {
         EngineError::Network { message } => EngineError::Network {
             message: session.redact(&message),

@@ -38,6 +38,8 @@ pub struct Scope<'a> {
     /// Non-secret configuration.
     pub config: &'a HashMap<String, Value>,
     pub secrets: &'a HashMap<String, Sensitive<String>>,
+    /// Values of earlier steps by name (a flow's upstream nodes), after configuration.
+    pub named: Option<&'a serde_json::Map<String, Value>>,
 }
 
 fn text_of(v: &Value) -> String {
@@ -48,9 +50,21 @@ fn text_of(v: &Value) -> String {
     }
 }
 
-fn walk<'v>(mut v: &'v Value, rest: &str) -> Option<&'v Value> {
+/// Follows `.a.b[0].c` from `v`.
+pub fn walk<'v>(mut v: &'v Value, rest: &str) -> Option<&'v Value> {
     for part in rest.split('.').filter(|p| !p.is_empty()) {
-        v = v.get(part)?;
+        let (key, mut indexes) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        if !key.is_empty() {
+            v = v.get(key)?;
+        }
+        while let Some(rest) = indexes.strip_prefix('[') {
+            let close = rest.find(']')?;
+            v = v.get(rest[..close].trim().parse::<usize>().ok()?)?;
+            indexes = &rest[close + 1..];
+        }
     }
     Some(v)
 }
@@ -85,6 +99,10 @@ impl Scope<'_> {
                 }
                 if let Some(v) = self.config.get(key) {
                     return Ok(v.clone());
+                }
+                if let Some(v) = self.named.and_then(|n| n.get(key)) {
+                    let rest = r.expr.strip_prefix(key).unwrap_or("");
+                    return Ok(walk(v, rest).cloned().unwrap_or(Value::Null));
                 }
                 Err(EngineError::MissingConfig {
                     capability: self.capability.to_string(),
@@ -289,6 +307,7 @@ mod tests {
             input: &input,
             config: &config,
             secrets: &secrets,
+            named: None,
         };
         f(&scope)
     }

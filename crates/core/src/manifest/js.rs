@@ -52,6 +52,11 @@ fn js_error(code: &'static str, msg: impl Into<String>, line: u32, column: u32) 
 }
 
 fn fresh_runtime() -> Result<(Runtime, Context), Finding> {
+    runtime(Some(DEADLINE))
+}
+
+/// A runtime with the limits; with a deadline, code that runs past it is interrupted.
+fn runtime(deadline: Option<Duration>) -> Result<(Runtime, Context), Finding> {
     let internal = |e: rquickjs::Error| {
         Finding::error(
             "js-engine",
@@ -61,9 +66,11 @@ fn fresh_runtime() -> Result<(Runtime, Context), Finding> {
     let rt = Runtime::new().map_err(internal)?;
     rt.set_memory_limit(MEMORY_LIMIT);
     rt.set_max_stack_size(STACK_LIMIT);
-    let deadline = Rc::new(Cell::new(Instant::now() + DEADLINE));
-    let d = deadline.clone();
-    rt.set_interrupt_handler(Some(Box::new(move || Instant::now() > d.get())));
+    if let Some(limit) = deadline {
+        let deadline = Rc::new(Cell::new(Instant::now() + limit));
+        let d = deadline.clone();
+        rt.set_interrupt_handler(Some(Box::new(move || Instant::now() > d.get())));
+    }
     let ctx = Context::custom::<(
         intrinsic::Eval,
         intrinsic::Json,
@@ -146,6 +153,56 @@ pub fn check_expression(expr: &str) -> Result<(), Finding> {
             }
         }
     })
+}
+
+/// Checks many snippets (a flow's conditions, expressions and scripts) for syntax. Each is
+/// compiled as the body of a module's default function and never evaluated: text that closes
+/// the function early only becomes module code that does not run.
+pub struct SyntaxChecker {
+    engine: std::cell::RefCell<(Runtime, Context, usize)>,
+}
+
+/// Snippets compiled in one runtime before it is replaced (compiled modules stay in it).
+const SNIPPETS_PER_RUNTIME: usize = 256;
+
+impl SyntaxChecker {
+    pub fn new() -> Result<Self, Finding> {
+        // Nothing is evaluated, so no deadline: a long flow must not run out of time.
+        let (rt, ctx) = runtime(None)?;
+        Ok(SyntaxChecker {
+            engine: std::cell::RefCell::new((rt, ctx, 0)),
+        })
+    }
+
+    /// A JavaScript expression: `Err(message)` when it does not parse.
+    pub fn expression(&self, expr: &str) -> Result<(), String> {
+        self.compile(&format!(
+            "export default function (input, config) {{ return (\n{expr}\n); }}"
+        ))
+    }
+
+    /// A function body (`return input.a + 1;`), `await` allowed.
+    pub fn body(&self, body: &str) -> Result<(), String> {
+        self.compile(&format!(
+            "export default async function (input, config) {{\n{body}\n}}"
+        ))
+    }
+
+    fn compile(&self, src: &str) -> Result<(), String> {
+        let mut engine = self.engine.borrow_mut();
+        if engine.2 >= SNIPPETS_PER_RUNTIME {
+            let (rt, ctx) = runtime(None).map_err(|f| f.message)?;
+            *engine = (rt, ctx, 0);
+        }
+        engine.2 += 1;
+        let name = format!("snippet{}.js", engine.2);
+        engine.1.with(|ctx| {
+            Module::declare(ctx.clone(), name.as_str(), src)
+                .catch(&ctx)
+                .map(|_| ())
+                .map_err(|e| describe(e, &name).0)
+        })
+    }
 }
 
 /// Evaluates a test assertion (a JS expression over `input` and `output`) in a fresh runtime

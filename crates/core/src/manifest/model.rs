@@ -504,6 +504,9 @@ pub struct Workflow {
     pub steps: Vec<Step>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_handling: Option<ErrorHandling>,
+    /// The step whose output is the workflow's result (default: the last step that ran).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
 }
 
 fn default_trigger() -> String {
@@ -572,7 +575,7 @@ impl<'de> Deserialize<'de> for Step {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ErrorHandling {
     /// A step id of this workflow, or `<capability>.<action>`, run when a step fails for good.

@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde_json::Value;
 
-use crate::diagnostics::Finding;
+use crate::diagnostics::{Finding, Severity};
 use crate::manifest::model::*;
 use crate::manifest::path::DocPath;
 use crate::manifest::permissions;
@@ -119,6 +119,9 @@ pub fn check(doc: &Document, js_actions: Option<&[String]>) -> (Analysis, Vec<Fi
         Some(Kind::Code) => code(&mut cx, js_actions),
         Some(Kind::Flow) => flows(&mut cx),
         None => {}
+    }
+    if matches!(kind, Some(Kind::Declarative | Kind::Workflow)) && !cx.cap.flows.is_empty() {
+        flows(&mut cx);
     }
     examples(&mut cx, kind);
     dependencies(&mut cx);
@@ -246,6 +249,10 @@ fn kind(cx: &mut Ctx) -> Option<Kind> {
     ]
     .into_iter()
     .filter(|(p, _, _)| *p)
+    // A compiled declarative or workflow manifest keeps the flows it came from, for editing.
+    .filter(|(_, k, _)| {
+        !(*k == Kind::Flow && (cap.integration.is_some() || cap.workflow.is_some()))
+    })
     .map(|(_, k, n)| (k, n))
     .collect();
     match (cap.kind, present.as_slice()) {
@@ -1336,7 +1343,7 @@ fn flows(cx: &mut Ctx) {
     let actions: HashSet<&str> = cap.actions.iter().map(|a| a.id.as_str()).collect();
     for (fi, flow) in cap.flows.iter().enumerate() {
         let p = cx.base.key("flows").index(fi);
-        if !actions.contains(flow.action.as_str()) {
+        if !actions.contains(flow.action.as_str()) && flow.action != crate::flow::WORKFLOW_ACTION {
             cx.err(
                 "unknown-action",
                 p.key("action"),
@@ -1379,17 +1386,22 @@ fn flows(cx: &mut Ctx) {
                 }
             }
         }
-        // The graph as a whole: cycles, connections, reachability, node kinds.
-        for f in crate::flow::check(flow) {
+        // The graph as a whole: cycles, connections, ports, templates, node data.
+        let fcx = crate::flow::Context {
+            config_keys: cx.config_keys.iter().map(|k| k.to_string()).collect(),
+        };
+        for f in crate::flow::analyze(flow, &fcx).findings {
             if f.code == "dangling-edge" {
                 continue; // reported above, per field
             }
             let at = match f.target.split_once(':') {
-                Some(("node", id)) => flow
-                    .nodes
-                    .iter()
-                    .position(|n| n.id == id)
-                    .map(|j| p.key("nodes").index(j)),
+                Some(("node", id)) => flow.nodes.iter().position(|n| n.id == id).map(|j| {
+                    let at = p.key("nodes").index(j);
+                    match &f.key {
+                        Some(k) if flow.nodes[j].data.contains_key(k) => at.key("data").key(k),
+                        _ => at,
+                    }
+                }),
                 Some(("edge", id)) => flow
                     .edges
                     .iter()
@@ -1397,7 +1409,15 @@ fn flows(cx: &mut Ctx) {
                     .map(|j| p.key("edges").index(j)),
                 _ => None,
             };
-            cx.err(f.code, at.unwrap_or_else(|| p.clone()), f.message);
+            let at = at.unwrap_or_else(|| p.clone());
+            match f.severity {
+                Severity::Error => {
+                    cx.err(f.code, at, f.message);
+                }
+                Severity::Warning => {
+                    cx.warn(f.code, at, f.message);
+                }
+            }
         }
     }
 }

@@ -146,6 +146,73 @@ impl Registry {
         Ok(out)
     }
 
+    /// Saves a builder's manifest as a draft version: a new version is added; a draft of the
+    /// same version is replaced (in one transaction, so a failure leaves the old one); a
+    /// published version is never overwritten.
+    pub async fn save_draft(&self, m: &Manifest) -> CoreResult<Imported> {
+        let c = m.capability();
+        let version = m.version();
+        let mut tx = self.0.begin().await?;
+        let status: Option<String> = sqlx::query_scalar(
+            "SELECT status FROM capability_versions WHERE capability_id = ? AND version = ?",
+        )
+        .bind(&c.id)
+        .bind(&version)
+        .fetch_optional(&mut *tx)
+        .await?;
+        match status.as_deref() {
+            Some("draft") => {
+                if canonical(&m.document).1 == self.content_hash(&c.id, &version).await? {
+                    return Ok(Imported {
+                        id: c.id.clone(),
+                        version,
+                        created: false,
+                    });
+                }
+                for sql in [
+                    "DELETE FROM capability_dependencies WHERE capability_id = ? AND version = ?",
+                    "DELETE FROM capability_versions WHERE capability_id = ? AND version = ?",
+                ] {
+                    sqlx::query(sql)
+                        .bind(&c.id)
+                        .bind(&version)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let latest: Option<String> =
+                    sqlx::query_scalar("SELECT latest_version FROM capabilities WHERE id = ?")
+                        .bind(&c.id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if latest.as_deref() == Some(version.as_str()) {
+                    write_head(&mut tx, &m.document, m.kind().as_str(), &version, false).await?;
+                }
+            }
+            Some(_) => {
+                return Err(CoreError::VersionConflict {
+                    id: c.id.clone(),
+                    version,
+                })
+            }
+            None => {}
+        }
+        let mut out = import_one(&mut tx, m, CapabilityStatus::Draft).await?;
+        out.created = true;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn content_hash(&self, id: &str, version: &str) -> CoreResult<String> {
+        Ok(sqlx::query_scalar(
+            "SELECT content_hash FROM capability_versions WHERE capability_id = ? AND version = ?",
+        )
+        .bind(id)
+        .bind(version)
+        .fetch_optional(&self.0)
+        .await?
+        .unwrap_or_default())
+    }
+
     pub async fn list(&self, query: Option<&str>) -> CoreResult<Vec<CapabilitySummary>> {
         let rows = match query.and_then(fts_query) {
             Some(q) => {

@@ -389,6 +389,7 @@ impl FetchContext {
             input: &input,
             config: &self.config,
             secrets: &self.secrets,
+            named: None,
         };
         // Secrets enter here, at the HTTP boundary: `${API_KEY}` in what the code sends.
         let url = scope.render(url, Place::Raw)?;
