@@ -2,4 +2,8 @@
 import type { CapabilityKind } from "./CapabilityKind";
 import type { FlowDiagnostic } from "./FlowDiagnostic";
 
+/**
+ * A flow document compiled: the manifest as YAML (empty when a flow has errors) and every
+ * finding.
+ */
 export type CompileView = { ok: boolean, kind: CapabilityKind | null, yaml: string, diagnostics: Array<FlowDiagnostic>, };

@@ -4,4 +4,7 @@ import type { CallTrace } from "./CallTrace";
 import type { ConsoleLine } from "./ConsoleLine";
 import type { NodeTrace } from "./NodeTrace";
 
+/**
+ * A live test run of one action's flow.
+ */
 export type FlowRunView = { ok: boolean, output: unknown, error: ApiError | null, nodes: Array<NodeTrace>, calls: Array<CallTrace>, console: Array<ConsoleLine>, duration_ms: number, };

@@ -2,4 +2,7 @@
 import type { CapabilitySummary } from "./CapabilitySummary";
 import type { CompileView } from "./CompileView";
 
+/**
+ * "Save draft": the saved capability when the document compiled without errors.
+ */
 export type SaveView = { summary: CapabilitySummary | null, compile: CompileView, };

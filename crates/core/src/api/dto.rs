@@ -181,6 +181,20 @@ impl From<&CoreError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// An error of the given kind with nothing to point at.
+    pub fn plain(kind: &str, message: impl Into<String>) -> Self {
+        ApiError {
+            kind: kind.to_string(),
+            message: message.into(),
+            path: None,
+            line: None,
+            column: None,
+            report: None,
+        }
+    }
+}
+
 impl From<CoreError> for ApiError {
     fn from(e: CoreError) -> Self {
         ApiError::from(&e)

@@ -1,9 +1,11 @@
 //! The operations Capsmith offers, shared by the CLI, the desktop shell and (later) the
 //! marketplace server. Each takes and returns DTOs (`dto`), never UI or Tauri types.
 
+pub mod builder;
 pub mod bundled;
 pub mod dto;
 pub mod run;
+mod steps;
 
 use std::path::{Path, PathBuf};
 

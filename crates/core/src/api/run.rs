@@ -301,7 +301,7 @@ impl Capsmith {
             .expect("known setting"))
     }
 
-    async fn net_policy(&self) -> CoreResult<NetPolicy> {
+    pub(crate) async fn net_policy(&self) -> CoreResult<NetPolicy> {
         let mut p = NetPolicy::default();
         if let Some(Value::Array(hosts)) = self.setting("network.allow_hosts").await? {
             let list: Vec<String> = hosts
@@ -449,6 +449,30 @@ impl Capsmith {
         Ok(out)
     }
 
+    /// A capability's configuration for a run: non-secret values (stored, else their
+    /// defaults) and secrets from the keyring.
+    pub(crate) async fn config_and_secrets(
+        &self,
+        cap: &crate::manifest::model::Capability,
+    ) -> CoreResult<(HashMap<String, Value>, HashMap<String, Sensitive<String>>)> {
+        let mut config: HashMap<String, Value> = cap
+            .configuration
+            .iter()
+            .filter(|c| c.ty != ConfigType::Secret)
+            .filter_map(|c| Some((c.key.clone(), c.default.clone()?)))
+            .collect();
+        config.extend(self.plain_config(&cap.id).await?);
+        let mut secrets = HashMap::new();
+        for item in config_items(cap) {
+            if item.ty == ConfigType::Secret {
+                if let Some(v) = self.secrets().retrieve(&cap.id, &item.key).await? {
+                    secrets.insert(item.key, v);
+                }
+            }
+        }
+        Ok((config, secrets))
+    }
+
     async fn plain_config(&self, id: &str) -> CoreResult<HashMap<String, Value>> {
         let rows = sqlx::query("SELECT key, value FROM capability_config WHERE capability_id = ?")
             .bind(id)
@@ -511,22 +535,7 @@ impl Capsmith {
         let stored = self.registry().get(id, version).await?;
         let cap = &stored.document.capability;
         let started = Instant::now();
-        // Configuration: non-secret values with their defaults, secrets from the keyring.
-        let mut config: HashMap<String, Value> = cap
-            .configuration
-            .iter()
-            .filter(|c| c.ty != ConfigType::Secret)
-            .filter_map(|c| Some((c.key.clone(), c.default.clone()?)))
-            .collect();
-        config.extend(self.plain_config(id).await?);
-        let mut secrets = HashMap::new();
-        for item in config_items(cap) {
-            if item.ty == ConfigType::Secret {
-                if let Some(v) = self.secrets().retrieve(id, &item.key).await? {
-                    secrets.insert(item.key, v);
-                }
-            }
-        }
+        let (config, secrets) = self.config_and_secrets(cap).await?;
         let permissions: Vec<String> = match &cap.permissions {
             Some(declared) => declared.clone(),
             None => stored.required_permissions.clone(),
@@ -548,14 +557,9 @@ impl Capsmith {
             crate::manifest::model::Kind::Declarative
             | crate::manifest::model::Kind::ApiConnector => engine::run(ctx, action, input).await,
             crate::manifest::model::Kind::Code => self.run_code(ctx, action, input).await,
-            _ => engine::RunResult {
-                output: Err(EngineError::NotRunnable {
-                    kind: kind.as_str().to_string(),
-                }),
-                trace: Vec::new(),
-                console: Vec::new(),
-                memory_used: None,
-            },
+            crate::manifest::model::Kind::Workflow | crate::manifest::model::Kind::Flow => {
+                self.run_workflow(ctx, action, input).await
+            }
         };
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         let secret_values: Vec<String> = secrets.values().map(|v| v.expose().clone()).collect();
@@ -1233,6 +1237,65 @@ impl Capsmith {
 }
 
 impl Capsmith {
+    /// Runs a workflow (or one action's flow of a flow capability) step by step.
+    async fn run_workflow(
+        &self,
+        ctx: RunContext<'_>,
+        action: &str,
+        input: &Value,
+    ) -> engine::RunResult {
+        let cap = &ctx.document.capability;
+        let lowered;
+        let (wf, inputs, outputs) =
+            match (&cap.workflow, cap.flows.iter().find(|f| f.action == action)) {
+                (Some(wf), _) => {
+                    let a = cap.actions.iter().find(|a| a.id == action);
+                    (
+                        wf,
+                        a.map(|a| a.inputs.to_list()),
+                        a.map(|a| a.outputs.to_list()).unwrap_or_default(),
+                    )
+                }
+                (None, Some(flow)) => {
+                    let cx = crate::flow::Context {
+                        config_keys: cap.configuration.iter().map(|c| c.key.clone()).collect(),
+                    };
+                    let an = crate::flow::analyze(flow, &cx);
+                    lowered = crate::flow::compile::lower(flow, &an);
+                    (
+                        &lowered.workflow,
+                        Some(lowered.inputs.clone()),
+                        lowered.outputs.clone(),
+                    )
+                }
+                (None, None) => {
+                    return engine::RunResult::failed(EngineError::UnknownAction {
+                        action: action.to_string(),
+                        available: cap
+                            .flows
+                            .iter()
+                            .map(|f| f.action.clone())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    })
+                }
+            };
+        let input = match inputs {
+            Some(fields) if !fields.is_empty() => match engine::check_input(&fields, input) {
+                Ok(m) => m,
+                Err(e) => return engine::RunResult::failed(e),
+            },
+            _ => input.as_object().cloned().unwrap_or_default(),
+        };
+        let out = self.run_steps(&ctx, wf, input, &outputs).await;
+        engine::RunResult {
+            output: out.output,
+            trace: out.calls,
+            console: out.console,
+            memory_used: None,
+        }
+    }
+
     /// The AI endpoint from settings, when one is configured.
     async fn ai_access(&self) -> Option<crate::sandbox::host::AiAccess> {
         let base = self.setting("ai.base_url").await.ok().flatten()?;

@@ -53,6 +53,10 @@ pub enum EngineError {
     },
     #[error("no action `{action}` in this capability (it has: {available})")]
     UnknownAction { action: String, available: String },
+    #[error("`{action}` is neither an action of an installed capability nor a standard action this version provides")]
+    UnavailableAction { action: String },
+    #[error("the secret `{key}` can only be used in an API call's URL, headers, query or body, where it is filled in at the network boundary")]
+    SecretOutsideHttp { key: String },
     #[error("{kind} capabilities cannot be run by the HTTP engine")]
     NotRunnable { kind: String },
     #[error("OAuth2 is not connected for this capability: store a token with `capsmith config set {capability} OAUTH2_ACCESS_TOKEN -`")]
@@ -90,6 +94,8 @@ impl EngineError {
             EngineError::OutputType { .. } => "output_type",
             EngineError::UnknownAction { .. } => "unknown_action",
             EngineError::NotRunnable { .. } => "not_runnable",
+            EngineError::UnavailableAction { .. } => "unavailable_action",
+            EngineError::SecretOutsideHttp { .. } => "secret_outside_http",
             EngineError::OAuthNotConnected { .. } => "oauth_not_connected",
             EngineError::BadRequest { .. } => "bad_request",
             EngineError::OAuth { .. } => "oauth",

@@ -307,7 +307,10 @@ pub fn lower(flow: &Flow, an: &Analysis) -> Lowered {
         // What flows in, and the conditions of the filters and branches right upstream.
         let mut ups = Vec::new();
         let mut guards = Vec::new();
-        for e in an.graph.graph.edges_directed(ix, Direction::Incoming) {
+        // In the order the author drew the edges.
+        let mut incoming: Vec<_> = an.graph.graph.edges_directed(ix, Direction::Incoming).collect();
+        incoming.sort_by_key(|e| *e.weight());
+        for e in incoming {
             let p = e.source().index();
             let pid = &flow.nodes[p].id;
             ups.push(upstream_ref(kinds[p], pid));

@@ -64,7 +64,8 @@ pub fn for_standard_action(action: &str) -> Option<&'static str> {
         "email.send" => "integration.email",
         "http.get" => "network.http.get",
         "http.post" => "network.http.post",
-        "validate.schema" | "transform.map" | "log.write" => return None,
+        "transform.js" | "logic.if" | "script.run" => "compute.light",
+        "validate.schema" | "transform.map" | "log.write" | "flow.merge" => return None,
         _ => return None,
     })
 }
@@ -89,7 +90,21 @@ pub const STANDARD_ACTIONS: &[&str] = &[
     "http.post",
     "transform.map",
     "log.write",
+    // The steps a builder flow compiles to.
+    "http.request",
+    "transform.js",
+    "logic.if",
+    "script.run",
+    "flow.merge",
 ];
+
+/// Whether a step parameter is JavaScript (so `${…}` in it is a JS template literal).
+pub fn is_javascript_param(action: &str, param: &str) -> bool {
+    matches!(
+        (action, param),
+        ("script.run", "code") | ("transform.js", "expression") | ("logic.if", "condition")
+    )
+}
 
 #[cfg(test)]
 mod tests {

@@ -364,7 +364,12 @@ fn actions(cx: &mut Ctx, kind: Option<Kind>) {
         fields(cx, b.index(i).key("outputs"), &a.outputs);
     }
     let needs_actions = matches!(kind, Some(Kind::Declarative | Kind::Workflow | Kind::Flow));
-    if needs_actions && cap.actions.is_empty() && kind != Some(Kind::Workflow) {
+    let workflow_level = kind == Some(Kind::Flow)
+        && cap
+            .flows
+            .iter()
+            .all(|f| f.action == crate::flow::WORKFLOW_ACTION);
+    if needs_actions && cap.actions.is_empty() && kind != Some(Kind::Workflow) && !workflow_level {
         cx.err(
             "no-actions",
             cx.base.clone(),
@@ -1132,7 +1137,17 @@ fn workflow(cx: &mut Ctx) {
         }
         match s.action.split_once('.') {
             Some((c, a)) if !c.is_empty() && !a.is_empty() => {
-                if let Some(perm) = permissions::for_standard_action(&s.action) {
+                let perm = if s.action == "http.request" {
+                    // The method decides: reading or changing something.
+                    let read = matches!(
+                        s.params.get("method").and_then(Value::as_str),
+                        None | Some("GET" | "HEAD")
+                    );
+                    Some(if read { "network.http.get" } else { "network.http.post" })
+                } else {
+                    permissions::for_standard_action(&s.action)
+                };
+                if let Some(perm) = perm {
                     cx.need(perm, format!("step `{}` ({})", s.id, s.action));
                 }
                 if !permissions::STANDARD_ACTIONS.contains(&s.action.as_str()) && !deps.contains(c)
@@ -1163,6 +1178,10 @@ fn workflow(cx: &mut Ctx) {
             check_value(cx, sp.key("input"), input);
         }
         for (k, v) in &s.params {
+            // JavaScript is not a template: its `${…}` belong to template literals.
+            if permissions::is_javascript_param(&s.action, k) {
+                continue;
+            }
             check_value(cx, sp.key(k), v);
         }
         if let Some(w) = &s.when {

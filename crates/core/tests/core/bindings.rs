@@ -142,6 +142,13 @@ fn typescript_bindings_are_current() {
         TestCaseResult,
         TestReport,
         SettingView,
+        FlowDiagnostic,
+        CompileView,
+        SaveView,
+        DraftView,
+        NodeStatus,
+        NodeTrace,
+        FlowRunView,
     ) {
         check_file(&format!("ui/src/generated/{name}.ts"), &text);
     }

@@ -181,6 +181,7 @@ fn bearer_ok(r: &Received, token: &str) -> bool {
 
 /// The token the stand-in APIs accept.
 pub const WEATHER_KEY: &str = "wk-test-4242";
+pub const CRM_KEY: &str = "crm-test-1234";
 pub const SLACK_TOKEN: &str = "xoxb-test-token-7";
 
 async fn serve(
@@ -215,6 +216,18 @@ async fn serve(
             }
             let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
             json_reply(&mut stream, "200 OK", json!({"ok": true, "channel": body["channel"], "message": {"text": body["text"]}, "ts": "1700000000.000100"})).await
+        }
+        ("GET", p) if p.starts_with("/api/customers/") => {
+            // The design's CRM: customers by id, behind an API key.
+            if req.header("x-api-key") != Some(CRM_KEY) {
+                return json_reply(&mut stream, "401 Unauthorized", json!({"error": "bad key"})).await;
+            }
+            let id = &p["/api/customers/".len()..];
+            match id {
+                "c-42" => json_reply(&mut stream, "200 OK", json!({"id": id, "name": "Ada Lovelace", "email": "ada@example.com", "tier": "gold", "orders": [{"total": 120}, {"total": 80}]})).await,
+                "c-7" => json_reply(&mut stream, "200 OK", json!({"id": id, "name": "Charles Babbage", "email": "charles@example.com", "tier": "basic", "orders": []})).await,
+                _ => json_reply(&mut stream, "404 Not Found", json!({"error": "no such customer"})).await,
+            }
         }
         ("GET", "/api/conversations.list") => {
             json_reply(&mut stream, "200 OK", json!({"ok": true, "channels": [{"id": "C1", "name": "general"}, {"id": "C2", "name": "random"}]})).await

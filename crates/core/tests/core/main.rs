@@ -3,6 +3,7 @@
 mod api;
 mod bindings;
 mod engine;
+mod flow;
 mod hostile;
 mod keyring;
 mod loopback;

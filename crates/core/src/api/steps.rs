@@ -1,0 +1,600 @@
+//! Running workflow steps: the steps a flow compiles to (`http.request`, `transform.map`,
+//! `transform.js`, `logic.if`, `script.run`, `flow.merge`) and calls of installed
+//! capabilities' actions, one after another in the order given, each on the engine it names:
+//! the HTTP engine under the network guard, the sandbox for JavaScript, the registry for other
+//! capabilities. A step whose input comes from a skipped step is skipped; `when` conditions run
+//! in the sandbox. Every step leaves a trace (input, output, error, duration), redacted.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value};
+
+use super::dto::{NodeStatus, NodeTrace};
+use super::run::Origin;
+use super::Capsmith;
+use crate::engine::http::Session;
+use crate::engine::render::{walk, Scope};
+use crate::engine::{self, mapping, EngineError, RunContext};
+use crate::manifest::model::{Field, HttpMethod, Integration, IntegrationType, Step, Workflow};
+use crate::manifest::template::{self, Style};
+use crate::sandbox::protocol::ConsoleLine;
+
+/// What running a workflow's steps gives.
+pub struct StepsOutcome {
+    pub output: Result<Value, EngineError>,
+    pub nodes: Vec<NodeTrace>,
+    pub calls: Vec<crate::engine::http::CallTrace>,
+    pub console: Vec<ConsoleLine>,
+}
+
+/// A template's value could not be computed because a step it names was skipped.
+struct Skipped;
+
+enum Failure {
+    Skip,
+    Error(EngineError),
+}
+
+impl From<EngineError> for Failure {
+    fn from(e: EngineError) -> Self {
+        Failure::Error(e)
+    }
+}
+
+impl From<Skipped> for Failure {
+    fn from(_: Skipped) -> Self {
+        Failure::Skip
+    }
+}
+
+/// The state of one run.
+struct Run<'r, 'c> {
+    app: &'r Capsmith,
+    ctx: &'r RunContext<'c>,
+    session: Session,
+    /// The action's input, as `${input.x}` sees it.
+    input: Map<String, Value>,
+    /// Results by step id and output name.
+    named: Map<String, Value>,
+    skipped: HashSet<String>,
+    console: Vec<ConsoleLine>,
+}
+
+const JS_RESERVED: &[&str] = &[
+    "input",
+    "config",
+    "break",
+    "case",
+    "catch",
+    "class",
+    "const",
+    "continue",
+    "debugger",
+    "default",
+    "delete",
+    "do",
+    "else",
+    "export",
+    "extends",
+    "false",
+    "finally",
+    "for",
+    "function",
+    "if",
+    "import",
+    "in",
+    "instanceof",
+    "new",
+    "null",
+    "return",
+    "super",
+    "switch",
+    "this",
+    "throw",
+    "true",
+    "try",
+    "typeof",
+    "var",
+    "void",
+    "while",
+    "with",
+    "yield",
+    "let",
+    "static",
+    "await",
+    "enum",
+    "arguments",
+    "eval",
+];
+
+fn is_js_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+        && !JS_RESERVED.contains(&s)
+}
+
+impl Run<'_, '_> {
+    /// The value `expr` names: the action's input, configuration, or an earlier step's result.
+    fn lookup(&self, expr: &str) -> Result<Value, Failure> {
+        let root_end = expr.find(['.', '[']).unwrap_or(expr.len());
+        let (root, rest) = expr.split_at(root_end);
+        let root = root.trim();
+        if root == "input" {
+            let whole = Value::Object(self.input.clone());
+            return Ok(walk(&whole, rest).cloned().unwrap_or(Value::Null));
+        }
+        if self.skipped.contains(root) {
+            return Err(Skipped.into());
+        }
+        if let Some(v) = self.named.get(root) {
+            return Ok(walk(v, rest).cloned().unwrap_or(Value::Null));
+        }
+        if let Some(v) = self.ctx.config.get(root) {
+            return Ok(walk(v, rest).cloned().unwrap_or(Value::Null));
+        }
+        if self.ctx.secrets.contains_key(root) {
+            return Err(EngineError::SecretOutsideHttp {
+                key: root.to_string(),
+            }
+            .into());
+        }
+        if root == "config" {
+            let all: Map<String, Value> = self
+                .ctx
+                .config
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            return Ok(walk(&Value::Object(all), rest)
+                .cloned()
+                .unwrap_or(Value::Null));
+        }
+        Ok(Value::Null)
+    }
+
+    /// A value with its templates filled in: a string that is one whole `${…}` becomes the
+    /// value itself, other strings are interpolated.
+    fn resolve(&self, v: &Value) -> Result<Value, Failure> {
+        Ok(match v {
+            Value::String(s) if s.contains("${") => {
+                let refs = template::refs(s).map_err(|at| EngineError::BadRequest {
+                    message: format!("template at character {at} is never closed"),
+                })?;
+                let dollar: Vec<_> = refs.iter().filter(|r| r.style == Style::Dollar).collect();
+                if dollar.len() == 1
+                    && dollar[0].offset == 0
+                    && s.trim_end().ends_with('}')
+                    && s.find('}') == Some(s.len() - 1)
+                {
+                    return self.lookup(&dollar[0].expr);
+                }
+                let mut out = String::new();
+                let mut last = 0;
+                for r in dollar {
+                    let end = s[r.offset..]
+                        .find('}')
+                        .map_or(s.len(), |e| r.offset + e + 1);
+                    out.push_str(&s[last..r.offset]);
+                    match self.lookup(&r.expr)? {
+                        Value::String(x) => out.push_str(&x),
+                        Value::Null => {}
+                        other => out.push_str(&other.to_string()),
+                    }
+                    last = end;
+                }
+                out.push_str(&s[last..]);
+                Value::String(out)
+            }
+            Value::Array(a) => Value::Array(
+                a.iter()
+                    .map(|x| self.resolve(x))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Value::Object(m) => {
+                let mut out = Map::new();
+                for (k, x) in m {
+                    out.insert(k.clone(), self.resolve(x)?);
+                }
+                Value::Object(out)
+            }
+            other => other.clone(),
+        })
+    }
+
+    /// Runs JavaScript (`body` of a function) in the sandbox with `input` and the earlier
+    /// steps' results as variables; no host APIs unless `host_apis`.
+    async fn js(
+        &mut self,
+        body: &str,
+        input: Value,
+        host_apis: bool,
+    ) -> Result<Value, EngineError> {
+        let names: Vec<&String> = self.named.keys().filter(|k| is_js_name(k)).collect();
+        let source = format!(
+            "export default {{ actions: {{ async run(__step) {{\nconst input = __step.input;\nconst config = this.config;\nconst {{ {} }} = __step.named;\n{body}\n}} }} }};\n",
+            names.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+        );
+        let mut named = Map::new();
+        for k in names {
+            named.insert(k.clone(), self.named[k].clone());
+        }
+        let payload = serde_json::json!({ "input": input, "named": named });
+        let r = self
+            .app
+            .run_module(self.ctx, source, "run", payload, &[], host_apis)
+            .await;
+        self.console.extend(r.console);
+        self.session.trace.extend(r.trace);
+        r.output
+    }
+
+    async fn condition(&mut self, expr: &str, input: Value) -> Result<bool, EngineError> {
+        let v = self
+            .js(&format!("return !!(\n{expr}\n);"), input, false)
+            .await?;
+        Ok(v.as_bool().unwrap_or(false))
+    }
+
+    async fn step(&mut self, s: &Step, input: Value) -> Result<Value, Failure> {
+        let param = |k: &str| {
+            s.params
+                .get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        match s.action.as_str() {
+            "http.request" => {
+                let int = Integration {
+                    ty: IntegrationType::Api,
+                    endpoint: param("url"),
+                    method: s
+                        .params
+                        .get("method")
+                        .and_then(|m| serde_json::from_value::<HttpMethod>(m.clone()).ok()),
+                    headers: obj(s.params.get("headers")),
+                    params: obj(s.params.get("query")),
+                    body: s.params.get("body").cloned(),
+                    response_mapping: Map::new(),
+                    timeout_ms: s.params.get("timeout_ms").and_then(Value::as_u64),
+                };
+                // Skipped upstream steps skip this one too.
+                for tpl in template_strings(&s.params) {
+                    for r in template::refs(&tpl).unwrap_or_default() {
+                        if self.skipped.contains(r.root()) {
+                            return Err(Failure::Skip);
+                        }
+                    }
+                }
+                let scope = Scope {
+                    capability: &self.ctx.document.capability.id,
+                    input: &self.input,
+                    config: &self.ctx.config,
+                    secrets: &self.ctx.secrets,
+                    named: Some(&self.named),
+                };
+                let request = engine::prepare_integration(&scope, &int)?;
+                Ok(engine::send_for_value(&mut self.session, request).await?)
+            }
+            "transform.map" => {
+                let mapping = obj(s.params.get("mapping"));
+                let mut out = Map::new();
+                for (name, v) in &mapping {
+                    let text = v.as_str().unwrap_or_default();
+                    let value = if text.contains("${") {
+                        self.resolve(v)?
+                    } else {
+                        mapping::select(&input, name, text)?
+                    };
+                    out.insert(name.clone(), value);
+                }
+                Ok(Value::Object(out))
+            }
+            "transform.js" => Ok(self
+                .js(
+                    &format!("return (\n{}\n);", param("expression")),
+                    input,
+                    false,
+                )
+                .await?),
+            "logic.if" => {
+                let pass = self.condition(&param("condition"), input.clone()).await?;
+                Ok(serde_json::json!({ "pass": pass, "value": input }))
+            }
+            "script.run" => Ok(self.js(&param("code"), input, true).await?),
+            "flow.merge" => Ok(merge(input)),
+            other => {
+                let (cap, action) = other.split_once('.').unwrap_or((other, ""));
+                let version = self
+                    .ctx
+                    .document
+                    .capability
+                    .dependencies
+                    .iter()
+                    .find(|d| d.id == cap)
+                    .and_then(|d| d.version.strip_prefix('=').map(str::to_string));
+                if self.app.registry().summary(cap).await.is_err() {
+                    return Err(EngineError::UnavailableAction {
+                        action: other.to_string(),
+                    }
+                    .into());
+                }
+                let report = Box::pin(self.app.run_action(
+                    cap,
+                    version.as_deref(),
+                    action,
+                    &input,
+                    Origin::App,
+                ))
+                .await
+                .map_err(|e| EngineError::BadRequest {
+                    message: e.to_string(),
+                })?;
+                self.session.trace.extend(report.calls);
+                self.console.extend(report.console);
+                match (report.ok, report.output, report.error) {
+                    (true, out, _) => Ok(out.unwrap_or(Value::Null)),
+                    (false, _, e) => Err(EngineError::BadRequest {
+                        message: format!(
+                            "`{other}` failed: {}",
+                            e.map(|e| e.message).unwrap_or_default()
+                        ),
+                    }
+                    .into()),
+                }
+            }
+        }
+    }
+}
+
+fn obj(v: Option<&Value>) -> Map<String, Value> {
+    v.and_then(Value::as_object).cloned().unwrap_or_default()
+}
+
+fn template_strings(m: &Map<String, Value>) -> Vec<String> {
+    fn go(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) if s.contains("${") => out.push(s.clone()),
+            Value::Array(a) => a.iter().for_each(|x| go(x, out)),
+            Value::Object(m) => m.values().for_each(|x| go(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    m.values().for_each(|v| go(v, &mut out));
+    out
+}
+
+/// A Merge node's value: objects merged (later keys win), otherwise the list.
+fn merge(input: Value) -> Value {
+    let items: Vec<Value> = match input {
+        Value::Array(a) => a.into_iter().filter(|v| !v.is_null()).collect(),
+        other => vec![other],
+    };
+    if !items.is_empty() && items.iter().all(Value::is_object) {
+        let mut out = Map::new();
+        for i in items {
+            if let Value::Object(m) = i {
+                out.extend(m);
+            }
+        }
+        Value::Object(out)
+    } else {
+        Value::Array(items)
+    }
+}
+
+impl Capsmith {
+    /// Runs a workflow's steps with `input` as the action's input (or the trigger payload).
+    /// `outputs` are the action's declared outputs, checked against the result.
+    pub(crate) async fn run_steps(
+        &self,
+        ctx: &RunContext<'_>,
+        wf: &Workflow,
+        input: Map<String, Value>,
+        outputs: &[Field],
+    ) -> StepsOutcome {
+        let policy = engine::policy_for(&ctx.policy, ctx.permissions, ctx.allowed_domains);
+        let secret_values: Vec<String> = ctx.secrets.values().map(|s| s.expose().clone()).collect();
+        let mut run = Run {
+            app: self,
+            ctx,
+            session: Session::new(policy, secret_values),
+            named: Map::new(),
+            skipped: HashSet::new(),
+            console: Vec::new(),
+            input,
+        };
+        run.named
+            .insert("trigger".into(), Value::Object(run.input.clone()));
+        let mut nodes = Vec::with_capacity(wf.steps.len());
+        let mut last_ok: Option<String> = None;
+        let mut failure: Option<EngineError> = None;
+
+        if let Some(filter) = &wf.filter {
+            let payload = Value::Object(run.input.clone());
+            match run.condition(filter, payload).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    return finish(run, nodes, Ok(Value::Null));
+                }
+                Err(e) => failure = Some(e),
+            }
+        }
+        let retries = wf
+            .error_handling
+            .as_ref()
+            .and_then(|e| e.retry)
+            .unwrap_or(0);
+        let backoff = wf
+            .error_handling
+            .as_ref()
+            .and_then(|e| e.backoff_ms)
+            .unwrap_or(200);
+        let by_id: HashMap<&str, &Step> = wf.steps.iter().map(|s| (s.id.as_str(), s)).collect();
+        for s in &wf.steps {
+            if failure.is_some() {
+                break;
+            }
+            let started = Instant::now();
+            let resolved = match &s.input {
+                Some(v) => run.resolve(v),
+                None => Ok(Value::Null),
+            };
+            let mut trace = NodeTrace {
+                node: s.id.clone(),
+                status: NodeStatus::Skipped,
+                input: None,
+                output: None,
+                error: None,
+                duration_ms: 0.0,
+            };
+            let input = match resolved {
+                // A merge goes ahead with whatever its branches produced.
+                Err(Failure::Skip) if s.action == "flow.merge" => {
+                    let parts = s
+                        .input
+                        .as_ref()
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .unwrap_or_default();
+                    Ok(Value::Array(
+                        parts.iter().filter_map(|p| run.resolve(p).ok()).collect(),
+                    ))
+                }
+                other => other,
+            };
+            let outcome = match input {
+                Err(f) => Err(f),
+                Ok(input) => {
+                    trace.input = Some(input.clone());
+                    let go = match &s.when {
+                        Some(w) => match run.condition(w, input.clone()).await {
+                            Ok(b) => Ok(b),
+                            Err(e) => Err(Failure::Error(e)),
+                        },
+                        None => Ok(true),
+                    };
+                    match go {
+                        Ok(false) => Err(Failure::Skip),
+                        Err(e) => Err(e),
+                        Ok(true) => {
+                            let attempts = s.retry.unwrap_or(retries) + 1;
+                            let mut result = Err(Failure::Skip);
+                            for attempt in 0..attempts {
+                                if attempt > 0 {
+                                    tokio::time::sleep(Duration::from_millis(
+                                        backoff << (attempt - 1).min(6),
+                                    ))
+                                    .await;
+                                }
+                                result = run.step(s, input.clone()).await;
+                                if !matches!(result, Err(Failure::Error(_))) {
+                                    break;
+                                }
+                            }
+                            result
+                        }
+                    }
+                }
+            };
+            trace.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+            match outcome {
+                Ok(v) => {
+                    let mut v = v;
+                    engine::redact_value(&mut v, &run.session);
+                    trace.status = NodeStatus::Ok;
+                    trace.output = Some(v.clone());
+                    if let Some(o) = &s.output {
+                        run.named.insert(o.clone(), v.clone());
+                    }
+                    run.named.insert(s.id.clone(), v);
+                    last_ok = Some(s.id.clone());
+                }
+                Err(Failure::Skip) => {
+                    run.skipped.insert(s.id.clone());
+                    if let Some(o) = &s.output {
+                        run.skipped.insert(o.clone());
+                    }
+                }
+                Err(Failure::Error(e)) => {
+                    let e = engine::redact_error(e, &run.session);
+                    trace.status = NodeStatus::Error;
+                    trace.error = Some(e.to_string());
+                    failure = Some(e);
+                }
+            }
+            nodes.push(trace);
+        }
+        // `on_error` naming a step of this workflow runs it once, with the error in `error`.
+        if let (Some(e), Some(handler)) = (
+            &failure,
+            wf.error_handling
+                .as_ref()
+                .and_then(|h| h.on_error.as_deref()),
+        ) {
+            if let Some(s) = by_id.get(handler) {
+                run.named
+                    .insert("error".into(), Value::String(e.to_string()));
+                let started = Instant::now();
+                let input = s
+                    .input
+                    .as_ref()
+                    .map(|v| run.resolve(v))
+                    .unwrap_or(Ok(Value::Null));
+                let r = match input {
+                    Ok(i) => run.step(s, i).await,
+                    Err(f) => Err(f),
+                };
+                nodes.push(NodeTrace {
+                    node: format!("{}:on_error", s.id),
+                    status: if r.is_ok() {
+                        NodeStatus::Ok
+                    } else {
+                        NodeStatus::Error
+                    },
+                    input: None,
+                    output: r.as_ref().ok().cloned(),
+                    error: match r {
+                        Err(Failure::Error(e)) => Some(e.to_string()),
+                        _ => None,
+                    },
+                    duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+                });
+            }
+        }
+        let output = match failure {
+            Some(e) => Err(e),
+            None => {
+                let from = wf.output.clone().or(last_ok);
+                let v = from
+                    .and_then(|id| run.named.get(&id).cloned())
+                    .unwrap_or(Value::Null);
+                check_outputs(outputs, &v).map(|_| v)
+            }
+        };
+        finish(run, nodes, output)
+    }
+}
+
+fn check_outputs(outputs: &[Field], v: &Value) -> Result<(), EngineError> {
+    for f in outputs {
+        if let Some(x) = v.get(&f.name) {
+            mapping::check_output(outputs, &f.name, x)?;
+        }
+    }
+    Ok(())
+}
+
+fn finish(run: Run, nodes: Vec<NodeTrace>, output: Result<Value, EngineError>) -> StepsOutcome {
+    StepsOutcome {
+        output,
+        nodes,
+        calls: run.session.trace,
+        console: run.console,
+    }
+}
