@@ -18,6 +18,8 @@ use capsmith_core::secrets::Sensitive;
 use capsmith_core::CoreError;
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod flow;
+
 #[derive(Parser)]
 #[command(name = "capsmith", version, about = "Build, validate and manage AI-agent capabilities", long_about = None)]
 struct Cli {
@@ -72,6 +74,11 @@ enum Command {
     Remove { spec: String },
     /// Print the JSON Schema of the manifest format.
     Schema,
+    /// The visual builder's flows: compile, open a manifest as flows, run with a trace.
+    Flow {
+        #[command(subcommand)]
+        cmd: flow::FlowCmd,
+    },
     /// Run one action of a capability (exit 0 ok, 1 action error, 2 usage).
     Run {
         /// `ID` or `ID@VERSION`.
@@ -373,6 +380,7 @@ async fn run(cli: Cli, style: &Style) -> ExitCode {
                 Err(e) => fail(&e, false),
             }
         }
+        Command::Flow { cmd } => flow::run(cmd, cli.home, style).await,
         Command::Schema => {
             print!("{}", capsmith_core::manifest::schema::json_schema_string());
             ExitCode::SUCCESS

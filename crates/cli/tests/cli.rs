@@ -609,3 +609,94 @@ fn slack_example_runs_from_the_cli() {
         "the token never appears in output"
     );
 }
+
+#[test]
+fn flow_compile_from_manifest_and_schema() {
+    let home = tempfile::tempdir().unwrap();
+    let fixture = root().join("tests/fixtures/flows/customer-lookup.flow.json");
+    let fixture = fixture.display().to_string();
+    let ok = capsmith(home.path(), &["flow", "compile", &fixture]);
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(stdout(&ok).contains("type: declarative"));
+    assert!(stdout(&ok).contains("response_mapping:"));
+    let json = capsmith(
+        home.path(),
+        &["flow", "compile", &fixture, "--format", "json"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["capability"]["type"], "declarative");
+
+    // A broken flow: diagnostics name the node, exit 1, no manifest printed.
+    let text = std::fs::read_to_string(&fixture)
+        .unwrap()
+        .replace("\"target\": \"format\"", "\"target\": \"nowhere\"");
+    let bad = home.path().join("bad.flow.json");
+    std::fs::write(&bad, text).unwrap();
+    let out = capsmith(home.path(), &["flow", "compile", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("error[dangling-edge] action lookup, edge e3"),
+        "{err}"
+    );
+    assert!(err.contains("node format"), "{err}");
+    let j = capsmith(
+        home.path(),
+        &["flow", "compile", bad.to_str().unwrap(), "--json"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
+    assert_eq!(v["ok"], false);
+    assert!(v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["target"] == "edge:e3"));
+
+    // A stored capability (a seeded example) and a file open as flows; code does not.
+    let w = capsmith(home.path(), &["flow", "from-manifest", "weather-lookup"]);
+    assert_eq!(
+        w.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&w.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&w.stdout).unwrap();
+    let kinds: Vec<&str> = doc["capability"]["flows"][0]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["input", "api_call", "output"]);
+    // …and that flow document compiles back.
+    let reopened = home.path().join("weather.flow.json");
+    std::fs::write(&reopened, &w.stdout).unwrap();
+    let back = capsmith(
+        home.path(),
+        &["flow", "compile", reopened.to_str().unwrap()],
+    );
+    assert_eq!(
+        back.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&back.stderr)
+    );
+    let code = capsmith(
+        home.path(),
+        &["flow", "from-manifest", &example("text-toolkit.yaml")],
+    );
+    assert_eq!(code.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&code.stderr).contains("code capability does not open"));
+
+    let schema = capsmith(home.path(), &["flow", "schema"]);
+    assert_eq!(
+        stdout(&schema),
+        std::fs::read_to_string(root().join("assets/schema/flow.schema.json")).unwrap()
+    );
+}

@@ -308,7 +308,11 @@ pub fn lower(flow: &Flow, an: &Analysis) -> Lowered {
         let mut ups = Vec::new();
         let mut guards = Vec::new();
         // In the order the author drew the edges.
-        let mut incoming: Vec<_> = an.graph.graph.edges_directed(ix, Direction::Incoming).collect();
+        let mut incoming: Vec<_> = an
+            .graph
+            .graph
+            .edges_directed(ix, Direction::Incoming)
+            .collect();
         incoming.sort_by_key(|e| *e.weight());
         for e in incoming {
             let p = e.source().index();

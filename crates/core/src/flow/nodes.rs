@@ -177,6 +177,59 @@ pub enum NodeSchema {
     Output(OutputData),
 }
 
+/// One node of a flow, for the schema: an id, a position and the data of its kind.
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[allow(dead_code)]
+pub struct NodeEntrySchema {
+    /// Unique within the flow; other nodes' templates name it (`${crm.name}`).
+    pub id: String,
+    pub position: crate::manifest::model::Position,
+    #[serde(flatten)]
+    pub node: NodeSchema,
+}
+
+/// One action's flow: its nodes, the edges between their handles, and the canvas viewport.
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Capsmith flow")]
+#[allow(dead_code)]
+pub struct FlowSchema {
+    /// The action this flow implements (`workflow` for a workflow without actions).
+    pub action: String,
+    pub nodes: Vec<NodeEntrySchema>,
+    #[serde(default)]
+    pub edges: Vec<crate::manifest::model::FlowEdge>,
+    #[serde(default)]
+    pub viewport: Option<crate::manifest::model::Viewport>,
+}
+
+pub const FLOW_SCHEMA_ID: &str = "https://capsmith.dev/schema/flow.schema.json";
+
+/// The JSON Schema of a flow (an item of a flow document's `capability.flows`).
+pub fn flow_schema_string() -> String {
+    let mut v = serde_json::to_value(schemars::schema_for!(FlowSchema)).unwrap_or_default();
+    // `data` may be left out (the kind's defaults), as the parser allows.
+    fn optional_data(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::Array(req)) = m.get_mut("required") {
+                    req.retain(|r| r != "data");
+                }
+                m.values_mut().for_each(optional_data);
+            }
+            Value::Array(a) => a.iter_mut().for_each(optional_data),
+            _ => {}
+        }
+    }
+    optional_data(&mut v);
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("$id".into(), FLOW_SCHEMA_ID.into());
+    }
+    let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
 /// Serde's message for an unknown key (`unknown field `x`, expected one of …`) names the key;
 /// this pulls it out so the diagnostic can point at `data.<key>`.
 pub fn unknown_key(message: &str) -> Option<&str> {

@@ -1143,7 +1143,11 @@ fn workflow(cx: &mut Ctx) {
                         s.params.get("method").and_then(Value::as_str),
                         None | Some("GET" | "HEAD")
                     );
-                    Some(if read { "network.http.get" } else { "network.http.post" })
+                    Some(if read {
+                        "network.http.get"
+                    } else {
+                        "network.http.post"
+                    })
                 } else {
                     permissions::for_standard_action(&s.action)
                 };

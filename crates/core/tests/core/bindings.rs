@@ -30,6 +30,35 @@ fn json_schema_is_current() {
     );
 }
 
+#[test]
+fn flow_schema_is_current_and_accepts_the_flows_of_the_examples() {
+    let text = capsmith_core::flow::nodes::flow_schema_string();
+    check_file("assets/schema/flow.schema.json", &text);
+    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let mut checked = 0;
+    for dir in [crate::examples_dir(), crate::fixture("flows")] {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let p = entry.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            if !(name.contains(".flow.") && !name.ends_with(".manifest.yaml")) {
+                continue;
+            }
+            let doc = as_json(&p);
+            for flow in doc["capability"]["flows"].as_array().unwrap() {
+                let errors: Vec<String> =
+                    validator.iter_errors(flow).map(|e| e.to_string()).collect();
+                assert!(errors.is_empty(), "{}: {errors:?}", p.display());
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 4, "{checked}");
+    // A node with a setting its kind does not have is refused by the schema too.
+    let bad = serde_json::json!({"action": "a", "nodes": [{"id": "x", "type": "api_call", "position": {"x": 0, "y": 0}, "data": {"url": "https://a.example", "metod": "GET"}}]});
+    assert!(!validator.is_valid(&bad));
+}
+
 /// The document as the parser sees it (YAML or JSON), as a JSON value.
 fn as_json(path: &std::path::Path) -> serde_json::Value {
     let text = std::fs::read_to_string(path).unwrap();
