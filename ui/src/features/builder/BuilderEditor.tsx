@@ -29,11 +29,17 @@ function BackgroundWork() {
   return null;
 }
 
-type BuilderEditorProps = { doc: FlowDoc; isNew: boolean; onClose: () => void };
+type BuilderEditorProps = {
+  doc: FlowDoc;
+  isNew: boolean;
+  /** A node of the first flow to select on opening (a template's API call or script). */
+  selected?: string | null;
+  onClose: () => void;
+};
 
-export function BuilderEditor({ doc, isNew, onClose }: BuilderEditorProps) {
+export function BuilderEditor({ doc, isNew, selected = null, onClose }: BuilderEditorProps) {
   // One store per opened document, for as long as the editor is open.
-  const [store] = useState(() => createBuilderStore(doc, { isNew }));
+  const [store] = useState(() => createBuilderStore(doc, { isNew, selected }));
   return (
     <BuilderStoreContext value={store}>
       <EditorBody initialStep={isNew ? "basics" : "actions"} onClose={onClose} />

@@ -7,12 +7,16 @@ import { invoke } from "../../lib/backend";
 import { useBackendQuery } from "../../lib/useBackendQuery";
 import { BuilderEditor } from "./BuilderEditor";
 import { DraftList } from "./DraftList";
-import { newDoc, normaliseDoc, slugify, type FlowDoc } from "./model";
+import { normaliseDoc, slugify, type FlowDoc } from "./model";
+import { TemplateChooser } from "./TemplateChooser";
+import { templateDoc } from "./templates";
 
 /** A capability to open in the builder; `version: null` opens the draft of `id`. */
 export type BuilderOpenRequest = { id: string; version: string | null };
 
-type Target = { kind: "open"; request: BuilderOpenRequest; seq: number } | { kind: "new"; doc: FlowDoc; seq: number };
+type Target =
+  | { kind: "open"; request: BuilderOpenRequest; seq: number }
+  | { kind: "new"; doc: FlowDoc; selected: string | null; seq: number };
 
 const NEW_NAME = "New capability";
 
@@ -28,17 +32,30 @@ let seq = 0;
 
 export function BuilderPage({ open = null }: { open?: BuilderOpenRequest | null }) {
   const [target, setTarget] = useState<Target | null>(() => (open ? { kind: "open", request: open, seq: ++seq } : null));
+  // "New capability" asks for a starting point first; this holds the draft ids taken meanwhile.
+  const [choosing, setChoosing] = useState<ReadonlyArray<string> | null>(null);
   const close = () => setTarget(null);
 
   if (target === null) {
     return (
-      <DraftList
-        onOpen={(id) => setTarget({ kind: "open", request: { id, version: null }, seq: ++seq })}
-        onNew={(taken) => setTarget({ kind: "new", doc: newDoc(NEW_NAME, freshId(taken)), seq: ++seq })}
-      />
+      <>
+        <DraftList onOpen={(id) => setTarget({ kind: "open", request: { id, version: null }, seq: ++seq })} onNew={setChoosing} />
+        {choosing !== null && (
+          <TemplateChooser
+            onClose={() => setChoosing(null)}
+            onChoose={(template) => {
+              const { doc, selected } = templateDoc(template, NEW_NAME, freshId(choosing));
+              setChoosing(null);
+              setTarget({ kind: "new", doc, selected, seq: ++seq });
+            }}
+          />
+        )}
+      </>
     );
   }
-  if (target.kind === "new") return <BuilderEditor key={target.seq} doc={target.doc} isNew onClose={close} />;
+  if (target.kind === "new") {
+    return <BuilderEditor key={target.seq} doc={target.doc} isNew selected={target.selected} onClose={close} />;
+  }
   return <OpenedEditor key={target.seq} request={target.request} onClose={close} />;
 }
 

@@ -197,28 +197,46 @@ export function nextEdgeId(edges: ReadonlyArray<{ id: string }>): string {
   return `e${max + 1}`;
 }
 
-/** A fresh flow for an action: an Input node feeding an Output node. */
-export function starterFlow(action: string): Flow {
-  return {
-    action,
-    nodes: [
-      { id: "input_1", type: "input", position: { x: 0, y: 80 }, data: { inputs: [] } },
-      { id: "output_1", type: "output", position: { x: 420, y: 80 }, data: { outputs: [], mapping: {} } },
-    ],
-    edges: [{ id: "e1", source: "input_1", target: "output_1" }],
-  };
+/** A node `starterFlow` places between the Input and Output nodes. */
+export type StarterStep = { type: NodeKind; data: Record<string, unknown> };
+
+/** How far apart, left to right, a starter flow's nodes stand. */
+const STARTER_SPACING = 420;
+
+/**
+ * A fresh flow for an action: an Input node feeding an Output node, with `steps` chained in
+ * between (ids from the usual counter: input_1, api_call_1, output_1).
+ */
+export function starterFlow(action: string, steps: ReadonlyArray<StarterStep> = []): Flow {
+  const chain: Array<StarterStep> = [
+    { type: "input", data: { inputs: [] } },
+    ...steps,
+    { type: "output", data: { outputs: [], mapping: {} } },
+  ];
+  const nodes: Array<FlowNode> = [];
+  for (const [i, step] of chain.entries()) {
+    nodes.push({ id: nextNodeId(step.type, nodes), type: step.type, position: { x: i * STARTER_SPACING, y: 80 }, data: step.data });
+  }
+  const edges: Array<FlowEdge> = [];
+  for (let i = 1; i < nodes.length; i++) {
+    edges.push({ id: nextEdgeId(edges), source: nodes[i - 1].id, target: nodes[i].id });
+  }
+  return { action, nodes, edges };
 }
 
-/** The document "New capability" starts from. */
-export function newDoc(name: string, id: string): FlowDoc {
+/** The action a new capability starts with. */
+export const FIRST_ACTION = "run";
+
+/** The document "New capability" starts from: one action, `run`, with `flow` (Input → Output by default). */
+export function newDoc(name: string, id: string, flow: Flow = starterFlow(FIRST_ACTION)): FlowDoc {
   return {
     capability: {
       id,
       name,
       version: "0.1.0",
       type: "flow",
-      actions: [{ id: "run", name: "Run" }],
-      flows: [starterFlow("run")],
+      actions: [{ id: flow.action, name: "Run" }],
+      flows: [flow],
     },
   };
 }

@@ -95,9 +95,10 @@ function prune(selected: ReadonlySet<string>, present: ReadonlyArray<{ id: strin
 
 /**
  * `isNew`: a document made here, never saved (its id follows its name, and no draft of it exists
- * yet); otherwise one opened from a draft or the library.
+ * yet); otherwise one opened from a draft or the library. `selected`: a node of the first flow to
+ * start with selected.
  */
-export function createBuilderStore(doc: FlowDoc, { isNew }: { isNew: boolean }) {
+export function createBuilderStore(doc: FlowDoc, { isNew, selected = null }: { isNew: boolean; selected?: string | null }) {
   const firstAction = doc.capability.flows[0]?.action ?? "run";
   return createStore<BuilderState>()((set, get) => {
     /** Moves to another document state from the history, keeping the selection valid. */
@@ -126,7 +127,7 @@ export function createBuilderStore(doc: FlowDoc, { isNew }: { isNew: boolean }) 
       lastCommit: null,
       idFollowsName: isNew,
       action: firstAction,
-      selectedNodes: EMPTY,
+      selectedNodes: selected !== null && flowOf(doc, firstAction)?.nodes.some((n) => n.id === selected) ? new Set([selected]) : EMPTY,
       selectedEdges: EMPTY,
       measured: new Map(),
       focus: null,

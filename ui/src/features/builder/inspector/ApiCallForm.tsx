@@ -1,13 +1,15 @@
-// An API call: method, URL (a template), headers and query (templates), a JSON body, a timeout.
+// An API call: method, URL (a template), auth (a helper over headers/query and configuration),
+// headers and query (templates), a JSON body, a timeout.
 import { useId } from "react";
 
 import { HTTP_METHODS, type ApiCallData, type HttpMethod } from "../model";
+import { AuthField } from "./AuthField";
 import { InspectorField, type FormProps } from "./formKit";
 import { JsonField } from "./JsonField";
 import { KeyValueEditor } from "./KeyValueEditor";
 import { TemplateField } from "./TemplateField";
 
-export function ApiCallForm({ data, set }: FormProps<ApiCallData>) {
+export function ApiCallForm({ nodeId, data, set }: FormProps<ApiCallData>) {
   const id = useId();
   return (
     <>
@@ -62,6 +64,7 @@ export function ApiCallForm({ data, set }: FormProps<ApiCallData>) {
           onChange={(v) => set("url", v)}
         />
       </InspectorField>
+      <AuthField nodeId={nodeId} data={data} />
       <KeyValueEditor field="headers" label="Headers" value={data.headers} onChange={(m) => set("headers", m)} keyPlaceholder="Header" />
       <KeyValueEditor field="query" label="Query" value={data.query} onChange={(m) => set("query", m)} keyPlaceholder="param" />
       <InspectorField label="Body (JSON)" htmlFor={`${id}-body`} hint="Strings in it may hold templates.">
