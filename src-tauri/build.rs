@@ -23,6 +23,14 @@ fn main() {
             "set_status",
             "import_openapi",
             "import_openapi_text",
+            "builder_open",
+            "builder_compile",
+            "builder_layout",
+            "builder_autosave",
+            "builder_drafts",
+            "builder_discard",
+            "builder_save",
+            "builder_run",
         ]),
     ))
     .unwrap_or_else(|e| {

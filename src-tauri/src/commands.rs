@@ -4,8 +4,9 @@
 use std::path::PathBuf;
 
 use capsmith_core::api::dto::{
-    ApiError, CapabilityDetail, CapabilityStatus, CapabilitySummary, ConfigEntryView,
-    ExecutionView, ImportOutcome, RunReport, SettingView, TestReport, ValidationReport,
+    ApiError, CapabilityDetail, CapabilityStatus, CapabilitySummary, CompileView, ConfigEntryView,
+    DraftView, ExecutionView, FlowRunView, ImportOutcome, RunReport, SaveView, SettingView,
+    TestReport, ValidationReport,
 };
 use capsmith_core::api::{self, run::Origin};
 use capsmith_core::secrets::Sensitive;
@@ -224,4 +225,56 @@ pub async fn import_openapi_text(
         .core()?
         .import_openapi_text(&file_name, &content, id.as_deref())
         .await?)
+}
+
+// ---- the visual builder ------------------------------------------------------------------
+
+#[tauri::command]
+pub async fn builder_open(
+    state: State<'_, AppState>,
+    id: String,
+    version: Option<String>,
+) -> Res<serde_json::Value> {
+    Ok(state.core()?.builder_open(&id, version.as_deref()).await?)
+}
+
+// Compiling checks every script of the flow with QuickJS: off the main thread.
+#[tauri::command(async)]
+pub fn builder_compile(doc: serde_json::Value) -> CompileView {
+    api::builder::compile_value(&doc).view
+}
+
+#[tauri::command(async)]
+pub fn builder_layout(flow: serde_json::Value) -> Res<serde_json::Value> {
+    Ok(api::builder::layout_value(&flow)?)
+}
+
+#[tauri::command]
+pub async fn builder_autosave(state: State<'_, AppState>, doc: serde_json::Value) -> Res<()> {
+    Ok(state.core()?.builder_autosave(&doc).await?)
+}
+
+#[tauri::command]
+pub async fn builder_drafts(state: State<'_, AppState>) -> Res<Vec<DraftView>> {
+    Ok(state.core()?.builder_drafts().await?)
+}
+
+#[tauri::command]
+pub async fn builder_discard(state: State<'_, AppState>, id: String) -> Res<bool> {
+    Ok(state.core()?.builder_discard(&id).await?)
+}
+
+#[tauri::command]
+pub async fn builder_save(state: State<'_, AppState>, doc: serde_json::Value) -> Res<SaveView> {
+    Ok(state.core()?.builder_save(&doc).await?)
+}
+
+#[tauri::command]
+pub async fn builder_run(
+    state: State<'_, AppState>,
+    doc: serde_json::Value,
+    action: String,
+    input: serde_json::Value,
+) -> Res<FlowRunView> {
+    Ok(state.core()?.builder_run(&doc, &action, &input).await?)
 }

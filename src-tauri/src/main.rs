@@ -4,6 +4,11 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+// Flows of thousands of nodes allocate heavily; mimalloc halves compile time against glibc
+// malloc (docs/benchmarks.md, the flow benchmark uses it too).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod commands;
 
 use capsmith_core::api::{self, dto::ApiError, Capsmith};
@@ -53,6 +58,14 @@ fn main() {
             commands::set_status,
             commands::import_openapi,
             commands::import_openapi_text,
+            commands::builder_open,
+            commands::builder_compile,
+            commands::builder_layout,
+            commands::builder_autosave,
+            commands::builder_drafts,
+            commands::builder_discard,
+            commands::builder_save,
+            commands::builder_run,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

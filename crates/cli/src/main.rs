@@ -4,6 +4,11 @@
 //! Exit codes: 0 success; 1 a file is invalid or an operation failed; 2 wrong usage or a
 //! missing file.
 
+// Flows of thousands of nodes allocate heavily; mimalloc halves compile time against glibc
+// malloc (docs/benchmarks.md, the flow benchmark uses it too).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -90,7 +90,7 @@ pub fn compile_text(label: &str, text: &str, format: SourceFormat) -> CompiledDo
     };
     let Compiled {
         document, findings, ..
-    } = flow::compile::compile(&doc);
+    } = flow::compile::compile_owned(doc);
     // The manifest check analysed the flows too; the flow analysis says it with node targets.
     let mut seen: HashSet<(String, Option<String>)> = HashSet::new();
     let mut out = Vec::new();

@@ -52,6 +52,13 @@ pub struct Lowered {
 
 /// Compiles every flow of `doc`.
 pub fn compile(doc: &Document) -> Compiled {
+    compile_owned(doc.clone())
+}
+
+/// Compiles every flow of `doc`, taking it: the result reuses its parts (flows included)
+/// instead of copying them.
+pub fn compile_owned(mut doc: Document) -> Compiled {
+    let flows = std::mem::take(&mut doc.capability.flows);
     let cap = &doc.capability;
     let cx = Context {
         config_keys: cap.configuration.iter().map(|c| c.key.clone()).collect(),
@@ -59,7 +66,7 @@ pub fn compile(doc: &Document) -> Compiled {
     let mut findings = Vec::new();
     let mut lowered = Vec::new();
     let mut declarative = None;
-    if cap.flows.is_empty() {
+    if flows.is_empty() {
         findings.push((
             String::new(),
             FlowFinding {
@@ -71,7 +78,7 @@ pub fn compile(doc: &Document) -> Compiled {
             },
         ));
     }
-    for flow in &cap.flows {
+    for flow in &flows {
         let an = analyze(flow, &cx);
         if flow.action != WORKFLOW_ACTION && !cap.actions.iter().any(|a| a.id == flow.action) {
             findings.push((
@@ -96,10 +103,10 @@ pub fn compile(doc: &Document) -> Compiled {
                 .map(|f| (flow.action.clone(), f)),
         );
         if ok {
-            if cap.flows.len() == 1 {
+            if flows.len() == 1 {
                 declarative = as_integration(flow, &an);
             }
-            lowered.push((flow, lower(flow, &an)));
+            lowered.push((flow.action.clone(), lower(flow, &an)));
         }
     }
     let failed = findings.iter().any(|(_, f)| f.severity == Severity::Error);
@@ -111,13 +118,13 @@ pub fn compile(doc: &Document) -> Compiled {
         };
     }
 
-    let mut out = cap.clone();
+    let mut out = doc.capability;
     out.integration = None;
     out.workflow = None;
     let mut perms = BTreeSet::new();
     let mut domains = BTreeSet::new();
     let mut deps: Vec<Dependency> = Vec::new();
-    for (flow, l) in &lowered {
+    for (action, l) in &lowered {
         perms.extend(l.permissions.iter().cloned());
         domains.extend(l.domains.iter().cloned());
         for d in &l.dependencies {
@@ -125,7 +132,7 @@ pub fn compile(doc: &Document) -> Compiled {
                 deps.push(d.clone());
             }
         }
-        if let Some(a) = out.actions.iter_mut().find(|a| a.id == flow.action) {
+        if let Some(a) = out.actions.iter_mut().find(|a| &a.id == action) {
             write_fields(a, l);
         }
     }
@@ -135,7 +142,7 @@ pub fn compile(doc: &Document) -> Compiled {
         out.integration = Some(int);
         Kind::Declarative
     } else if lowered.len() == 1 {
-        out.workflow = Some(lowered[0].1.workflow.clone());
+        out.workflow = lowered.pop().map(|(_, l)| l.workflow);
         Kind::Workflow
     } else {
         Kind::Flow
@@ -158,9 +165,10 @@ pub fn compile(doc: &Document) -> Compiled {
             out.dependencies.push(d);
         }
     }
+    out.flows = flows;
     Compiled {
         document: Some(Document {
-            schema: doc.schema.clone(),
+            schema: doc.schema,
             format_version: doc.format_version,
             capability: out,
         }),
@@ -383,9 +391,8 @@ pub fn lower(flow: &Flow, an: &Analysis) -> Lowered {
                 }
                 step.action = "http.request".into();
                 step.input = None;
-                if let Value::Object(m) = serde_json::to_value(x).unwrap_or_default() {
-                    step.params = m;
-                }
+                // The node's settings are exactly the step's parameters (checked by parsing).
+                step.params = node.data.clone();
             }
             NodeData::Transform(x) => {
                 if let Some(e) = &x.expression {

@@ -468,7 +468,7 @@ pub fn analyze<'a>(flow: &'a Flow, cx: &Context) -> Analysis<'a> {
     let checker = SyntaxChecker::new().ok();
     for (i, d) in data.iter().enumerate() {
         let Some(d) = d else { continue };
-        let mut refs: Vec<(String, String)> = Vec::new();
+        let mut refs: Vec<(&str, &str)> = Vec::new();
         let mut js: Vec<(&str, &str, bool)> = Vec::new();
         collect(d, &mut refs, &mut js);
         for (key, text) in &refs {
@@ -607,23 +607,28 @@ fn compatible(have: FieldType, want: FieldType) -> bool {
 /// JavaScript (key, code, whether it is a function body rather than an expression).
 fn collect<'d>(
     d: &'d NodeData,
-    refs: &mut Vec<(String, String)>,
+    refs: &mut Vec<(&'static str, &'d str)>,
     js: &mut Vec<(&'static str, &'d str, bool)>,
 ) {
-    fn strings(key: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
+    fn strings<'v>(
+        key: &'static str,
+        v: &'v serde_json::Value,
+        out: &mut Vec<(&'static str, &'v str)>,
+    ) {
         match v {
-            serde_json::Value::String(s) if s.contains("${") => {
-                out.push((key.to_string(), s.clone()))
-            }
+            serde_json::Value::String(s) if s.contains("${") => out.push((key, s)),
             serde_json::Value::Array(a) => a.iter().for_each(|x| strings(key, x, out)),
             serde_json::Value::Object(m) => m.values().for_each(|x| strings(key, x, out)),
             _ => {}
         }
     }
-    let map =
-        |key: &str,
-         m: &serde_json::Map<String, serde_json::Value>,
-         out: &mut Vec<(String, String)>| { m.values().for_each(|v| strings(key, v, out)) };
+    fn map<'v>(
+        key: &'static str,
+        m: &'v serde_json::Map<String, serde_json::Value>,
+        out: &mut Vec<(&'static str, &'v str)>,
+    ) {
+        m.values().for_each(|v| strings(key, v, out))
+    }
     match d {
         NodeData::Input(x) => {
             if let Some(c) = &x.filter {
@@ -631,7 +636,9 @@ fn collect<'d>(
             }
         }
         NodeData::ApiCall(x) => {
-            refs.push(("url".into(), x.url.clone()));
+            if x.url.contains("${") {
+                refs.push(("url", &x.url));
+            }
             map("headers", &x.headers, refs);
             map("query", &x.query, refs);
             if let Some(b) = &x.body {

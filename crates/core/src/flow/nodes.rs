@@ -124,9 +124,13 @@ pub enum NodeData {
 impl NodeData {
     /// Parses `node.data` by the node's kind; the error names the offending key when serde does.
     pub fn parse(node: &FlowNode) -> Result<NodeData, String> {
-        let v = Value::Object(node.data.clone());
-        fn p<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, String> {
-            serde_json::from_value(v).map_err(|e| e.to_string())
+        // Read in place: a large flow's data is not copied to be parsed.
+        let v = &node.data;
+        fn p<T: serde::de::DeserializeOwned>(m: &Map<String, Value>) -> Result<T, String> {
+            let de = serde::de::value::MapDeserializer::<_, serde_json::Error>::new(
+                m.iter().map(|(k, v)| (k.as_str(), v)),
+            );
+            T::deserialize(de).map_err(|e| e.to_string())
         }
         Ok(match node.ty.as_str() {
             "input" => NodeData::Input(p(v)?),

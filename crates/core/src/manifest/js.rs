@@ -159,18 +159,30 @@ pub fn check_expression(expr: &str) -> Result<(), Finding> {
 /// compiled as the body of a module's default function and never evaluated: text that closes
 /// the function early only becomes module code that does not run.
 pub struct SyntaxChecker {
-    engine: std::cell::RefCell<(Runtime, Context, usize)>,
+    /// Made on the first snippet that is not already known.
+    engine: std::cell::RefCell<Option<(Runtime, Context, usize)>>,
+}
+
+/// Verdicts of snippets already checked in this process, by a hash of their text.
+static SYNTAX_VERDICTS: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<u64, Result<(), String>>>,
+> = std::sync::LazyLock::new(Default::default);
+const SYNTAX_VERDICTS_MAX: usize = 200_000;
+
+/// Forgets every syntax verdict (a benchmark measuring a first compilation uses it).
+pub fn forget_syntax_verdicts() {
+    if let Ok(mut m) = SYNTAX_VERDICTS.lock() {
+        m.clear();
+    }
 }
 
 /// Snippets compiled in one runtime before it is replaced (compiled modules stay in it).
-const SNIPPETS_PER_RUNTIME: usize = 256;
+const SNIPPETS_PER_RUNTIME: usize = 1024;
 
 impl SyntaxChecker {
     pub fn new() -> Result<Self, Finding> {
-        // Nothing is evaluated, so no deadline: a long flow must not run out of time.
-        let (rt, ctx) = runtime(None)?;
         Ok(SyntaxChecker {
-            engine: std::cell::RefCell::new((rt, ctx, 0)),
+            engine: std::cell::RefCell::new(None),
         })
     }
 
@@ -189,11 +201,43 @@ impl SyntaxChecker {
     }
 
     fn compile(&self, src: &str) -> Result<(), String> {
-        let mut engine = self.engine.borrow_mut();
-        if engine.2 >= SNIPPETS_PER_RUNTIME {
-            let (rt, ctx) = runtime(None).map_err(|f| f.message)?;
-            *engine = (rt, ctx, 0);
+        // The builder recompiles the whole flow on every edit: a snippet already checked is
+        // not compiled again (the verdict depends on the text alone).
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        src.hash(&mut h);
+        let key = h.finish();
+        if let Some(v) = SYNTAX_VERDICTS
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&key).cloned())
+        {
+            return v;
         }
+        let verdict = match self.compile_once(src, false) {
+            // Earlier snippets' modules filled the runtime: say so only if a fresh one fails too.
+            Err(m) if m.contains("out of memory") => self.compile_once(src, true),
+            other => other,
+        };
+        if let Ok(mut m) = SYNTAX_VERDICTS.lock() {
+            if m.len() >= SYNTAX_VERDICTS_MAX {
+                m.clear();
+            }
+            m.insert(key, verdict.clone());
+        }
+        verdict
+    }
+
+    fn compile_once(&self, src: &str, fresh: bool) -> Result<(), String> {
+        let mut slot = self.engine.borrow_mut();
+        if fresh || slot.as_ref().is_none_or(|e| e.2 >= SNIPPETS_PER_RUNTIME) {
+            // Nothing is evaluated, so no deadline: a long flow must not run out of time.
+            let (rt, ctx) = runtime(None).map_err(|f| f.message)?;
+            *slot = Some((rt, ctx, 0));
+        }
+        let Some(engine) = slot.as_mut() else {
+            return Err("the JavaScript engine did not start".into());
+        };
         engine.2 += 1;
         let name = format!("snippet{}.js", engine.2);
         engine.1.with(|ctx| {
