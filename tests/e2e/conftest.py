@@ -118,7 +118,15 @@ class WeatherStandIn(BaseHTTPRequestHandler):
             self._reply(200, {"ok": True, "channel": body.get("channel"), "message": {"text": body.get("text")}})
 
     def do_GET(self):  # noqa: N802 (http.server's naming)
-        if not self.path.startswith("/v1/current"):
+        if self.path.startswith("/api/customers/"):
+            # The design's CRM (the builder's Customer Lookup), behind `X-Api-Key: e2e-crm-key`.
+            if self.headers.get("X-Api-Key") != "e2e-crm-key":
+                self._reply(401, {"error": "bad key"})
+            elif self.path == "/api/customers/c-42":
+                self._reply(200, {"id": "c-42", "name": "Ada Lovelace", "email": "ada@example.com"})
+            else:
+                self._reply(404, {"error": "no such customer"})
+        elif not self.path.startswith("/v1/current"):
             self._reply(404, {"error": "no such route"})
         elif self.headers.get("Authorization") != "Bearer e2e-weather-key":
             self._reply(401, {"error": "bad key"})

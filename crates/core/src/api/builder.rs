@@ -337,9 +337,24 @@ impl Capsmith {
             secrets,
             policy: self.net_policy().await?,
         };
-        let out = self
+        let given = Value::Object(input.clone());
+        let mut out = self
             .run_steps(&ctx, &lowered.workflow, input, &lowered.outputs)
             .await;
+        // The Input node is not a step; it shows what the run started with.
+        if let Some(node) = flow.nodes.iter().find(|n| n.ty == "input") {
+            out.nodes.insert(
+                0,
+                NodeTrace {
+                    node: node.id.clone(),
+                    status: NodeStatus::Ok,
+                    input: Some(given.clone()),
+                    output: Some(given),
+                    error: None,
+                    duration_ms: 0.0,
+                },
+            );
+        }
         let (ok, output, error) = match out.output {
             Ok(v) => (true, Some(v), None),
             Err(e) => (false, None, Some(ApiError::from(&CoreError::Engine(e)))),

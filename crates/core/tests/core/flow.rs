@@ -301,13 +301,15 @@ async fn a_live_run_traces_every_node_and_never_shows_the_secret() {
     assert_eq!(
         nodes,
         vec![
+            ("input", NodeStatus::Ok),
             ("crm", NodeStatus::Ok),
             ("pick", NodeStatus::Ok),
             ("format", NodeStatus::Ok)
         ]
     );
+    assert_eq!(run.nodes[0].output, Some(json!({"customer_id": "c-42"})));
     assert_eq!(
-        run.nodes[1].input.as_ref().unwrap()["tier"],
+        run.nodes[2].input.as_ref().unwrap()["tier"],
         "gold",
         "the node saw the response"
     );
@@ -348,10 +350,10 @@ async fn a_failing_node_is_reported_and_the_rest_does_not_run() {
         .unwrap();
     assert!(!run.ok);
     assert_eq!(run.error.as_ref().unwrap().kind, "http_status");
-    assert_eq!(run.nodes.len(), 1, "{:#?}", run.nodes);
-    assert_eq!(run.nodes[0].node, "crm");
-    assert_eq!(run.nodes[0].status, NodeStatus::Error);
-    assert!(run.nodes[0].error.as_deref().unwrap().contains("404"));
+    assert_eq!(run.nodes.len(), 2, "{:#?}", run.nodes);
+    assert_eq!(run.nodes[1].node, "crm");
+    assert_eq!(run.nodes[1].status, NodeStatus::Error);
+    assert!(run.nodes[1].error.as_deref().unwrap().contains("404"));
     // Bad input never reaches the engines.
     let bad = l.app.builder_run(&doc, "lookup", &json!({})).await.unwrap();
     assert_eq!(bad.error.unwrap().kind, "invalid_input");

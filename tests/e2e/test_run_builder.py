@@ -1,0 +1,300 @@
+"""Issue 5 in the real window: the visual builder. (a) The design's Customer Lookup flow built by
+dragging nodes from the palette and connecting handles, configured, tested live against the
+loopback CRM stand-in, saved, and re-opened after a restart with the same layout; (b) the
+design's Workflow 1 (Weather Lookup) steps 1-6 through the wizard; (c) a broken flow shows its
+diagnostic on the node it concerns.
+
+Runs after test_run.py (file order), whose Settings step allowed the loopback stand-in; the
+first test here makes sure of it either way."""
+
+import time
+
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+
+from test_library import tid, wait
+
+
+def el(d, testid):
+    return wait(d).until(EC.visibility_of_element_located((By.CSS_SELECTOR, tid(testid))))
+
+
+def click(d, testid):
+    wait(d).until(EC.element_to_be_clickable((By.CSS_SELECTOR, tid(testid)))).click()
+
+
+def type_into(d, testid, text):
+    box = el(d, testid)
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(Keys.BACKSPACE)
+    box.send_keys(text)
+    # A template suggestion list may be open: Escape closes it without choosing.
+    if "${" in text:
+        box.send_keys(Keys.ESCAPE)
+    return box
+
+
+def select(d, testid, value):
+    box = el(d, testid)
+    d.execute_script(
+        "const s = arguments[0]; const set = Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set;"
+        "set.call(s, arguments[1]); s.dispatchEvent(new Event('change', {bubbles: true}));",
+        box,
+        value,
+    )
+
+
+def drag_from_palette(d, kind, dx, dy):
+    """Press on a palette item, move over the canvas, release: pointer events only. `dx`, `dy`
+    are from the canvas's centre."""
+    item = el(d, f"palette-{kind}")
+    canvas = el(d, "flow-canvas")
+    before = {n.get_attribute("data-id") for n in d.find_elements(By.CSS_SELECTOR, ".react-flow__node")}
+    actions = ActionChains(d, duration=30)
+    actions.move_to_element(item).click_and_hold()
+    actions.move_to_element_with_offset(canvas, dx // 2, dy // 2)
+    actions.move_to_element_with_offset(canvas, dx, dy)
+    actions.release().perform()
+    try:
+        wait(d).until(lambda drv: len(drv.find_elements(By.CSS_SELECTOR, ".react-flow__node")) > len(before))
+    except Exception:
+        d.save_screenshot("/tmp/drag-failed.png")
+        raise
+    after = {n.get_attribute("data-id") for n in d.find_elements(By.CSS_SELECTOR, ".react-flow__node")}
+    (new,) = after - before
+    return new
+
+
+def handle(d, node, kind, handle_id=None):
+    css = f'.react-flow__handle.{kind}[data-nodeid="{node}"]'
+    if handle_id:
+        css += f'[data-handleid="{handle_id}"]'
+    return wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, css)))
+
+
+def connect(d, source, target):
+    edges = len(d.find_elements(By.CSS_SELECTOR, ".react-flow__edge"))
+    a, b = handle(d, source, "source"), handle(d, target, "target")
+    ActionChains(d, duration=30).move_to_element(a).click_and_hold().move_to_element_with_offset(b, 2, 0).move_to_element(b).release().perform()
+    wait(d).until(lambda drv: len(drv.find_elements(By.CSS_SELECTOR, ".react-flow__edge")) > edges)
+
+
+def inspected(d):
+    found = d.find_elements(By.CSS_SELECTOR, tid("inspector-node-id"))
+    return found[0].text.strip() if found else None
+
+
+def select_node(d, node):
+    d.find_element(By.CSS_SELECTOR, f'.react-flow__node[data-id="{node}"]').click()
+    wait(d).until(lambda drv: inspected(drv) == node)
+
+
+def click_empty_canvas(d):
+    """Clears the selection: a click on the canvas's top-left corner, away from the nodes."""
+    pane = d.find_element(By.CSS_SELECTOR, ".react-flow__pane")
+    w, h = pane.size["width"], pane.size["height"]
+    ActionChains(d).move_to_element_with_offset(pane, -w // 2 + 15, -h // 2 + 15).click().perform()
+    wait(d).until(lambda drv: inspected(drv) is None)
+
+
+def positions(d):
+    out = {}
+    for n in d.find_elements(By.CSS_SELECTOR, ".react-flow__node"):
+        out[n.get_attribute("data-id")] = n.get_attribute("style").split("transform:")[1].split(";")[0].strip()
+    return out
+
+
+def new_capability(d, template):
+    click(d, "nav-builder")
+    click(d, "builder-new")
+    click(d, f"template-{template}")
+    el(d, "builder-editor")
+
+
+def fill_basics(d, name, cap_id):
+    click(d, "step-basics")
+    type_into(d, "basics-name", name)
+    type_into(d, "basics-id", cap_id)
+
+
+def save_draft(d):
+    # Let a pending autosave land first, so the status line then shows the explicit save.
+    wait(d, 20).until(lambda drv: "Saving" not in drv.find_element(By.CSS_SELECTOR, tid("builder-status")).text)
+    time.sleep(1)
+    click(d, "builder-save")
+    try:
+        wait(d, 30).until(lambda drv: "Saved v" in drv.find_element(By.CSS_SELECTOR, tid("builder-status")).text)
+    except Exception:
+        d.save_screenshot("/tmp/save-failed.png")
+        raise AssertionError(d.find_element(By.CSS_SELECTOR, tid("builder-status")).text + " | " + " ".join(e.text for e in d.find_elements(By.CSS_SELECTOR, tid("builder-save-problems"))))
+
+
+def set_secret(d, index, value):
+    click(d, "step-configuration")
+    type_into(d, f"config-value-{index}", value)
+    click(d, f"config-value-save-{index}")
+    wait(d).until(lambda drv: "Set" in drv.find_element(By.CSS_SELECTOR, tid(f"config-status-{index}")).text)
+    assert value not in d.page_source
+
+
+def live_test(d, inputs):
+    click(d, "step-test")
+    for name, value in inputs.items():
+        type_into(d, f"test-input-{name}", value)
+    click(d, "test-run")
+    return wait(d, 30).until(lambda drv: drv.find_elements(By.CSS_SELECTOR, tid("test-result")) and drv.find_element(By.CSS_SELECTOR, tid("test-result")))
+
+
+def test_30_allow_the_stand_in(app, weather_api):
+    d = app.driver
+    click(d, "nav-settings")
+    row = wait(d).until(EC.visibility_of_element_located((By.CSS_SELECTOR, '[data-testid="setting-row"][data-key="network.allow_hosts"]')))
+    if f"127.0.0.1:{weather_api}" in row.find_element(By.CSS_SELECTOR, tid("setting-value")).text:
+        return
+    box = row.find_element(By.CSS_SELECTOR, tid("setting-input"))
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(Keys.BACKSPACE)
+    box.send_keys(f"127.0.0.1:{weather_api}")
+    row.find_element(By.CSS_SELECTOR, tid("setting-save")).click()
+    wait(d).until(lambda drv: f"127.0.0.1:{weather_api}" in row.find_element(By.CSS_SELECTOR, tid("setting-value")).text)
+
+
+def test_31_customer_lookup_built_by_dragging_tested_live_and_reopened(app, weather_api):
+    d = app.driver
+    new_capability(d, "blank")
+    fill_basics(d, "Customer Lookup E2E", "customer-lookup-e2e")
+    click(d, "step-actions")
+    el(d, "flow-canvas")
+    # The blank flow is Input → Output; the Output goes, an API call and a new Output come in
+    # from the palette, and the handles are connected by dragging.
+    select_node(d, "output_1")
+    click(d, "inspector-delete")
+    wait(d).until(lambda drv: not drv.find_elements(By.CSS_SELECTOR, '.react-flow__node[data-id="output_1"]'))
+    call = drag_from_palette(d, "api_call", 0, 120)
+    out = drag_from_palette(d, "output", 220, 120)
+    assert call.startswith("api_call") and out.startswith("output")
+    connect(d, "input_1", call)
+    connect(d, call, out)
+
+    select_node(d, "input_1")
+    click(d, "fields-inputs-add")
+    type_into(d, "fields-inputs-name-0", "customer_id")
+
+    select_node(d, call)
+    type_into(d, "inspector-url", f"http://127.0.0.1:{weather_api}/api/customers/${{input.customer_id}}")
+    select(d, "inspector-auth", "api_key_header")
+    type_into(d, "inspector-auth-key", "CRM_API_KEY")
+
+    select_node(d, out)
+    for i, (name, path) in enumerate([("name", "$.name"), ("email", "$.email")]):
+        click(d, "fields-outputs-add")
+        type_into(d, f"fields-outputs-name-{i}", name)
+        click(d, "kv-mapping-add")
+        type_into(d, f"kv-mapping-key-{i}", name)
+        type_into(d, f"kv-mapping-value-{i}", path)
+    wait(d, 20).until(lambda drv: drv.find_element(By.CSS_SELECTOR, tid("compiled-yaml")).get_attribute("data-ok") == "true")
+    assert el(d, "compiled-kind").text == "declarative"
+    app.screenshot("builder-canvas")
+
+    save_draft(d)
+    set_secret(d, 0, "e2e-crm-key")
+    result = live_test(d, {"customer_id": "c-42"})
+    wait(d).until(lambda drv: drv.find_element(By.CSS_SELECTOR, tid("test-result")).get_attribute("data-ok") == "true")
+    output = el(d, "test-output").text
+    assert "Ada Lovelace" in output and "ada@example.com" in output, output
+    assert el(d, "test-calls").get_attribute("data-count") == "1"
+    assert "e2e-crm-key" not in d.page_source
+    app.screenshot("builder-test")
+    click(d, "test-save-case")
+    wait(d).until(lambda drv: drv.find_element(By.CSS_SELECTOR, tid("test-cases")).get_attribute("data-count") == "1")
+    save_draft(d)
+
+    # The run marks the nodes it passed through.
+    click(d, "step-actions")
+    wait(d).until(lambda drv: "node-run-ok" in drv.find_element(By.CSS_SELECTOR, tid(f"node-{call}")).get_attribute("class"))
+    layout = positions(d)
+    assert set(layout) == {"input_1", call, out}
+
+    app.restart()
+    d = app.driver
+    click(d, "nav-builder")
+    click(d, "draft-customer-lookup-e2e")
+    el(d, "builder-editor")
+    click(d, "step-actions")
+    wait(d).until(lambda drv: len(drv.find_elements(By.CSS_SELECTOR, ".react-flow__node")) == 3)
+    assert positions(d) == layout
+    click(d, "step-test")
+    assert el(d, "test-cases").get_attribute("data-count") == "1"
+    click(d, "builder-close")
+
+
+def test_32_workflow_1_weather_lookup_through_the_wizard(app, weather_api):
+    d = app.driver
+    # 1-2. Create a capability, choose the API connector starting point.
+    new_capability(d, "api")
+    # 3. Name, API URL, method, auth by API key.
+    fill_basics(d, "Weather Lookup", "weather-lookup-wizard")
+    click(d, "step-actions")
+    select_node(d, "api_call_1")
+    type_into(d, "inspector-url", f"http://127.0.0.1:{weather_api}/v1/current")
+    select(d, "inspector-method", "GET")
+    select(d, "inspector-auth", "bearer")
+    click(d, "kv-query-add")
+    type_into(d, "kv-query-key-0", "location")
+    type_into(d, "kv-query-value-0", "${input.location}")
+    # 4. The action, its input, the response fields mapped.
+    click_empty_canvas(d)
+    type_into(d, "action-name", "Get Weather")
+    select_node(d, "input_1")
+    click(d, "fields-inputs-add")
+    type_into(d, "fields-inputs-name-0", "location")
+    select_node(d, "output_1")
+    for i, (name, path, ty) in enumerate([("temperature", "data.temp", "number"), ("condition", "data.weather[0].main", "string")]):
+        click(d, "fields-outputs-add")
+        type_into(d, f"fields-outputs-name-{i}", name)
+        select(d, f"fields-outputs-type-{i}", ty)
+        click(d, "kv-mapping-add")
+        type_into(d, f"kv-mapping-key-{i}", name)
+        type_into(d, f"kv-mapping-value-{i}", path)
+    wait(d, 20).until(lambda drv: drv.find_element(By.CSS_SELECTOR, tid("compiled-yaml")).get_attribute("data-ok") == "true")
+    save_draft(d)
+    set_secret(d, 0, "e2e-weather-key")
+    # 5. Test with "New York".
+    live_test(d, {"location": "New York"})
+    wait(d).until(lambda drv: drv.find_element(By.CSS_SELECTOR, tid("test-result")).get_attribute("data-ok") == "true")
+    output = el(d, "test-output").text
+    assert "72" in output and "Sunny" in output, output
+    click(d, "test-save-case")
+    wait(d).until(lambda drv: drv.find_element(By.CSS_SELECTOR, tid("test-cases")).get_attribute("data-count") == "1")
+    # 6. Publish: the saved test runs first, and passes.
+    click(d, "builder-publish")
+    wait(d, 30).until(lambda drv: "ublished" in drv.find_element(By.CSS_SELECTOR, tid("builder-status")).text)
+    assert not d.find_elements(By.CSS_SELECTOR, tid("builder-publish-error"))
+    click(d, "builder-close")
+
+
+def test_33_a_broken_flow_shows_the_problem_on_its_node(app):
+    d = app.driver
+    new_capability(d, "blank")
+    fill_basics(d, "Broken flow", "broken-flow-e2e")
+    click(d, "step-actions")
+    lost = drag_from_palette(d, "transform", 100, 150)
+    wait(d, 20).until(lambda drv: "node-has-error" in drv.find_element(By.CSS_SELECTOR, tid(f"node-{lost}")).get_attribute("class"))
+    problems = el(d, "problems-list")
+    targets = [p.get_attribute("data-target") for p in problems.find_elements(By.CSS_SELECTOR, '[data-testid^="problem-"]')]
+    assert f"node:{lost}" in targets, targets
+    assert "node-has-error" not in d.find_element(By.CSS_SELECTOR, tid("node-input_1")).get_attribute("class")
+    # Clicking the problem selects its node.
+    index = targets.index(f"node:{lost}")
+    click(d, f"problem-{index}")
+    wait(d).until(lambda drv: inspected(drv) == lost)
+    assert el(d, "compiled-yaml").get_attribute("data-ok") == "false"
+    app.screenshot("builder-problems")
+    # Undo removes the node again, and the problem with it.
+    click_empty_canvas(d)
+    click(d, "builder-undo")
+    wait(d, 20).until(lambda drv: not drv.find_elements(By.CSS_SELECTOR, f'.react-flow__node[data-id="{lost}"]'))
+    time.sleep(0.5)
+    click(d, "builder-close")
