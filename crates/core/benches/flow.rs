@@ -27,7 +27,7 @@ pub fn flow_document(n: usize) -> Value {
     let mut edges = Vec::new();
     let mut prev = "input".to_string();
     let mut i = 0;
-    let mut edge = |s: &str, t: &str, h: Option<&str>, edges: &mut Vec<Value>| {
+    let edge = |s: &str, t: &str, h: Option<&str>, edges: &mut Vec<Value>| {
         let id = format!("e{}", edges.len());
         edges.push(match h {
             Some(h) => json!({"id": id, "source": s, "source_handle": h, "target": t}),
