@@ -166,13 +166,55 @@ fn parse_doc(doc: &Value) -> CoreResult<Document> {
 }
 
 impl Capsmith {
+    /// What a run would reach or do that the saved version of `cap` (by id) does not: hosts
+    /// and permissions, described for the user; everything when nothing is saved.
+    async fn beyond_saved(
+        &self,
+        cap: &crate::manifest::model::Capability,
+        domains: &[String],
+        permissions: &[String],
+    ) -> Vec<String> {
+        let Ok(saved) = self.registry().get(&cap.id, None).await else {
+            return vec![format!("no saved version of `{}`", cap.id)];
+        };
+        let mut granted: HashSet<&str> = saved
+            .required_permissions
+            .iter()
+            .map(String::as_str)
+            .collect();
+        if let Some(p) = &saved.document.capability.permissions {
+            granted.extend(p.iter().map(String::as_str));
+        }
+        let reach: HashSet<String> = saved
+            .allowed_domains
+            .iter()
+            .map(|d| d.to_ascii_lowercase())
+            .collect();
+        let mut out: Vec<String> = domains
+            .iter()
+            .filter(|d| !reach.contains(&d.to_ascii_lowercase()))
+            .map(|d| format!("host `{d}`"))
+            .collect();
+        out.extend(
+            permissions
+                .iter()
+                .filter(|p| !granted.contains(p.as_str()))
+                .map(|p| format!("permission `{p}`")),
+        );
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// Compiles a flow document.
     pub fn builder_compile(&self, doc: &Value) -> CompileView {
         compile_value(doc).view
     }
 
     /// The flow document of a capability: its autosaved draft when there is one (and no
-    /// version is asked for), otherwise the stored manifest opened as flows.
+    /// version is asked for), otherwise the stored manifest opened as flows. A version that is
+    /// not a draft opens as the next patch version, so saving it adds a version instead of
+    /// colliding with the published one.
     pub async fn builder_open(&self, id: &str, version: Option<&str>) -> CoreResult<Value> {
         if version.is_none() {
             let draft: Option<String> =
@@ -187,7 +229,28 @@ impl Capsmith {
             }
         }
         let stored = self.registry().get(id, version).await?;
-        let doc = open_document(&stored.document)?;
+        let mut doc = open_document(&stored.document)?;
+        let status: Option<String> = sqlx::query_scalar(
+            "SELECT status FROM capability_versions WHERE capability_id = ? AND version = ?",
+        )
+        .bind(id)
+        .bind(&stored.version)
+        .fetch_optional(self.registry().pool())
+        .await?;
+        if status.as_deref() != Some("draft") {
+            if let Ok(mut v) = semver::Version::parse(&stored.version) {
+                v.pre = semver::Prerelease::EMPTY;
+                v.build = semver::BuildMetadata::EMPTY;
+                // The next patch version no version of this capability has yet.
+                loop {
+                    v.patch += 1;
+                    if self.registry().get(id, Some(&v.to_string())).await.is_err() {
+                        break;
+                    }
+                }
+                doc.capability.version = Some(v.to_string());
+            }
+        }
         Ok(serde_json::to_value(doc).unwrap_or_default())
     }
 
@@ -260,7 +323,9 @@ impl Capsmith {
             });
         };
         let imported = self.registry().save_draft(&m).await?;
-        self.builder_autosave(doc).await?;
+        // The saved version is what counts; the autosaved copy only follows it (a document too
+        // large for it is still saved).
+        let _ = self.builder_autosave(doc).await;
         Ok(SaveView {
             summary: Some(self.registry().summary(&imported.id).await?),
             compile: compiled.view,
@@ -324,11 +389,47 @@ impl Capsmith {
                 Err(e) => return Ok(failed(ApiError::from(&CoreError::Engine(e)))),
             }
         };
-        let (config, secrets) = self.config_and_secrets(cap).await?;
+        let (config, mut secrets) = self.config_and_secrets(cap).await?;
         let mut permissions: Vec<String> = cap.permissions.clone().unwrap_or_default();
         permissions.extend(lowered.permissions.iter().cloned());
         let mut domains = cap.allowed_domains.clone();
         domains.extend(lowered.domains.iter().cloned());
+        // A document names its capability by id, so it could claim an installed capability's
+        // secrets and send them anywhere. Secrets (and the host APIs) go only to what the saved
+        // version already reaches and may do; anything new needs saving first.
+        let new = self.beyond_saved(cap, &domains, &permissions).await;
+        if !new.is_empty() {
+            let uses_secret = cap.configuration.iter().any(|c| {
+                c.ty == crate::manifest::model::ConfigType::Secret
+                    && serde_json::to_string(flow)
+                        .unwrap_or_default()
+                        .contains(&format!("${{{}", c.key))
+            });
+            if uses_secret {
+                return Ok(failed(ApiError::plain(
+                    "secrets_withheld",
+                    format!(
+                        "this flow uses secrets of `{}` with {} that its saved version does not have; save the draft, then run it",
+                        cap.id,
+                        new.join(", ")
+                    ),
+                )));
+            }
+            secrets.clear();
+            permissions.retain(|p| !p.starts_with("data.") && !p.starts_with("ai."));
+        }
+        // What compiling would declare: the capabilities its Call Capability nodes call.
+        let mut document = document.clone();
+        for d in &lowered.dependencies {
+            if !document
+                .capability
+                .dependencies
+                .iter()
+                .any(|x| x.id == d.id)
+            {
+                document.capability.dependencies.push(d.clone());
+            }
+        }
         let ctx = RunContext {
             document: &document,
             permissions: &permissions,

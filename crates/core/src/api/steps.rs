@@ -20,6 +20,15 @@ use crate::manifest::model::{Field, HttpMethod, Integration, IntegrationType, St
 use crate::manifest::template::{self, Style};
 use crate::sandbox::protocol::ConsoleLine;
 
+tokio::task_local! {
+    /// How deep capabilities calling capabilities have gone in this task.
+    static CALL_DEPTH: usize;
+}
+const MAX_CALL_DEPTH: usize = 8;
+/// Attempts per step at most, and the longest wait between two.
+const MAX_ATTEMPTS: u32 = 10;
+const MAX_BACKOFF_MS: u64 = 30_000;
+
 /// What running a workflow's steps gives.
 pub struct StepsOutcome {
     pub output: Result<Value, EngineError>,
@@ -64,6 +73,12 @@ struct Run<'r, 'c> {
 const JS_RESERVED: &[&str] = &[
     "input",
     "config",
+    "implements",
+    "interface",
+    "package",
+    "private",
+    "protected",
+    "public",
     "break",
     "case",
     "catch",
@@ -115,6 +130,7 @@ fn is_js_name(s: &str) -> bool {
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
         && !JS_RESERVED.contains(&s)
+        && !s.starts_with("__capsmith")
 }
 
 impl Run<'_, '_> {
@@ -206,7 +222,8 @@ impl Run<'_, '_> {
     }
 
     /// Runs JavaScript (`body` of a function) in the sandbox with `input` and the earlier
-    /// steps' results as variables; no host APIs unless `host_apis`.
+    /// steps' results as variables; no host APIs unless `host_apis`, and never a secret: the
+    /// code's `config` holds no secret placeholders and its `fetch` fills none in.
     async fn js(
         &mut self,
         body: &str,
@@ -214,18 +231,38 @@ impl Run<'_, '_> {
         host_apis: bool,
     ) -> Result<Value, EngineError> {
         let names: Vec<&String> = self.named.keys().filter(|k| is_js_name(k)).collect();
+        // The results are parameters of an outer function and the code is the body of an inner
+        // one, so the code may declare a name a step also has (it shadows it).
+        let params = names
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let args = names
+            .iter()
+            .map(|n| format!("__capsmith_step.named[{}]", Value::String(n.to_string())))
+            .collect::<Vec<_>>()
+            .join(", ");
         let source = format!(
-            "export default {{ actions: {{ async run(__step) {{\nconst input = __step.input;\nconst config = this.config;\nconst {{ {} }} = __step.named;\n{body}\n}} }} }};\n",
-            names.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            "export default {{ actions: {{ async run(__capsmith_step) {{\nreturn await (function ({params}) {{\nreturn (async function (input, config) {{\n{body}\n}}).call(this, __capsmith_step.input, this.config);\n}}).call(this{comma}{args});\n}} }} }};\n",
+            comma = if args.is_empty() { "" } else { ", " },
         );
         let mut named = Map::new();
         for k in names {
             named.insert(k.clone(), self.named[k].clone());
         }
         let payload = serde_json::json!({ "input": input, "named": named });
+        let ctx = RunContext {
+            document: self.ctx.document,
+            permissions: self.ctx.permissions,
+            allowed_domains: self.ctx.allowed_domains,
+            config: self.ctx.config.clone(),
+            secrets: HashMap::new(),
+            policy: self.ctx.policy.clone(),
+        };
         let r = self
             .app
-            .run_module(self.ctx, source, "run", payload, &[], host_apis)
+            .run_module(&ctx, source, "run", payload, &[], host_apis)
             .await;
         self.console.extend(r.console);
         self.session.trace.extend(r.trace);
@@ -309,6 +346,27 @@ impl Run<'_, '_> {
             "flow.merge" => Ok(merge(input)),
             other => {
                 let (cap, action) = other.split_once('.').unwrap_or((other, ""));
+                let doc = &self.ctx.document.capability;
+                // Only what the capability declares it depends on, never a standard action's
+                // name taken by an installed capability, never itself.
+                let declared = doc.dependencies.iter().any(|d| d.id == cap);
+                let standard = crate::manifest::permissions::STANDARD_ACTIONS.contains(&other)
+                    || crate::manifest::permissions::for_standard_action(other).is_some();
+                if standard || !declared || cap == doc.id {
+                    return Err(EngineError::UnavailableAction {
+                        action: other.to_string(),
+                    }
+                    .into());
+                }
+                let depth = CALL_DEPTH.try_with(|d| *d).unwrap_or(0);
+                if depth >= MAX_CALL_DEPTH {
+                    return Err(EngineError::BadRequest {
+                        message: format!(
+                            "capabilities calling capabilities went {MAX_CALL_DEPTH} deep; refused"
+                        ),
+                    }
+                    .into());
+                }
                 let version = self
                     .ctx
                     .document
@@ -323,17 +381,15 @@ impl Run<'_, '_> {
                     }
                     .into());
                 }
-                let report = Box::pin(self.app.run_action(
-                    cap,
-                    version.as_deref(),
-                    action,
-                    &input,
-                    Origin::App,
-                ))
-                .await
-                .map_err(|e| EngineError::BadRequest {
-                    message: e.to_string(),
-                })?;
+                let call =
+                    self.app
+                        .run_action(cap, version.as_deref(), action, &input, Origin::App);
+                let report = CALL_DEPTH
+                    .scope(depth + 1, Box::pin(call))
+                    .await
+                    .map_err(|e| EngineError::BadRequest {
+                        message: e.to_string(),
+                    })?;
                 self.session.trace.extend(report.calls);
                 self.console.extend(report.console);
                 match (report.ok, report.output, report.error) {
@@ -454,7 +510,7 @@ impl Capsmith {
                 duration_ms: 0.0,
             };
             let input = match resolved {
-                // A merge goes ahead with whatever its branches produced.
+                // A merge goes ahead with whatever its branches produced, if any did.
                 Err(Failure::Skip) if s.action == "flow.merge" => {
                     let parts = s
                         .input
@@ -462,10 +518,16 @@ impl Capsmith {
                         .and_then(Value::as_array)
                         .cloned()
                         .unwrap_or_default();
-                    Ok(Value::Array(
-                        parts.iter().filter_map(|p| run.resolve(p).ok()).collect(),
-                    ))
+                    let ran: Vec<Value> =
+                        parts.iter().filter_map(|p| run.resolve(p).ok()).collect();
+                    if ran.is_empty() {
+                        Err(Failure::Skip)
+                    } else {
+                        Ok(Value::Array(ran))
+                    }
                 }
+                // A step after a skipped one is skipped.
+                _ if s.after.iter().any(|a| run.skipped.contains(a)) => Err(Failure::Skip),
                 other => other,
             };
             let outcome = match input {
@@ -483,14 +545,18 @@ impl Capsmith {
                         Ok(false) => Err(Failure::Skip),
                         Err(e) => Err(e),
                         Ok(true) => {
-                            let attempts = s.retry.unwrap_or(retries) + 1;
+                            let attempts = s
+                                .retry
+                                .unwrap_or(retries)
+                                .saturating_add(1)
+                                .min(MAX_ATTEMPTS);
                             let mut result = Err(Failure::Skip);
                             for attempt in 0..attempts {
                                 if attempt > 0 {
-                                    tokio::time::sleep(Duration::from_millis(
-                                        backoff << (attempt - 1).min(6),
-                                    ))
-                                    .await;
+                                    let wait = backoff
+                                        .saturating_mul(1 << (attempt - 1).min(6))
+                                        .min(MAX_BACKOFF_MS);
+                                    tokio::time::sleep(Duration::from_millis(wait)).await;
                                 }
                                 result = run.step(s, input.clone()).await;
                                 if !matches!(result, Err(Failure::Error(_))) {
@@ -550,6 +616,10 @@ impl Capsmith {
                     Ok(i) => run.step(s, i).await,
                     Err(f) => Err(f),
                 };
+                let r = r.map(|mut v| {
+                    engine::redact_value(&mut v, &run.session);
+                    v
+                });
                 nodes.push(NodeTrace {
                     node: format!("{}:on_error", s.id),
                     status: if r.is_ok() {
@@ -560,7 +630,9 @@ impl Capsmith {
                     input: None,
                     output: r.as_ref().ok().cloned(),
                     error: match r {
-                        Err(Failure::Error(e)) => Some(e.to_string()),
+                        Err(Failure::Error(e)) => {
+                            Some(engine::redact_error(e, &run.session).to_string())
+                        }
                         _ => None,
                     },
                     duration_ms: started.elapsed().as_secs_f64() * 1000.0,

@@ -112,6 +112,15 @@ impl Scope<'_> {
         }
     }
 
+    /// Whether a reference may give a URL's scheme, host or port: configuration may; inputs,
+    /// the trigger and what earlier steps produced (data from outside) may not.
+    pub fn may_choose_host(&self, r: &TemplateRef) -> bool {
+        r.style == Style::Dollar
+            && r.root() != "input"
+            && r.root() != "trigger"
+            && (self.config.contains_key(r.root()) || self.secrets.contains_key(r.root()))
+    }
+
     /// Renders a string template for `place`.
     pub fn render(&self, tpl: &str, place: Place) -> Result<String, EngineError> {
         let refs = template::refs(tpl).map_err(|at| EngineError::BadRequest {
@@ -233,7 +242,7 @@ pub fn render_url(scope: &Scope, tpl: &str) -> Result<url::Url, EngineError> {
         // `${BASE_URL}/path`: the configuration value is the base.
         let refs = template::refs(path_part).unwrap_or_default();
         match refs.first() {
-            Some(r) if r.offset == 0 && r.style == Style::Dollar && r.root() != "input" => {
+            Some(r) if r.offset == 0 && scope.may_choose_host(r) => {
                 let close = path_part.find('}').map(|e| e + 1).unwrap_or(0);
                 let base = text_of(&scope.lookup(r)?);
                 format!(
@@ -262,19 +271,14 @@ pub fn render_url(scope: &Scope, tpl: &str) -> Result<url::Url, EngineError> {
     let base_only = if base_tpl.is_empty() {
         let refs = template::refs(path_part).unwrap_or_default();
         match refs.first() {
-            Some(r) if r.offset == 0 && r.style == Style::Dollar && r.root() != "input" => {
-                text_of(&scope.lookup(r)?)
-            }
+            Some(r) if r.offset == 0 && scope.may_choose_host(r) => text_of(&scope.lookup(r)?),
             _ => String::new(),
         }
     } else {
         let refs = template::refs(base_tpl).unwrap_or_default();
-        if refs
-            .iter()
-            .any(|r| r.style == Style::Mustache || r.root() == "input")
-        {
+        if refs.iter().any(|r| !scope.may_choose_host(r)) {
             return Err(EngineError::BadRequest {
-                message: "an input cannot choose the scheme, host or port; refused".into(),
+                message: "only configuration can choose the scheme, host or port (not an input, the trigger or an earlier step); refused".into(),
             });
         }
         scope.render(base_tpl, Place::Raw)?

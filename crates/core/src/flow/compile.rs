@@ -78,6 +78,23 @@ pub fn compile_owned(mut doc: Document) -> Compiled {
             },
         ));
     }
+    for a in &cap.actions {
+        if !flows.is_empty() && !flows.iter().any(|f| f.action == a.id) {
+            findings.push((
+                a.id.clone(),
+                FlowFinding {
+                    severity: Severity::Error,
+                    code: "action-without-flow",
+                    message: format!(
+                        "action `{}` has no flow: build one, or remove the action",
+                        a.id
+                    ),
+                    target: String::new(),
+                    key: None,
+                },
+            ));
+        }
+    }
     for flow in &flows {
         let an = analyze(flow, &cx);
         if flow.action != WORKFLOW_ACTION && !cap.actions.iter().any(|a| a.id == flow.action) {
@@ -322,10 +339,19 @@ pub fn lower(flow: &Flow, an: &Analysis) -> Lowered {
             .edges_directed(ix, Direction::Incoming)
             .collect();
         incoming.sort_by_key(|e| *e.weight());
+        // Upstream steps, with the name later steps read their result by.
+        let mut preds: Vec<(&str, Option<&str>)> = Vec::new();
         for e in incoming {
             let p = e.source().index();
             let pid = &flow.nodes[p].id;
             ups.push(upstream_ref(kinds[p], pid));
+            if kinds[p] != Some(NodeKind::Input) {
+                let output = match node_data(an, p) {
+                    Some(NodeData::CallCapability(c)) => c.output.as_deref(),
+                    _ => None,
+                };
+                preds.push((pid, output));
+            }
             match kinds[p] {
                 Some(NodeKind::Filter) => guards.push(format!("{pid}.pass")),
                 Some(NodeKind::Branch) => {
@@ -347,6 +373,7 @@ pub fn lower(flow: &Flow, an: &Analysis) -> Lowered {
             output: None,
             when: None,
             retry: None,
+            after: Vec::new(),
             params: Map::new(),
         };
         match d {
@@ -453,6 +480,21 @@ pub fn lower(flow: &Flow, an: &Analysis) -> Lowered {
                 }
             }
         }
+        if step.action == "flow.merge" {
+            // A merge runs when any branch did; its branches' conditions are not its own.
+            guards.clear();
+        } else {
+            // An upstream step skipped skips this one too: those it does not read from are
+            // listed, so a filter or branch stops everything behind it, not just the next node.
+            let read = referenced_roots(&step);
+            step.after = preds
+                .iter()
+                .filter(|(id, output)| {
+                    !read.contains(*id) && !output.is_some_and(|o| read.contains(o))
+                })
+                .map(|(id, _)| id.to_string())
+                .collect();
+        }
         if !guards.is_empty() {
             step.when = Some(if guards.len() == 1 {
                 guards.remove(0)
@@ -467,6 +509,33 @@ pub fn lower(flow: &Flow, an: &Analysis) -> Lowered {
         l.workflow.steps.push(step);
     }
     l
+}
+
+/// The roots a step's templates read (`crm` in `${crm.name}`), outside JavaScript parameters.
+pub fn referenced_roots(s: &Step) -> std::collections::HashSet<String> {
+    fn go(v: &Value, out: &mut std::collections::HashSet<String>) {
+        match v {
+            Value::String(t) if t.contains("${") => {
+                for r in crate::manifest::template::refs(t).unwrap_or_default() {
+                    let root = r.root();
+                    out.insert(root.to_string());
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| go(x, out)),
+            Value::Object(m) => m.values().for_each(|x| go(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = std::collections::HashSet::new();
+    if let Some(i) = &s.input {
+        go(i, &mut out);
+    }
+    for (k, v) in &s.params {
+        if !permissions::is_javascript_param(&s.action, k) {
+            go(v, &mut out);
+        }
+    }
+    out
 }
 
 /// The host of a URL template when it is written out (not templated).

@@ -242,8 +242,20 @@ fn workflow_flow(cap: &Capability, wf: &Workflow) -> Flow {
             .map(|w| split_guards(w, &conditions))
             .unwrap_or_default();
         let param = |k: &str| s.params.get(k).and_then(Value::as_str).map(str::to_string);
-        let lowered = lowered_node(s, &negated, &param);
-        let is_output = wf.output.as_deref() == Some(s.id.as_str()) && s.action == "transform.map";
+        // A step the compiler could have written opens as the node it came from; anything
+        // else (its own condition, retries, an output name, another input) stays a step call,
+        // which compiles back as it was.
+        let canonical = rest.is_empty()
+            && s.retry.is_none()
+            && s.output.is_none()
+            && canonical_input(s, &names);
+        let lowered = if canonical {
+            lowered_node(s, &negated, &param)
+        } else {
+            None
+        };
+        let is_output =
+            canonical && wf.output.as_deref() == Some(s.id.as_str()) && s.action == "transform.map";
         let mut from: Vec<(String, Option<&str>)> = Vec::new();
         for (g, neg) in &guards {
             let branch = negated.contains(&g.as_str());
@@ -281,6 +293,13 @@ fn workflow_flow(cap: &Capability, wf: &Workflow) -> Flow {
             for f in found {
                 if f != s.id && !from.iter().any(|(x, _)| *x == f) {
                     from.push((f, None));
+                }
+            }
+        }
+        for a in &s.after {
+            if let Some(step) = names.get(a) {
+                if !from.iter().any(|(f, _)| f == step) {
+                    from.push((step.clone(), None));
                 }
             }
         }
@@ -347,6 +366,26 @@ fn workflow_flow(cap: &Capability, wf: &Workflow) -> Flow {
         nodes,
         edges,
         viewport: None,
+    }
+}
+
+/// Whether a step's input is what the compiler writes: nothing (an API call), or references to
+/// the Input (`${input}`) and earlier steps (`${x}`, `${x.value}`), a list of them for a merge.
+fn canonical_input(s: &Step, names: &HashMap<String, String>) -> bool {
+    let reference = |v: &Value| {
+        v.as_str().is_some_and(|r| {
+            let Some(inner) = r.strip_prefix("${").and_then(|x| x.strip_suffix('}')) else {
+                return false;
+            };
+            let id = inner.strip_suffix(".value").unwrap_or(inner);
+            id == "input" || names.get(id).is_some_and(|step| step == id)
+        })
+    };
+    match (&s.input, s.action.as_str()) {
+        (None, "http.request") => true,
+        (Some(Value::Array(a)), "flow.merge") => a.iter().all(reference),
+        (Some(v), a) if a != "http.request" && a != "flow.merge" => reference(v),
+        _ => false,
     }
 }
 

@@ -411,6 +411,9 @@ pub fn analyze<'a>(flow: &'a Flow, cx: &Context) -> Analysis<'a> {
                 format!("merge `{id}` needs at least two inputs"),
             );
         }
+        if matches!(kind, NodeKind::Filter | NodeKind::Branch) && !is_js_identifier(id) {
+            f.node(Severity::Error, "bad-node-id", i, None, format!("`{id}` is a condition that later conditions name in JavaScript, so its id must be a JavaScript name (letters, digits, `_`)"));
+        }
         if incoming > 1 && consumes_upstream(kind, data[i].as_ref()) {
             f.node(Severity::Error, "ambiguous-input", i, None, format!("{incoming} connections flow into `{id}`, which works on one upstream value; join them with a Merge node"));
         }
@@ -578,6 +581,13 @@ pub fn analyze<'a>(flow: &'a Flow, cx: &Context) -> Analysis<'a> {
         data,
         order,
     }
+}
+
+fn is_js_identifier(s: &str) -> bool {
+    let mut c = s.chars();
+    c.next()
+        .is_some_and(|x| x.is_ascii_alphabetic() || x == '_')
+        && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
 }
 
 /// The action name of a workflow-level flow (a workflow without declared actions).

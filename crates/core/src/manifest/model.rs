@@ -530,6 +530,10 @@ pub struct Step {
     pub when: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry: Option<u32>,
+    /// Steps this one comes after without reading their result (a builder flow's edges):
+    /// when one of them is skipped, so is this step.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<String>,
     #[serde(flatten)]
     pub params: Map<String, Value>,
 }
@@ -545,6 +549,7 @@ impl<'de> Deserialize<'de> for Step {
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Step, A::Error> {
                 let (mut id, mut action, mut input, mut output, mut when, mut retry) =
                     (None, None, None, None, None, None);
+                let mut after = Vec::new();
                 let mut params = Map::new();
                 while let Some(key) = map.next_key::<String>()? {
                     match key.as_str() {
@@ -554,6 +559,7 @@ impl<'de> Deserialize<'de> for Step {
                         "output" => output = Some(map.next_value::<String>()?),
                         "when" => when = Some(map.next_value::<String>()?),
                         "retry" => retry = Some(map.next_value::<u32>()?),
+                        "after" => after = map.next_value::<Vec<String>>()?,
                         _ => {
                             let v = map.next_value::<Value>()?;
                             params.insert(key, v);
@@ -567,6 +573,7 @@ impl<'de> Deserialize<'de> for Step {
                     output,
                     when,
                     retry,
+                    after,
                     params,
                 })
             }

@@ -1195,6 +1195,15 @@ fn workflow(cx: &mut Ctx) {
                 cx.out.push(f);
             }
         }
+        for (ai, a) in s.after.iter().enumerate() {
+            if !wf.steps[..i].iter().any(|x| &x.id == a) {
+                cx.err(
+                    "unknown-after",
+                    sp.key("after").index(ai),
+                    format!("`after` names `{a}`, which is not an earlier step of this workflow"),
+                );
+            }
+        }
         if let Some(o) = &s.output {
             scope.push(o.clone());
         }

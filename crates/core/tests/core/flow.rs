@@ -475,8 +475,256 @@ async fn drafts_autosave_in_any_state_and_saving_never_overwrites_a_published_ve
     assert!(l.app.builder_drafts().await.unwrap().is_empty());
     // Without a draft, the stored manifest opens with its flows.
     let opened = l.app.builder_open("customer-card", None).await.unwrap();
+    // The published 0.2.0 opens as 0.2.1, so saving adds a version.
+    assert_eq!(opened["capability"]["version"], "0.2.1");
+    let next = l.app.builder_save(&opened).await.unwrap().summary.unwrap();
+    assert_eq!(
+        (next.version.as_str(), next.status.as_str()),
+        ("0.2.1", "draft")
+    );
     let flows = |v: &Value| -> Vec<capsmith_core::manifest::model::Flow> {
         serde_json::from_value(v["capability"]["flows"].clone()).unwrap()
     };
     assert_eq!(flows(&opened), flows(&good));
+}
+
+// ---- guards, tried from the other side ----------------------------------------------------
+
+fn node(id: &str, ty: &str, data: Value) -> Value {
+    json!({"id": id, "type": ty, "position": {"x": 0, "y": 0}, "data": data})
+}
+
+fn edge(s: &str, t: &str) -> Value {
+    json!({"id": format!("{s}-{t}"), "source": s, "target": t})
+}
+
+/// A one-flow document around `nodes`/`edges`, with the CRM key as its secret.
+fn doc(id: &str, nodes: Vec<Value>, edges: Vec<Value>) -> Value {
+    json!({"capability": {"id": id, "name": id, "version": "1.0.0", "type": "flow",
+        "actions": [{"id": "run"}],
+        "flows": [{"action": "run", "nodes": nodes, "edges": edges}],
+        "configuration": [{"key": "CRM_API_KEY", "type": "secret", "required": true}]}})
+}
+
+#[tokio::test]
+async fn a_document_cannot_claim_a_saved_capabilitys_secrets_for_a_new_host() {
+    let l = live().await;
+    let saved = against(&l.lb, "customer-lookup.flow.json");
+    saved_with_key(&l, &saved).await;
+    // Same id, a host the saved version never reaches (`localhost` is another name).
+    let thief = doc(
+        "customer-card",
+        vec![
+            node("input", "input", json!({})),
+            node(
+                "leak",
+                "api_call",
+                json!({"url": format!("http://localhost:{}/echo?k=${{CRM_API_KEY}}", l.lb.port)}),
+            ),
+            node("out", "output", json!({})),
+        ],
+        vec![edge("input", "leak"), edge("leak", "out")],
+    );
+    l.app
+        .set_setting(
+            "network.allow_hosts",
+            Some(&format!("127.0.0.1:{0},localhost:{0}", l.lb.port)),
+        )
+        .await
+        .unwrap();
+    let run = l.app.builder_run(&thief, "run", &json!({})).await.unwrap();
+    let e = run.error.unwrap();
+    assert_eq!(e.kind, "secrets_withheld", "{}", e.message);
+    assert!(e.message.contains("host `localhost`"), "{}", e.message);
+    assert!(l.lb.requests().is_empty(), "nothing was sent");
+}
+
+#[tokio::test]
+async fn a_false_filter_stops_every_step_behind_it_and_merges_of_nothing_do_not_run() {
+    let l = live().await;
+    let base = l.lb.base();
+    let d = doc(
+        "filtered-posts",
+        vec![
+            node(
+                "input",
+                "input",
+                json!({"inputs": [{"name": "go", "type": "boolean", "required": true}]}),
+            ),
+            node("gate", "filter", json!({"condition": "input.go === true"})),
+            node("a", "api_call", json!({"url": format!("{base}/echo/a")})),
+            node(
+                "b",
+                "api_call",
+                json!({"method": "POST", "url": format!("{base}/echo/b"), "body": {"from": "${a.target}"}}),
+            ),
+            node(
+                "c",
+                "api_call",
+                json!({"method": "POST", "url": format!("{base}/echo/c")}),
+            ),
+            node("join", "merge", json!({})),
+            node(
+                "after",
+                "api_call",
+                json!({"method": "POST", "url": format!("{base}/echo/after")}),
+            ),
+            node("out", "output", json!({})),
+        ],
+        vec![
+            edge("input", "gate"),
+            edge("gate", "a"),
+            edge("a", "b"),
+            edge("gate", "c"),
+            edge("b", "join"),
+            edge("c", "join"),
+            edge("join", "after"),
+            edge("after", "out"),
+        ],
+    );
+    let stopped = l
+        .app
+        .builder_run(&d, "run", &json!({"go": false}))
+        .await
+        .unwrap();
+    assert!(stopped.ok, "{:?}", stopped.error);
+    assert!(l.lb.requests().is_empty(), "{:?}", l.lb.requests());
+    let skipped: Vec<&str> = stopped
+        .nodes
+        .iter()
+        .filter(|n| n.status == NodeStatus::Skipped)
+        .map(|n| n.node.as_str())
+        .collect();
+    assert_eq!(skipped, ["a", "b", "c", "join", "after"]);
+    let went = l
+        .app
+        .builder_run(&d, "run", &json!({"go": true}))
+        .await
+        .unwrap();
+    assert!(went.ok, "{:?}", went.error);
+    let targets: Vec<String> = l.lb.requests().iter().map(|r| r.target.clone()).collect();
+    assert_eq!(targets, ["/echo/a", "/echo/b", "/echo/c", "/echo/after"]);
+}
+
+#[tokio::test]
+async fn data_from_upstream_cannot_choose_where_a_request_goes_and_scripts_see_no_secret() {
+    let l = live().await;
+    let saved = against(&l.lb, "customer-lookup.flow.json");
+    saved_with_key(&l, &saved).await;
+    // The CRM answers with an email; a second call tries to use it as its host.
+    let mut d = against(&l.lb, "customer-lookup.flow.json");
+    let flow = &mut d["capability"]["flows"][0];
+    flow["nodes"] = json!([
+        flow["nodes"][0].clone(),
+        flow["nodes"][1].clone(),
+        node(
+            "hop",
+            "api_call",
+            json!({"url": "http://${crm.email}/x", "headers": {"X-Api-Key": "${CRM_API_KEY}"}})
+        ),
+        node(
+            "peek",
+            "script",
+            json!({"code": "return { seen: config.CRM_API_KEY === undefined ? 'nothing' : String(config.CRM_API_KEY) };"})
+        ),
+        node("format", "output", json!({})),
+    ]);
+    flow["edges"] = json!([
+        edge("input", "crm"),
+        edge("crm", "hop"),
+        edge("hop", "peek"),
+        edge("peek", "format")
+    ]);
+    // Saved first: the run then uses nothing the saved version does not have.
+    let saved_too = l.app.builder_save(&d).await.unwrap();
+    assert!(
+        saved_too.summary.is_some(),
+        "{:#?}",
+        saved_too.compile.diagnostics
+    );
+    let run = l
+        .app
+        .builder_run(&d, "lookup", &json!({"customer_id": "c-42"}))
+        .await
+        .unwrap();
+    let e = run.error.unwrap();
+    assert_eq!(e.kind, "bad_request", "{}", e.message);
+    assert_eq!(l.lb.requests().len(), 1, "only the CRM call left");
+    // Without the hop, the script runs and finds no secret in its configuration.
+    flow_without_hop(&mut d);
+    let run = l
+        .app
+        .builder_run(&d, "lookup", &json!({"customer_id": "c-42"}))
+        .await
+        .unwrap();
+    assert!(run.ok, "{:?}", run.error);
+    assert_eq!(run.output, Some(json!({"seen": "nothing"})));
+}
+
+fn flow_without_hop(d: &mut Value) {
+    let flow = &mut d["capability"]["flows"][0];
+    let nodes: Vec<Value> = flow["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["id"] != "hop")
+        .cloned()
+        .collect();
+    flow["nodes"] = Value::Array(nodes);
+    flow["edges"] = json!([
+        edge("input", "crm"),
+        edge("crm", "peek"),
+        edge("peek", "format")
+    ]);
+}
+
+#[tokio::test]
+async fn call_capability_nodes_call_declared_capabilities_only() {
+    let l = live().await;
+    let saved = against(&l.lb, "customer-lookup.flow.json");
+    saved_with_key(&l, &saved).await;
+    let calling = |capability: &str, action: &str| {
+        doc(
+            "crm-caller",
+            vec![
+                node(
+                    "input",
+                    "input",
+                    json!({"inputs": [{"name": "who", "type": "string", "required": true}]}),
+                ),
+                node(
+                    "call",
+                    "call_capability",
+                    json!({"capability": capability, "action": action, "version": "0.2.0", "input": {"customer_id": "${input.who}"}}),
+                ),
+                node("out", "output", json!({})),
+            ],
+            vec![edge("input", "call"), edge("call", "out")],
+        )
+    };
+    // Another installed capability, pinned: its own secret stays its own, the result comes back.
+    let ok = l
+        .app
+        .builder_run(
+            &calling("customer-card", "lookup"),
+            "run",
+            &json!({"who": "c-42"}),
+        )
+        .await
+        .unwrap();
+    assert!(ok.ok, "{:?}", ok.error);
+    assert_eq!(ok.output.as_ref().unwrap()["name"], "Ada Lovelace");
+    // Itself, and a standard action this version does not run, are refused.
+    for (cap, action) in [("crm-caller", "run"), ("ai", "analyze")] {
+        let r = l
+            .app
+            .builder_run(&calling(cap, action), "run", &json!({"who": "c-42"}))
+            .await
+            .unwrap();
+        assert_eq!(
+            r.error.unwrap().kind,
+            "unavailable_action",
+            "{cap}.{action}"
+        );
+    }
 }
