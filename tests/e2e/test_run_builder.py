@@ -328,15 +328,13 @@ requestAnimationFrame(tick);
 """
 
 
-def test_34_a_500_node_flow_stays_responsive(app):
-    """Not a timed test: it measures and writes a report (docs/benchmarks.md quotes it); it asserts
-    only that the flow opened, the drag moved the node and the flow compiled."""
-    import json
+def measure_flow(app, n):
+    """Opens an n-node draft and drags a node in view; returns what it measured."""
     import statistics
-    from pathlib import Path
 
     d = app.driver
-    doc = big_flow(500)
+    doc = big_flow(n)
+    doc["capability"]["id"] = f"big-flow-{n}"
     # The draft goes in through the app's own command, as an autosave would put it.
     d.execute_async_script(
         "const done = arguments[arguments.length - 1];"
@@ -346,37 +344,66 @@ def test_34_a_500_node_flow_stays_responsive(app):
     click(d, "nav-library")
     click(d, "nav-builder")
     started = time.monotonic()
-    click(d, "draft-big-flow-e2e")
+    click(d, f"draft-big-flow-{n}")
     el(d, "builder-editor")
     click(d, "step-actions")
-    wait(d, 60).until(lambda drv: len(drv.find_elements(By.CSS_SELECTOR, ".react-flow__node")) >= 50)
+    try:
+        wait(d, 60).until(lambda drv: len(drv.find_elements(By.CSS_SELECTOR, ".react-flow__node")) >= 3)
+    except Exception:
+        d.save_screenshot(f"/tmp/big-{n}.png")
+        raise
     opened_s = time.monotonic() - started
     wait(d, 60).until(lambda drv: drv.find_element(By.CSS_SELECTOR, tid("compiled-yaml")).get_attribute("data-ok") == "true")
     compiled_s = time.monotonic() - started
     rendered = len(d.find_elements(By.CSS_SELECTOR, ".react-flow__node"))
-
-    node = d.find_element(By.CSS_SELECTOR, '.react-flow__node[data-id="input"]')
+    # A node in view, nearest the canvas's centre.
+    node = d.execute_script(
+        "const pane = document.querySelector('.react-flow__pane').getBoundingClientRect();"
+        "const cx = pane.left + pane.width / 2, cy = pane.top + pane.height / 2;"
+        "let best = null, dist = Infinity;"
+        "for (const n of document.querySelectorAll('.react-flow__node')) {"
+        "  const r = n.getBoundingClientRect();"
+        "  if (r.left < pane.left || r.right > pane.right || r.top < pane.top || r.bottom > pane.bottom) continue;"
+        "  const dd = Math.hypot(r.left + r.width / 2 - cx, r.top + r.height / 2 - cy);"
+        "  if (dd < dist) { dist = dd; best = n; }"
+        "}"
+        "return best;"
+    )
+    assert node is not None, "a node is in view"
     before = node.get_attribute("style")
     d.execute_script(FRAME_RECORDER)
+    moves_started = time.monotonic()
     chain = ActionChains(d, duration=16).move_to_element(node).click_and_hold()
     for i in range(40):
         chain.move_by_offset(4 if i % 2 == 0 else 3, 2)
     chain.release().perform()
-    frames = d.execute_script("window.__recording = false; return window.__frames;")[1:]
+    drag_s = time.monotonic() - moves_started
+    frames = d.execute_script("window.__recording = false; return window.__frames;")[1:] or [0]
     assert node.get_attribute("style") != before, "the node moved"
     frames.sort()
-    report = {
-        "nodes": len(doc["capability"]["flows"][0]["nodes"]),
+    click(d, "builder-close")
+    return {
+        "nodes": n,
         "rendered_nodes": rendered,
         "open_to_nodes_s": round(opened_s, 2),
         "open_to_compiled_s": round(compiled_s, 2),
+        "drag_40_moves_s": round(drag_s, 2),
         "drag_frames": len(frames),
         "frame_ms_p50": round(statistics.median(frames), 1),
-        "frame_ms_p95": round(frames[int(len(frames) * 0.95) - 1], 1),
+        "frame_ms_p95": round(frames[max(0, int(len(frames) * 0.95) - 1)], 1),
         "frame_ms_max": round(frames[-1], 1),
     }
+
+
+def test_34_a_500_node_flow_stays_responsive(app):
+    """Not a timed test: it measures a 20-node and a 500-node flow in the same window and writes
+    a report (docs/benchmarks.md quotes it); it asserts only that each flow opened, compiled and
+    that the dragged node moved."""
+    import json
+    from pathlib import Path
+
+    report = [measure_flow(app, 20), measure_flow(app, 500)]
     out = Path(__file__).resolve().parents[2] / "target/e2e-report"
     out.mkdir(parents=True, exist_ok=True)
     (out / "builder-500.json").write_text(json.dumps(report, indent=2))
     print("builder-500", report)
-    click(d, "builder-close")

@@ -31,7 +31,9 @@ import { useBuilder, useBuilderStore } from "./useBuilder";
 // Module scope, as React Flow asks: a new object each render would remount every node.
 const NODE_TYPES: NodeTypes = Object.fromEntries([...NODE_KINDS, "unknown"].map((kind) => [rfType(kind), FlowNodeView]));
 const DELETE_KEYS = ["Delete", "Backspace"];
-const FIT_VIEW_OPTIONS = { maxZoom: 1.2, padding: 0.2 };
+// A large flow opens readable (zoomed to at least half size) rather than shrunk to fit whole;
+// only what is in view is rendered, so a 500-node flow paints as little as a small one.
+const FIT_VIEW_OPTIONS = { maxZoom: 1.2, minZoom: 0.5, padding: 0.2 };
 
 /** Shared by every flow of every open document, so nodes can be pasted into another action. */
 let clipboard: Clipboard | null = null;
@@ -205,6 +207,7 @@ export function FlowCanvas() {
           fitViewOptions={FIT_VIEW_OPTIONS}
           minZoom={0.1}
           maxZoom={2}
+          onlyRenderVisibleElements
         >
           <Background gap={20} size={1} />
           <MiniMap pannable zoomable ariaLabel="Overview of the flow" />
