@@ -12,7 +12,7 @@ use capsmith_core::manifest::{self, SourceFormat};
 use capsmith_core::CoreError;
 use clap::Subcommand;
 
-use super::{fail, open, print_json, Format, Style};
+use super::{fail, open, print_json, report_run, Format, Style};
 
 #[derive(Subcommand)]
 pub enum FlowCmd {
@@ -231,18 +231,7 @@ pub async fn run(cmd: FlowCmd, home: Option<PathBuf>, style: &Style) -> ExitCode
                 Err(e) => return fail(&e, json),
             };
             match app.builder_run(&doc, &action, &input).await {
-                Ok(r) => {
-                    if json {
-                        print_json(&r);
-                    } else {
-                        print!("{}", render_run(&r, style));
-                    }
-                    if r.ok {
-                        ExitCode::SUCCESS
-                    } else {
-                        ExitCode::from(1)
-                    }
-                }
+                Ok(r) => report_run(&r, r.ok, json, || render_run(&r, style)),
                 Err(e @ CoreError::InvalidArgument(_)) => {
                     eprintln!("error[{}]: {e}", e.kind());
                     ExitCode::from(2)

@@ -23,6 +23,7 @@ use capsmith_core::secrets::Sensitive;
 use capsmith_core::CoreError;
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod agent;
 mod flow;
 
 #[derive(Parser)]
@@ -79,6 +80,11 @@ enum Command {
     Remove { spec: String },
     /// Print the JSON Schema of the manifest format.
     Schema,
+    /// Agents and the capabilities they may use.
+    Agent {
+        #[command(subcommand)]
+        cmd: agent::AgentCmd,
+    },
     /// The visual builder's flows: compile, open a manifest as flows, run with a trace.
     Flow {
         #[command(subcommand)]
@@ -225,6 +231,25 @@ fn main() -> ExitCode {
         }
     };
     rt.block_on(run(cli, &style))
+}
+
+/// Prints a run's report (JSON or text); exit 0 when it succeeded, 1 when it did not.
+fn report_run(
+    report: &impl serde::Serialize,
+    ok: bool,
+    json: bool,
+    text: impl FnOnce() -> String,
+) -> ExitCode {
+    if json {
+        print_json(report);
+    } else {
+        print!("{}", text());
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 fn print_json(v: &impl serde::Serialize) {
@@ -386,6 +411,7 @@ async fn run(cli: Cli, style: &Style) -> ExitCode {
             }
         }
         Command::Flow { cmd } => flow::run(cmd, cli.home, style).await,
+        Command::Agent { cmd } => agent::run(cmd, cli.home, style).await,
         Command::Schema => {
             print!("{}", capsmith_core::manifest::schema::json_schema_string());
             ExitCode::SUCCESS
@@ -422,18 +448,7 @@ async fn run(cli: Cli, style: &Style) -> ExitCode {
                 .run_action(&id, version.as_deref(), &action, &input, Origin::Cli)
                 .await
             {
-                Ok(r) => {
-                    if json {
-                        print_json(&r);
-                    } else {
-                        print!("{}", render_run(&r, style));
-                    }
-                    if r.ok {
-                        ExitCode::SUCCESS
-                    } else {
-                        ExitCode::from(1)
-                    }
-                }
+                Ok(r) => report_run(&r, r.ok, json, || render_run(&r, style)),
                 Err(e) => fail(&e, json),
             }
         }

@@ -700,3 +700,66 @@ fn flow_compile_from_manifest_and_schema() {
         std::fs::read_to_string(root().join("assets/schema/flow.schema.json")).unwrap()
     );
 }
+
+#[test]
+fn agents_from_the_command_line() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let created = capsmith(h, &["agent", "create", "Support Bot"]);
+    assert_eq!(
+        created.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    // Without consent (no --yes, not a terminal) nothing is added.
+    let refused = capsmith(h, &["agent", "add", "support-bot", "text-toolkit"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(stdout(&refused).contains("asks for these permissions"));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("consent_required"));
+    let added = capsmith(h, &["agent", "add", "support-bot", "text-toolkit", "--yes"]);
+    assert_eq!(
+        added.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    assert!(stdout(&added).contains("text-toolkit.slugify"));
+    let run = capsmith(
+        h,
+        &[
+            "agent",
+            "run",
+            "support-bot",
+            "text-toolkit.slugify",
+            "--input",
+            r#"{"text": "Hello World"}"#,
+            "--json",
+        ],
+    );
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(v["output"]["slug"], "hello-world");
+    let list = capsmith(h, &["agent", "list", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(v[0]["capabilities"][0]["capability"], "text-toolkit");
+    let removed = capsmith(h, &["agent", "remove", "support-bot", "text-toolkit"]);
+    assert_eq!(removed.status.code(), Some(0));
+    let gone = capsmith(
+        h,
+        &[
+            "agent",
+            "run",
+            "support-bot",
+            "text-toolkit.slugify",
+            "--input",
+            "{}",
+        ],
+    );
+    assert_eq!(gone.status.code(), Some(1));
+}

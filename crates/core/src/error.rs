@@ -49,6 +49,15 @@ pub enum CoreError {
         failed: u32,
         total: u32,
     },
+    #[error("adding `{capability}` needs your consent to: {}", .permissions.join(", "))]
+    ConsentRequired {
+        capability: String,
+        permissions: Vec<String>,
+    },
+    #[error("no set of versions satisfies every dependency:\n{explanation}")]
+    Unresolvable { explanation: String },
+    #[error("agent `{0}` does not exist")]
+    AgentNotFound(String),
     #[error(transparent)]
     Engine(#[from] crate::engine::EngineError),
 }
@@ -70,6 +79,9 @@ impl CoreError {
             CoreError::NoHomeDir => "no_home_dir",
             CoreError::Keyring { .. } => "keyring_unavailable",
             CoreError::TestsFailing { .. } => "tests_failing",
+            CoreError::ConsentRequired { .. } => "consent_required",
+            CoreError::Unresolvable { .. } => "unresolvable",
+            CoreError::AgentNotFound(_) => "agent_not_found",
             CoreError::Engine(e) => e.kind(),
         }
     }

@@ -1,6 +1,7 @@
 //! The operations Capsmith offers, shared by the CLI, the desktop shell and (later) the
 //! marketplace server. Each takes and returns DTOs (`dto`), never UI or Tauri types.
 
+pub mod agents;
 pub mod builder;
 pub mod bundled;
 pub mod dto;

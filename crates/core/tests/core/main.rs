@@ -1,5 +1,6 @@
 //! Integration tests for capsmith-core; modules mirror `src/`.
 
+mod agents;
 mod api;
 mod bindings;
 mod engine;

@@ -1,0 +1,177 @@
+//! `capsmith agent …`: agents and the capabilities they may use (issue 6, begun).
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use capsmith_core::api::agents::AgentView;
+use capsmith_core::api::run::Origin;
+use capsmith_core::api::{self};
+use capsmith_core::CoreError;
+use clap::Subcommand;
+
+use super::{fail, open, print_json, render_run, report_run, Style};
+
+#[derive(Subcommand)]
+pub enum AgentCmd {
+    /// Create an agent.
+    Create {
+        name: String,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List agents with their capabilities.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one agent: its capabilities and the actions they register.
+    Show {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a capability (`ID[@VERSION]`) and what it depends on; shows the permissions first.
+    Add {
+        name: String,
+        spec: String,
+        /// Consent to the permissions shown without asking.
+        #[arg(long)]
+        yes: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a capability from an agent.
+    Remove { name: String, capability: String },
+    /// Run one of the agent's actions (`CAPABILITY.ACTION`).
+    Run {
+        name: String,
+        action: String,
+        #[arg(long, default_value = "{}")]
+        input: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn render(a: &AgentView, style: &Style) -> String {
+    let mut s = format!("{} ({})\n", style.paint("1", &a.name), a.id);
+    if let Some(d) = &a.description {
+        s.push_str(&format!("  {d}\n"));
+    }
+    if a.capabilities.is_empty() {
+        s.push_str("  no capabilities yet: `capsmith agent add <agent> <capability>`\n");
+    }
+    for c in &a.capabilities {
+        s.push_str(&format!(
+            "  {} {}@{}{}  {}\n",
+            if c.enabled { "●" } else { "○" },
+            c.capability,
+            c.version,
+            if c.pinned { " (pinned)" } else { "" },
+            c.actions.join(", ")
+        ));
+    }
+    s
+}
+
+pub async fn run(cmd: AgentCmd, home: Option<PathBuf>, style: &Style) -> ExitCode {
+    let json = matches!(
+        &cmd,
+        AgentCmd::Create { json: true, .. }
+            | AgentCmd::List { json: true }
+            | AgentCmd::Show { json: true, .. }
+            | AgentCmd::Add { json: true, .. }
+            | AgentCmd::Run { json: true, .. }
+    );
+    let app = match open(home).await {
+        Ok(a) => a,
+        Err(e) => return fail(&e, json),
+    };
+    let shown = |r: Result<AgentView, CoreError>| match r {
+        Ok(a) => {
+            if json {
+                print_json(&a);
+            } else {
+                print!("{}", render(&a, style));
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e, json),
+    };
+    match cmd {
+        AgentCmd::Create {
+            name, description, ..
+        } => shown(app.agent_create(&name, description.as_deref()).await),
+        AgentCmd::Show { name, .. } => shown(app.agent(&name).await),
+        AgentCmd::List { .. } => match app.agents().await {
+            Ok(list) => {
+                if json {
+                    print_json(&list);
+                } else if list.is_empty() {
+                    println!("no agents yet: `capsmith agent create <name>`");
+                } else {
+                    list.iter().for_each(|a| print!("{}", render(a, style)));
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e, json),
+        },
+        AgentCmd::Add {
+            name, spec, yes, ..
+        } => {
+            let (id, version) = api::parse_spec(&spec);
+            let plan = match app.agent_plan(&name, &id, version.as_deref()).await {
+                Ok(p) => p,
+                Err(e) => return fail(&e, json),
+            };
+            if !json {
+                println!("Adding {} brings:", plan.capability);
+                for (c, v) in &plan.versions {
+                    println!("  {c}@{v}");
+                }
+                println!("and asks for these permissions:");
+                for (p, d) in &plan.permissions {
+                    println!("  {p:<22} {d}");
+                }
+            }
+            let consent = yes
+                || (!json && std::io::stdin().is_terminal() && {
+                    eprint!("Allow? [y/N] ");
+                    let mut answer = String::new();
+                    std::io::stdin().read_line(&mut answer).is_ok()
+                        && answer.trim().eq_ignore_ascii_case("y")
+                });
+            let granted: Vec<String> = if consent {
+                plan.permissions.iter().map(|(p, _)| p.clone()).collect()
+            } else {
+                Vec::new()
+            };
+            shown(
+                app.agent_add(&name, &id, version.as_deref(), &granted)
+                    .await,
+            )
+        }
+        AgentCmd::Remove { name, capability } => shown(app.agent_remove(&name, &capability).await),
+        AgentCmd::Run {
+            name,
+            action,
+            input,
+            json,
+        } => {
+            let input: serde_json::Value = match serde_json::from_str(&input) {
+                Ok(v) => v,
+                Err(e) => {
+                    eprintln!("error: --input is not JSON: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            match app.agent_run(&name, &action, &input, Origin::Cli).await {
+                Ok(r) => report_run(&r, r.ok, json, || render_run(&r, style)),
+                Err(e) => fail(&e, json),
+            }
+        }
+    }
+}
