@@ -25,6 +25,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod agent;
 mod flow;
+mod workflow;
 
 #[derive(Parser)]
 #[command(name = "capsmith", version, about = "Build, validate and manage AI-agent capabilities", long_about = None)]
@@ -80,6 +81,11 @@ enum Command {
     Remove { spec: String },
     /// Print the JSON Schema of the manifest format.
     Schema,
+    /// Recorded workflow runs: run, resume, list.
+    Workflow {
+        #[command(subcommand)]
+        cmd: workflow::WorkflowCmd,
+    },
     /// Agents and the capabilities they may use.
     Agent {
         #[command(subcommand)]
@@ -412,6 +418,7 @@ async fn run(cli: Cli, style: &Style) -> ExitCode {
         }
         Command::Flow { cmd } => flow::run(cmd, cli.home, style).await,
         Command::Agent { cmd } => agent::run(cmd, cli.home, style).await,
+        Command::Workflow { cmd } => workflow::run(cmd, cli.home, style).await,
         Command::Schema => {
             print!("{}", capsmith_core::manifest::schema::json_schema_string());
             ExitCode::SUCCESS

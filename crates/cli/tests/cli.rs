@@ -220,50 +220,80 @@ fn stand_in() -> u16 {
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut first = String::new();
-            reader.read_line(&mut first).unwrap_or(0);
-            let mut auth = String::new();
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
+            // One thread per connection: a hanging answer must not hold up the others.
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut first = String::new();
+                reader.read_line(&mut first).unwrap_or(0);
+                let mut auth = String::new();
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if line.to_ascii_lowercase().starts_with("authorization:") {
+                        auth = line[14..].trim().to_string();
+                    }
                 }
-                if line.to_ascii_lowercase().starts_with("authorization:") {
-                    auth = line[14..].trim().to_string();
+                let target = first.split(' ').nth(1).unwrap_or("/").to_string();
+                STAND_IN_LOG.lock().unwrap().push(target.clone());
+                // `/hang-once/<tag>`: the first request never gets an answer (a step in progress
+                // when its process dies); later ones are answered at once.
+                if target.starts_with("/hang-once/") {
+                    let first_time = STAND_IN_LOG
+                        .lock()
+                        .unwrap()
+                        .iter()
+                        .filter(|t| **t == target)
+                        .count()
+                        == 1;
+                    if first_time {
+                        std::thread::sleep(std::time::Duration::from_secs(120));
+                    }
                 }
-            }
-            let target = first.split(' ').nth(1).unwrap_or("/").to_string();
-            let (status, body) = if target.starts_with("/api/chat.postMessage") {
-                if auth == "Bearer xoxb-cli" {
-                    ("200 OK", serde_json::json!({"ok": true, "ts": "1.2"}))
+                let (status, body) = if target.starts_with("/api/chat.postMessage") {
+                    if auth == "Bearer xoxb-cli" {
+                        ("200 OK", serde_json::json!({"ok": true, "ts": "1.2"}))
+                    } else {
+                        (
+                            "200 OK",
+                            serde_json::json!({"ok": false, "error": "invalid_auth"}),
+                        )
+                    }
+                } else if target.starts_with("/v1/current") {
+                    if auth == "Bearer wk-1" {
+                        (
+                            "200 OK",
+                            serde_json::json!({"data": {"temp": 72, "weather": [{"main": "Sunny"}], "main": {"humidity": 45}}}),
+                        )
+                    } else {
+                        ("401 Unauthorized", serde_json::json!({"error": "bad key"}))
+                    }
                 } else {
                     (
                         "200 OK",
-                        serde_json::json!({"ok": false, "error": "invalid_auth"}),
+                        serde_json::json!({"method": first.split(' ').next(), "target": target}),
                     )
-                }
-            } else if target.starts_with("/v1/current") {
-                if auth == "Bearer wk-1" {
-                    (
-                        "200 OK",
-                        serde_json::json!({"data": {"temp": 72, "weather": [{"main": "Sunny"}], "main": {"humidity": 45}}}),
-                    )
-                } else {
-                    ("401 Unauthorized", serde_json::json!({"error": "bad key"}))
-                }
-            } else {
-                (
-                    "200 OK",
-                    serde_json::json!({"method": first.split(' ').next(), "target": target}),
-                )
-            };
-            let body = body.to_string();
-            let mut s = stream;
-            let _ = write!(s, "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+                };
+                let body = body.to_string();
+                let mut s = stream;
+                let _ = write!(s, "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+            });
         }
     });
     port
+}
+
+/// Every request target the stand-ins received (tests use distinct paths).
+static STAND_IN_LOG: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn received(target: &str) -> usize {
+    STAND_IN_LOG
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|t| *t == target)
+        .count()
 }
 
 fn capsmith_stdin(home: &Path, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
@@ -762,4 +792,86 @@ fn agents_from_the_command_line() {
         ],
     );
     assert_eq!(gone.status.code(), Some(1));
+}
+
+#[test]
+fn a_workflow_killed_mid_run_resumes_without_repeating_completed_steps() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let port = stand_in();
+    let yaml = format!(
+        "capability:\n  id: wf-resume\n  name: Resumable\n  version: 1.0.0\n  type: workflow\n  actions: [{{ id: go }}]\n  workflow:\n    steps:\n      - {{ id: one, action: http.request, method: POST, url: 'http://127.0.0.1:{port}/echo/wf-one' }}\n      - {{ id: two, action: http.request, url: 'http://127.0.0.1:{port}/hang-once/wf-two', after: [one] }}\n      - {{ id: three, action: http.request, method: POST, url: 'http://127.0.0.1:{port}/echo/wf-three', after: [two] }}\n  permissions: [network.http.get, network.http.post]\n  allowed_domains: [127.0.0.1]\n"
+    );
+    let file = h.join("wf.yaml");
+    std::fs::write(&file, yaml).unwrap();
+    assert_eq!(
+        capsmith(h, &["import", file.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    let allow = format!("127.0.0.1:{port}");
+    assert_eq!(
+        capsmith(h, &["settings", "set", "network.allow_hosts", &allow])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        capsmith(h, &["settings", "set", "network.timeout_ms", "60000"])
+            .status
+            .code(),
+        Some(0)
+    );
+
+    // The run is killed while step `two` waits for its answer.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_capsmith"))
+        .arg("--home")
+        .arg(h)
+        .args(["workflow", "run", "wf-resume"])
+        .env_remove("CAPSMITH_HOME")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while received("/hang-once/wf-two") == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "step two never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let runs = capsmith(h, &["workflow", "runs", "wf-resume", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&runs.stdout).unwrap();
+    assert_eq!(v[0]["status"], "interrupted", "{v}");
+    let steps: Vec<(&str, &str)> = v[0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["step"].as_str().unwrap(), s["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(steps, [("one", "ok"), ("two", "running")]);
+    let run_id = v[0]["id"].as_i64().unwrap().to_string();
+
+    let resumed = capsmith(h, &["workflow", "resume", &run_id, "--json"]);
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&resumed.stdout)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&resumed.stdout).unwrap();
+    assert_eq!(r["status"], "ok");
+    assert_eq!(r["resumed_from"].as_i64().unwrap().to_string(), run_id);
+    // Step one's side effect happened once; two ran again; three ran for the first time.
+    assert_eq!(received("/echo/wf-one"), 1);
+    assert_eq!(received("/hang-once/wf-two"), 2);
+    assert_eq!(received("/echo/wf-three"), 1);
+    // A finished run does not resume.
+    let again = capsmith(h, &["workflow", "resume", &r["id"].to_string()]);
+    assert_eq!(again.status.code(), Some(1));
 }

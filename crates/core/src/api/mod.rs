@@ -7,6 +7,7 @@ pub mod bundled;
 pub mod dto;
 pub mod run;
 mod steps;
+pub mod workflows;
 
 use std::path::{Path, PathBuf};
 

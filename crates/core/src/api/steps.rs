@@ -23,6 +23,54 @@ use crate::sandbox::protocol::ConsoleLine;
 tokio::task_local! {
     /// How deep capabilities calling capabilities have gone in this task.
     static CALL_DEPTH: usize;
+    /// Where the workflow run of this task records its steps, when it is recorded.
+    pub(crate) static JOURNAL: Option<std::sync::Arc<Journal>>;
+}
+
+/// A recorded workflow run: the row its steps go to, and the steps an earlier attempt already
+/// completed (restored, not run again).
+pub(crate) struct Journal {
+    pub run_id: i64,
+    pub done: HashMap<String, (NodeStatus, Option<Value>)>,
+}
+
+impl Capsmith {
+    async fn record_step(&self, run_id: i64, position: usize, t: &NodeTrace) {
+        let status = match t.status {
+            NodeStatus::Ok => "ok",
+            NodeStatus::Error => "error",
+            NodeStatus::Skipped => "skipped",
+        };
+        // A journal that cannot be written must not fail the run itself.
+        let _ = sqlx::query(
+            "INSERT INTO workflow_steps (run_id, step_id, position, status, input, output, error, duration_ms)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT(run_id, step_id) DO UPDATE SET status = excluded.status, input = excluded.input,
+             output = excluded.output, error = excluded.error, duration_ms = excluded.duration_ms",
+        )
+        .bind(run_id)
+        .bind(&t.node)
+        .bind(position as i64)
+        .bind(status)
+        .bind(t.input.as_ref().map(|v| v.to_string()))
+        .bind(t.output.as_ref().map(|v| v.to_string()))
+        .bind(&t.error)
+        .bind(t.duration_ms)
+        .execute(self.registry().pool())
+        .await;
+    }
+
+    async fn record_running(&self, run_id: i64, position: usize, step: &str) {
+        let _ = sqlx::query(
+            "INSERT INTO workflow_steps (run_id, step_id, position, status) VALUES (?, ?, ?, 'running')
+             ON CONFLICT(run_id, step_id) DO UPDATE SET status = 'running'",
+        )
+        .bind(run_id)
+        .bind(step)
+        .bind(position as i64)
+        .execute(self.registry().pool())
+        .await;
+    }
 }
 const MAX_CALL_DEPTH: usize = 8;
 /// Attempts per step at most, and the longest wait between two.
@@ -384,8 +432,9 @@ impl Run<'_, '_> {
                 let call =
                     self.app
                         .run_action(cap, version.as_deref(), action, &input, Origin::App);
+                // A called capability's own workflow is not part of this run's record.
                 let report = CALL_DEPTH
-                    .scope(depth + 1, Box::pin(call))
+                    .scope(depth + 1, JOURNAL.scope(None, Box::pin(call)))
                     .await
                     .map_err(|e| EngineError::BadRequest {
                         message: e.to_string(),
@@ -492,9 +541,42 @@ impl Capsmith {
             .and_then(|e| e.backoff_ms)
             .unwrap_or(200);
         let by_id: HashMap<&str, &Step> = wf.steps.iter().map(|s| (s.id.as_str(), s)).collect();
-        for s in &wf.steps {
+        let journal = JOURNAL.try_with(|j| j.clone()).ok().flatten();
+        for (position, s) in wf.steps.iter().enumerate() {
             if failure.is_some() {
                 break;
+            }
+            if let Some(j) = &journal {
+                // Completed by an earlier attempt: its result is restored, its effect not repeated.
+                if let Some((status, output)) = j.done.get(&s.id) {
+                    match (status, output) {
+                        (NodeStatus::Ok, Some(v)) => {
+                            if let Some(o) = &s.output {
+                                run.named.insert(o.clone(), v.clone());
+                            }
+                            run.named.insert(s.id.clone(), v.clone());
+                            last_ok = Some(s.id.clone());
+                        }
+                        _ => {
+                            run.skipped.insert(s.id.clone());
+                            if let Some(o) = &s.output {
+                                run.skipped.insert(o.clone());
+                            }
+                        }
+                    }
+                    let t = NodeTrace {
+                        node: s.id.clone(),
+                        status: *status,
+                        input: None,
+                        output: output.clone(),
+                        error: None,
+                        duration_ms: 0.0,
+                    };
+                    self.record_step(j.run_id, position, &t).await;
+                    nodes.push(t);
+                    continue;
+                }
+                self.record_running(j.run_id, position, &s.id).await;
             }
             let started = Instant::now();
             let resolved = match &s.input {
@@ -593,6 +675,9 @@ impl Capsmith {
                     trace.error = Some(e.to_string());
                     failure = Some(e);
                 }
+            }
+            if let Some(j) = &journal {
+                self.record_step(j.run_id, position, &trace).await;
             }
             nodes.push(trace);
         }

@@ -1,0 +1,138 @@
+//! `capsmith workflow …`: recorded workflow runs and resuming them (issue 6, begun).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use capsmith_core::api::run::Origin;
+use capsmith_core::api::workflows::WorkflowRunView;
+use capsmith_core::api::{self};
+use clap::Subcommand;
+
+use super::{fail, open, print_json, report_run, Style};
+
+#[derive(Subcommand)]
+pub enum WorkflowCmd {
+    /// Run a workflow (`ID[@VERSION]`), recording every step.
+    Run {
+        spec: String,
+        #[arg(long, default_value = "{}")]
+        input: String,
+        /// The action (default: the first).
+        #[arg(long)]
+        action: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Resume an interrupted or failed run from the step that did not complete.
+    Resume {
+        run_id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Recorded runs, newest first.
+    Runs {
+        id: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn render(r: &WorkflowRunView, style: &Style) -> String {
+    let color = match r.status.as_str() {
+        "ok" => "32",
+        "running" => "33",
+        _ => "31",
+    };
+    let mut s = format!(
+        "run {} {}@{} {} {}{}\n",
+        r.id,
+        r.capability,
+        r.version,
+        r.action,
+        style.paint(color, &r.status),
+        r.resumed_from
+            .map(|f| format!(" (resumes run {f})"))
+            .unwrap_or_default()
+    );
+    for st in &r.steps {
+        s.push_str(&format!(
+            "  {:<8} {:<20} {:>8.1} ms",
+            st.status, st.step, st.duration_ms
+        ));
+        if let Some(e) = &st.error {
+            s.push_str(&format!("  {e}"));
+        }
+        s.push('\n');
+    }
+    if let Some(e) = &r.error {
+        s.push_str(&format!("  error: {e}\n"));
+    }
+    if let Some(o) = &r.output {
+        s.push_str(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(o).unwrap_or_default()
+        ));
+    }
+    s
+}
+
+pub async fn run(cmd: WorkflowCmd, home: Option<PathBuf>, style: &Style) -> ExitCode {
+    let json = match &cmd {
+        WorkflowCmd::Run { json, .. }
+        | WorkflowCmd::Resume { json, .. }
+        | WorkflowCmd::Runs { json, .. } => *json,
+    };
+    let app = match open(home).await {
+        Ok(a) => a,
+        Err(e) => return fail(&e, json),
+    };
+    let done = |r: Result<WorkflowRunView, capsmith_core::CoreError>| match r {
+        Ok(v) => report_run(&v, v.status == "ok", json, || render(&v, style)),
+        Err(e) => fail(&e, json),
+    };
+    match cmd {
+        WorkflowCmd::Run {
+            spec,
+            input,
+            action,
+            ..
+        } => {
+            let input: serde_json::Value = match serde_json::from_str(&input) {
+                Ok(v) => v,
+                Err(e) => {
+                    eprintln!("error: --input is not JSON: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let (id, version) = api::parse_spec(&spec);
+            done(
+                app.workflow_run(
+                    &id,
+                    version.as_deref(),
+                    action.as_deref(),
+                    &input,
+                    Origin::Cli,
+                )
+                .await,
+            )
+        }
+        WorkflowCmd::Resume { run_id, .. } => done(app.workflow_resume(run_id, Origin::Cli).await),
+        WorkflowCmd::Runs { id, limit, .. } => {
+            match app.workflow_runs(id.as_deref(), limit).await {
+                Ok(list) => {
+                    if json {
+                        print_json(&list);
+                    } else if list.is_empty() {
+                        println!("no recorded workflow runs");
+                    } else {
+                        list.iter().for_each(|r| print!("{}", render(r, style)));
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e, json),
+            }
+        }
+    }
+}
