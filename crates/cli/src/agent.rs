@@ -10,7 +10,7 @@ use capsmith_core::api::{self};
 use capsmith_core::CoreError;
 use clap::Subcommand;
 
-use super::{fail, open, print_json, render_run, report_run, Style};
+use super::{fail, open, parse_input, print_json, print_list, render_run, report_run, Style};
 
 #[derive(Subcommand)]
 pub enum AgentCmd {
@@ -107,16 +107,12 @@ pub async fn run(cmd: AgentCmd, home: Option<PathBuf>, style: &Style) -> ExitCod
         } => shown(app.agent_create(&name, description.as_deref()).await),
         AgentCmd::Show { name, .. } => shown(app.agent(&name).await),
         AgentCmd::List { .. } => match app.agents().await {
-            Ok(list) => {
-                if json {
-                    print_json(&list);
-                } else if list.is_empty() {
-                    println!("no agents yet: `capsmith agent create <name>`");
-                } else {
-                    list.iter().for_each(|a| print!("{}", render(a, style)));
-                }
-                ExitCode::SUCCESS
-            }
+            Ok(list) => print_list(
+                &list,
+                json,
+                "no agents yet: `capsmith agent create <name>`",
+                |a| render(a, style),
+            ),
             Err(e) => fail(&e, json),
         },
         AgentCmd::Add {
@@ -161,12 +157,9 @@ pub async fn run(cmd: AgentCmd, home: Option<PathBuf>, style: &Style) -> ExitCod
             input,
             json,
         } => {
-            let input: serde_json::Value = match serde_json::from_str(&input) {
+            let input = match parse_input(&input) {
                 Ok(v) => v,
-                Err(e) => {
-                    eprintln!("error: --input is not JSON: {e}");
-                    return ExitCode::from(2);
-                }
+                Err(code) => return code,
             };
             match app.agent_run(&name, &action, &input, Origin::Cli).await {
                 Ok(r) => report_run(&r, r.ok, json, || render_run(&r, style)),

@@ -12,7 +12,7 @@ use capsmith_core::manifest::{self, SourceFormat};
 use capsmith_core::CoreError;
 use clap::Subcommand;
 
-use super::{fail, open, print_json, report_run, Format, Style};
+use super::{fail, open, parse_input, print_json, report_run, Format, Style};
 
 #[derive(Subcommand)]
 pub enum FlowCmd {
@@ -219,12 +219,9 @@ pub async fn run(cmd: FlowCmd, home: Option<PathBuf>, style: &Style) -> ExitCode
                     return ExitCode::from(1);
                 }
             };
-            let input: serde_json::Value = match serde_json::from_str(&input) {
+            let input = match parse_input(&input) {
                 Ok(v) => v,
-                Err(e) => {
-                    eprintln!("error: --input is not JSON: {e}");
-                    return ExitCode::from(2);
-                }
+                Err(code) => return code,
             };
             let app = match open(home).await {
                 Ok(a) => a,

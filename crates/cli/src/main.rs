@@ -258,6 +258,31 @@ fn report_run(
     }
 }
 
+/// Prints a list (JSON, or text a line per item, or what an empty one means).
+fn print_list<T: serde::Serialize>(
+    list: &[T],
+    json: bool,
+    empty: &str,
+    render: impl Fn(&T) -> String,
+) -> ExitCode {
+    if json {
+        print_json(&list);
+    } else if list.is_empty() {
+        println!("{empty}");
+    } else {
+        list.iter().for_each(|x| print!("{}", render(x)));
+    }
+    ExitCode::SUCCESS
+}
+
+/// The `--input` JSON, or the usage exit code after saying why it is not JSON.
+fn parse_input(text: &str) -> Result<serde_json::Value, ExitCode> {
+    serde_json::from_str(text).map_err(|e| {
+        eprintln!("error: --input is not JSON: {e}");
+        ExitCode::from(2)
+    })
+}
+
 fn print_json(v: &impl serde::Serialize) {
     println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }
@@ -439,12 +464,9 @@ async fn run(cli: Cli, style: &Style) -> ExitCode {
             } else {
                 input
             };
-            let input: serde_json::Value = match serde_json::from_str(&input_text) {
+            let input = match parse_input(&input_text) {
                 Ok(v) => v,
-                Err(e) => {
-                    eprintln!("error: --input is not JSON: {e}");
-                    return ExitCode::from(2);
-                }
+                Err(code) => return code,
             };
             let app = match open(cli.home).await {
                 Ok(a) => a,

@@ -8,7 +8,7 @@ use capsmith_core::api::workflows::WorkflowRunView;
 use capsmith_core::api::{self};
 use clap::Subcommand;
 
-use super::{fail, open, print_json, report_run, Style};
+use super::{fail, open, parse_input, print_list, report_run, Style};
 
 #[derive(Subcommand)]
 pub enum WorkflowCmd {
@@ -99,12 +99,9 @@ pub async fn run(cmd: WorkflowCmd, home: Option<PathBuf>, style: &Style) -> Exit
             action,
             ..
         } => {
-            let input: serde_json::Value = match serde_json::from_str(&input) {
+            let input = match parse_input(&input) {
                 Ok(v) => v,
-                Err(e) => {
-                    eprintln!("error: --input is not JSON: {e}");
-                    return ExitCode::from(2);
-                }
+                Err(code) => return code,
             };
             let (id, version) = api::parse_spec(&spec);
             done(
@@ -121,16 +118,9 @@ pub async fn run(cmd: WorkflowCmd, home: Option<PathBuf>, style: &Style) -> Exit
         WorkflowCmd::Resume { run_id, .. } => done(app.workflow_resume(run_id, Origin::Cli).await),
         WorkflowCmd::Runs { id, limit, .. } => {
             match app.workflow_runs(id.as_deref(), limit).await {
-                Ok(list) => {
-                    if json {
-                        print_json(&list);
-                    } else if list.is_empty() {
-                        println!("no recorded workflow runs");
-                    } else {
-                        list.iter().for_each(|r| print!("{}", render(r, style)));
-                    }
-                    ExitCode::SUCCESS
-                }
+                Ok(list) => print_list(&list, json, "no recorded workflow runs", |r| {
+                    render(r, style)
+                }),
                 Err(e) => fail(&e, json),
             }
         }
