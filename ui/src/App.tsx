@@ -2,6 +2,7 @@
 // are listed, disabled, as "soon".
 import { lazy, Suspense, useState } from "react";
 
+import { AgentsPage } from "./features/agents/AgentsPage";
 import type { BuilderOpenRequest } from "./features/builder/BuilderPage";
 import { LibraryPage, type OpenRequest } from "./features/library/LibraryPage";
 import { ActivityPage } from "./features/monitor/ActivityPage";
@@ -10,7 +11,7 @@ import { SettingsPage } from "./features/settings/SettingsPage";
 // The builder (React Flow and its editor) is its own chunk, loaded when the section first opens.
 const BuilderPage = lazy(() => import("./features/builder/BuilderPage").then((m) => ({ default: m.BuilderPage })));
 
-type Page = "library" | "activity" | "builder" | "settings";
+type Page = "library" | "activity" | "builder" | "agents" | "settings";
 
 type Section =
   | { key: Page; label: string; icon: string; ready: true }
@@ -21,7 +22,7 @@ const SECTIONS: Array<Section> = [
   { key: "activity", label: "Activity", icon: "📈", ready: true },
   { key: "builder", label: "Builder", icon: "🛠️", ready: true },
   { key: "marketplace", label: "Marketplace", icon: "🛍️", ready: false },
-  { key: "agents", label: "Agents", icon: "🤖", ready: false },
+  { key: "agents", label: "Agents", icon: "🤖", ready: true },
 ];
 
 /** Kept apart at the bottom of the sidebar, as settings usually are. */
@@ -87,6 +88,7 @@ export function App() {
             <BuilderPage key={visit} open={openInBuilder} />
           </Suspense>
         )}
+        {page === "agents" && <AgentsPage key={visit} />}
         {page === "settings" && <SettingsPage key={visit} />}
       </div>
     </div>

@@ -4,6 +4,8 @@
 import { invoke as tauriInvoke } from "@tauri-apps/api/core";
 import { getCurrentWebview } from "@tauri-apps/api/webview";
 
+import type { AddPlan } from "../generated/AddPlan";
+import type { AgentView } from "../generated/AgentView";
 import type { CapabilityDetail } from "../generated/CapabilityDetail";
 import type { CapabilityStatus } from "../generated/CapabilityStatus";
 import type { CapabilitySummary } from "../generated/CapabilitySummary";
@@ -76,6 +78,20 @@ export type Commands = {
   builder_save: { args: { doc: FlowDoc }; result: SaveView };
   /** A failing flow still resolves (`ok: false`); it rejects only when it cannot start. */
   builder_run: { args: { doc: FlowDoc; action: string; input: unknown }; result: FlowRunView };
+  // Agents (crates/core/src/api/agents.rs). `agent` is the agent's id (or its name).
+  list_agents: { args: Record<string, never>; result: Array<AgentView> };
+  create_agent: { args: { name: string; description: string | null }; result: AgentView };
+  /** What adding would bring and which permissions need consent; rejects `unresolvable` or `not_found`. */
+  agent_plan: { args: { agent: string; capability: string; version: string | null }; result: AddPlan };
+  /** Rejects `consent_required` unless `consent` lists every permission of the plan. */
+  agent_add: {
+    args: { agent: string; capability: string; version: string | null; consent: Array<string> };
+    result: AgentView;
+  };
+  /** Rejects `in_use` while another capability of the agent needs it. */
+  agent_remove: { args: { agent: string; capability: string }; result: AgentView };
+  /** `action` is qualified (`capability.action`); a failed action still resolves (`ok: false`). */
+  agent_run: { args: { agent: string; action: string; input: unknown }; result: RunReport };
 };
 
 export type Command = keyof Commands;
