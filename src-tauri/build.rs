@@ -31,6 +31,12 @@ fn main() {
             "builder_discard",
             "builder_save",
             "builder_run",
+            "list_agents",
+            "create_agent",
+            "agent_plan",
+            "agent_add",
+            "agent_remove",
+            "agent_run",
         ]),
     ))
     .unwrap_or_else(|e| {

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use capsmith_core::api::agents::{AddPlan, AgentView};
 use capsmith_core::api::dto::{
     ApiError, CapabilityDetail, CapabilityStatus, CapabilitySummary, CompileView, ConfigEntryView,
     DraftView, ExecutionView, FlowRunView, ImportOutcome, RunReport, SaveView, SettingView,
@@ -277,4 +278,74 @@ pub async fn builder_run(
     input: serde_json::Value,
 ) -> Res<FlowRunView> {
     Ok(state.core()?.builder_run(&doc, &action, &input).await?)
+}
+
+// ---- agents ------------------------------------------------------------------------------
+
+#[tauri::command]
+pub async fn list_agents(state: State<'_, AppState>) -> Res<Vec<AgentView>> {
+    Ok(state.core()?.agents().await?)
+}
+
+#[tauri::command]
+pub async fn create_agent(
+    state: State<'_, AppState>,
+    name: String,
+    description: Option<String>,
+) -> Res<AgentView> {
+    Ok(state
+        .core()?
+        .agent_create(&name, description.as_deref())
+        .await?)
+}
+
+#[tauri::command]
+pub async fn agent_plan(
+    state: State<'_, AppState>,
+    agent: String,
+    capability: String,
+    version: Option<String>,
+) -> Res<AddPlan> {
+    Ok(state
+        .core()?
+        .agent_plan(&agent, &capability, version.as_deref())
+        .await?)
+}
+
+/// `consent` lists the permissions the user allowed; missing ones reject with
+/// `consent_required` and change nothing.
+#[tauri::command]
+pub async fn agent_add(
+    state: State<'_, AppState>,
+    agent: String,
+    capability: String,
+    version: Option<String>,
+    consent: Vec<String>,
+) -> Res<AgentView> {
+    Ok(state
+        .core()?
+        .agent_add(&agent, &capability, version.as_deref(), &consent)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn agent_remove(
+    state: State<'_, AppState>,
+    agent: String,
+    capability: String,
+) -> Res<AgentView> {
+    Ok(state.core()?.agent_remove(&agent, &capability).await?)
+}
+
+#[tauri::command]
+pub async fn agent_run(
+    state: State<'_, AppState>,
+    agent: String,
+    action: String,
+    input: serde_json::Value,
+) -> Res<RunReport> {
+    Ok(state
+        .core()?
+        .agent_run(&agent, &action, &input, Origin::App)
+        .await?)
 }

@@ -66,6 +66,12 @@ fn main() {
             commands::builder_discard,
             commands::builder_save,
             commands::builder_run,
+            commands::list_agents,
+            commands::create_agent,
+            commands::agent_plan,
+            commands::agent_add,
+            commands::agent_remove,
+            commands::agent_run,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -15,6 +15,12 @@ export type KnownErrorKind =
   | "ipc" // the shell rejected the call itself (unknown command, bad arguments)
   | "unexpected" // anything that is not an ApiError at all
   | "invalid_argument" // a setting or configuration value the backend refused
+  | "in_use" // a capability another one (or an agent) still needs
+  | "consent_required" // adding to an agent needs consent to these permissions
+  | "unresolvable" // no versions satisfy every dependency; the message explains
+  | "tests_failing" // publishing refused while a test fails
+  | "secrets_withheld" // a builder run would use secrets beyond the saved version
+  | "unavailable_action" // a step calls something this version does not provide
   | "keyring_unavailable" // no OS keyring to keep secrets in; the message says how to fix it
   // A run that failed (RunReport.error): the action's own failures…
   | "missing_config"
@@ -101,6 +107,18 @@ export function errorTitle(error: AppError): string {
       return "This capability is not valid";
     case "version_conflict":
       return "This version is already in your library";
+    case "in_use":
+      return "Still in use";
+    case "consent_required":
+      return "Your consent is needed";
+    case "unresolvable":
+      return "The versions cannot be reconciled";
+    case "secrets_withheld":
+      return "Save the draft first";
+    case "unavailable_action":
+      return "That action is not available";
+    case "tests_failing":
+      return "Tests are failing";
     case "not_found":
       return "Not found";
     case "read_failed":

@@ -178,6 +178,9 @@ fn typescript_bindings_are_current() {
         NodeStatus,
         NodeTrace,
         FlowRunView,
+        capsmith_core::api::agents::AgentView,
+        capsmith_core::api::agents::AgentCapabilityView,
+        capsmith_core::api::agents::AddPlan,
     ) {
         check_file(&format!("ui/src/generated/{name}.ts"), &text);
     }
