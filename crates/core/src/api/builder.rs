@@ -399,11 +399,10 @@ impl Capsmith {
         // version already reaches and may do; anything new needs saving first.
         let new = self.beyond_saved(cap, &domains, &permissions).await;
         if !new.is_empty() {
+            let text = serde_json::to_string(flow).unwrap_or_default();
             let uses_secret = cap.configuration.iter().any(|c| {
                 c.ty == crate::manifest::model::ConfigType::Secret
-                    && serde_json::to_string(flow)
-                        .unwrap_or_default()
-                        .contains(&format!("${{{}", c.key))
+                    && text.contains(&format!("${{{}", c.key))
             });
             if uses_secret {
                 return Ok(failed(ApiError::plain(

@@ -348,12 +348,11 @@ impl Run<'_, '_> {
                     timeout_ms: s.params.get("timeout_ms").and_then(Value::as_u64),
                 };
                 // Skipped upstream steps skip this one too.
-                for tpl in template_strings(&s.params) {
-                    for r in template::refs(&tpl).unwrap_or_default() {
-                        if self.skipped.contains(r.root()) {
-                            return Err(Failure::Skip);
-                        }
-                    }
+                if crate::flow::compile::referenced_roots(s)
+                    .iter()
+                    .any(|r| self.skipped.contains(r))
+                {
+                    return Err(Failure::Skip);
                 }
                 let scope = Scope {
                     capability: &self.ctx.document.capability.id,
@@ -458,20 +457,6 @@ impl Run<'_, '_> {
 
 fn obj(v: Option<&Value>) -> Map<String, Value> {
     v.and_then(Value::as_object).cloned().unwrap_or_default()
-}
-
-fn template_strings(m: &Map<String, Value>) -> Vec<String> {
-    fn go(v: &Value, out: &mut Vec<String>) {
-        match v {
-            Value::String(s) if s.contains("${") => out.push(s.clone()),
-            Value::Array(a) => a.iter().for_each(|x| go(x, out)),
-            Value::Object(m) => m.values().for_each(|x| go(x, out)),
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    m.values().for_each(|v| go(v, &mut out));
-    out
 }
 
 /// A Merge node's value: objects merged (later keys win), otherwise the list.

@@ -490,7 +490,8 @@ pub fn lower(flow: &Flow, an: &Analysis) -> Lowered {
             step.after = preds
                 .iter()
                 .filter(|(id, output)| {
-                    !read.contains(*id) && !output.is_some_and(|o| read.contains(o))
+                    !read.iter().any(|r| r == id)
+                        && !output.is_some_and(|o| read.iter().any(|r| r == o))
                 })
                 .map(|(id, _)| id.to_string())
                 .collect();
@@ -511,14 +512,16 @@ pub fn lower(flow: &Flow, an: &Analysis) -> Lowered {
     l
 }
 
-/// The roots a step's templates read (`crm` in `${crm.name}`), outside JavaScript parameters.
-pub fn referenced_roots(s: &Step) -> std::collections::HashSet<String> {
-    fn go(v: &Value, out: &mut std::collections::HashSet<String>) {
+/// The roots a step's templates read (`crm` in `${crm.name}`), outside JavaScript parameters,
+/// each once, in the order they appear.
+pub fn referenced_roots(s: &Step) -> Vec<String> {
+    fn go(v: &Value, out: &mut Vec<String>) {
         match v {
             Value::String(t) if t.contains("${") => {
                 for r in crate::manifest::template::refs(t).unwrap_or_default() {
-                    let root = r.root();
-                    out.insert(root.to_string());
+                    if !out.iter().any(|x| x == r.root()) {
+                        out.push(r.root().to_string());
+                    }
                 }
             }
             Value::Array(a) => a.iter().for_each(|x| go(x, out)),
@@ -526,7 +529,7 @@ pub fn referenced_roots(s: &Step) -> std::collections::HashSet<String> {
             _ => {}
         }
     }
-    let mut out = std::collections::HashSet::new();
+    let mut out = Vec::new();
     if let Some(i) = &s.input {
         go(i, &mut out);
     }

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
+use super::compile::referenced_roots;
 use super::layout::layout;
 use super::nodes::{
     ApiCallData, CallData, ConditionData, InputData, MergeData, NodeData, OutputData, ScriptData,
@@ -16,7 +17,6 @@ use super::WORKFLOW_ACTION;
 use crate::manifest::model::{
     Capability, Document, Flow, FlowEdge, FlowNode, Kind, Position, Step, Workflow,
 };
-use crate::manifest::template;
 
 /// Why a manifest cannot open as flows.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -170,24 +170,6 @@ fn split_guards(
     (guards, rest)
 }
 
-/// The step (by id) a template root names: a step id or a step's output name.
-fn roots_in(v: &Value, names: &HashMap<String, String>, out: &mut Vec<String>) {
-    match v {
-        Value::String(s) => {
-            for r in template::refs(s).unwrap_or_default() {
-                if let Some(id) = names.get(r.root()) {
-                    if !out.contains(id) {
-                        out.push(id.clone());
-                    }
-                }
-            }
-        }
-        Value::Array(a) => a.iter().for_each(|x| roots_in(x, names, out)),
-        Value::Object(m) => m.values().for_each(|x| roots_in(x, names, out)),
-        _ => {}
-    }
-}
-
 fn workflow_flow(cap: &Capability, wf: &Workflow) -> Flow {
     let action = cap.actions.first();
     // Ids the flow's own Input and Output nodes take, clear of the steps' ids.
@@ -285,14 +267,10 @@ fn workflow_flow(cap: &Capability, wf: &Workflow) -> Flow {
             _ => {}
         }
         if lowered.is_none() && !is_output {
-            let mut found = Vec::new();
-            if let Some(i) = &s.input {
-                roots_in(i, &names, &mut found);
-            }
-            roots_in(&Value::Object(s.params.clone()), &names, &mut found);
-            for f in found {
-                if f != s.id && !from.iter().any(|(x, _)| *x == f) {
-                    from.push((f, None));
+            for root in referenced_roots(s) {
+                let Some(f) = names.get(&root) else { continue };
+                if *f != s.id && !from.iter().any(|(x, _)| x == f) {
+                    from.push((f.clone(), None));
                 }
             }
         }

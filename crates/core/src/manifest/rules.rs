@@ -1046,13 +1046,11 @@ fn valid_cron(c: &str) -> bool {
 /// Fields of the trigger payload, visible in workflow expressions as bare names.
 fn payload_fields(trigger: &str, cap: &Capability) -> Vec<String> {
     match trigger {
-        "file_upload" => vec!["file".into()],
-        "webhook" => ["body", "headers", "query", "event"]
-            .map(String::from)
-            .to_vec(),
-        "schedule" => vec!["scheduled_at".into()],
         "manual" => cap.actions.iter().flat_map(|a| a.inputs.names()).collect(),
-        _ => ["body", "event", "data"].map(String::from).to_vec(),
+        other => crate::flow::trigger_payload(other)
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
     }
 }
 
