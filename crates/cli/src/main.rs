@@ -25,6 +25,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod agent;
 mod flow;
+mod mcp;
 mod workflow;
 
 #[derive(Parser)]
@@ -90,6 +91,11 @@ enum Command {
     Agent {
         #[command(subcommand)]
         cmd: agent::AgentCmd,
+    },
+    /// The Model Context Protocol: serve an agent's actions as tools to MCP clients.
+    Mcp {
+        #[command(subcommand)]
+        cmd: mcp::McpCmd,
     },
     /// The visual builder's flows: compile, open a manifest as flows, run with a trace.
     Flow {
@@ -226,10 +232,22 @@ fn main() -> ExitCode {
     let style = Style {
         color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    // Servers use every core; one-shot commands need only one thread.
+    let serving = matches!(
+        &cli.command,
+        Command::Mcp { .. }
+            | Command::Workflow {
+                cmd: workflow::WorkflowCmd::Serve { .. }
+            }
+    );
+    let rt = if serving {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    }
+    .enable_all()
+    .build();
+    let rt = match rt {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start: {e}");
@@ -298,6 +316,21 @@ fn fail(e: &CoreError, json: bool) -> ExitCode {
     match e {
         CoreError::FileNotFound(_) => ExitCode::from(2),
         _ => ExitCode::from(1),
+    }
+}
+
+/// Ctrl-C or SIGTERM: how a server is asked to stop.
+async fn stop_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
     }
 }
 
@@ -444,6 +477,7 @@ async fn run(cli: Cli, style: &Style) -> ExitCode {
         Command::Flow { cmd } => flow::run(cmd, cli.home, style).await,
         Command::Agent { cmd } => agent::run(cmd, cli.home, style).await,
         Command::Workflow { cmd } => workflow::run(cmd, cli.home, style).await,
+        Command::Mcp { cmd } => mcp::run(cmd, cli.home).await,
         Command::Schema => {
             print!("{}", capsmith_core::manifest::schema::json_schema_string());
             ExitCode::SUCCESS

@@ -23,6 +23,25 @@ pub enum WorkflowCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Start a `file_upload` workflow with a file: it is copied into the uploads folder and
+    /// the run gets `{file: {name, type, size, path}}`.
+    Upload {
+        spec: String,
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Serve webhook workflows at http://ADDR/hooks/<id> (each request runs the workflow and
+    /// gets its output as the answer) and run scheduled workflows on time, until Ctrl-C.
+    Serve {
+        /// Only these workflows (default: every webhook and scheduled workflow).
+        ids: Vec<String>,
+        #[arg(long, default_value = "127.0.0.1:8787")]
+        listen: std::net::SocketAddr,
+        /// Do not run scheduled workflows.
+        #[arg(long)]
+        no_schedules: bool,
+    },
     /// Resume an interrupted or failed run from the step that did not complete.
     Resume {
         run_id: i64,
@@ -80,7 +99,9 @@ fn render(r: &WorkflowRunView, style: &Style) -> String {
 
 pub async fn run(cmd: WorkflowCmd, home: Option<PathBuf>, style: &Style) -> ExitCode {
     let json = match &cmd {
+        WorkflowCmd::Serve { .. } => false,
         WorkflowCmd::Run { json, .. }
+        | WorkflowCmd::Upload { json, .. }
         | WorkflowCmd::Resume { json, .. }
         | WorkflowCmd::Runs { json, .. } => *json,
     };
@@ -89,7 +110,9 @@ pub async fn run(cmd: WorkflowCmd, home: Option<PathBuf>, style: &Style) -> Exit
         Err(e) => return fail(&e, json),
     };
     let done = |r: Result<WorkflowRunView, capsmith_core::CoreError>| match r {
-        Ok(v) => report_run(&v, v.status == "ok", json, || render(&v, style)),
+        Ok(v) => report_run(&v, v.status == "ok" || v.status == "filtered", json, || {
+            render(&v, style)
+        }),
         Err(e) => fail(&e, json),
     };
     match cmd {
@@ -113,6 +136,49 @@ pub async fn run(cmd: WorkflowCmd, home: Option<PathBuf>, style: &Style) -> Exit
                     Origin::Cli,
                 )
                 .await,
+            )
+        }
+        WorkflowCmd::Serve {
+            ids,
+            listen,
+            no_schedules,
+        } => {
+            let listener = match tokio::net::TcpListener::bind(listen).await {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!("error: cannot listen on {listen}: {e}");
+                    return ExitCode::from(1);
+                }
+            };
+            let addr = listener
+                .local_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_default();
+            let hooks = app.triggered_workflows("webhook").await.unwrap_or_default();
+            for (id, _) in hooks
+                .iter()
+                .filter(|(id, _)| ids.is_empty() || ids.contains(id))
+            {
+                eprintln!("webhook: http://{addr}/hooks/{id}");
+            }
+            eprintln!("listening on {addr} (Ctrl-C stops)");
+            let options = capsmith_core::api::triggers::TriggerOptions {
+                only: ids,
+                schedules: !no_schedules,
+            };
+            let stop = async {
+                let _ = super::stop_signal().await;
+            };
+            match app.serve_triggers(listener, options, stop).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&e, false),
+            }
+        }
+        WorkflowCmd::Upload { spec, file, .. } => {
+            let (id, version) = api::parse_spec(&spec);
+            done(
+                app.workflow_upload(&id, version.as_deref(), &file, Origin::Cli)
+                    .await,
             )
         }
         WorkflowCmd::Resume { run_id, .. } => done(app.workflow_resume(run_id, Origin::Cli).await),

@@ -49,6 +49,7 @@ fn fetch_context() -> FetchContext {
         secrets: Default::default(),
         db: None,
         ai: None,
+        usage: Default::default(),
     }
 }
 

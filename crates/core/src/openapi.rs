@@ -598,6 +598,7 @@ pub fn convert(
             permissions: Some(permissions),
             allowed_domains: vec![],
             dependencies: vec![],
+            schemas: Default::default(),
         },
     };
     Ok(Conversion {

@@ -50,6 +50,55 @@ pub struct AddPlan {
     pub permissions: Vec<(String, String)>,
 }
 
+/// One action an agent may use, as a tool: what an MCP client lists.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AgentTool {
+    /// `capability-id.action-id`.
+    pub name: String,
+    pub capability: String,
+    pub action: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    /// A JSON Schema (`type: object`) of the action's inputs.
+    #[ts(type = "unknown")]
+    pub input_schema: Value,
+    /// A JSON Schema of its outputs (loose: outputs may be absent).
+    #[ts(type = "unknown")]
+    pub output_schema: Value,
+}
+
+/// A JSON Schema object for typed fields.
+pub fn fields_schema(fields: &[crate::manifest::model::Field], with_required: bool) -> Value {
+    use crate::manifest::model::FieldType;
+    let mut props = serde_json::Map::new();
+    let mut required = Vec::new();
+    for f in fields {
+        let mut p = match f.ty {
+            FieldType::Any => serde_json::json!({}),
+            FieldType::File => serde_json::json!({"type": "object"}),
+            other => serde_json::json!({"type": other.as_str()}),
+        };
+        if let Some(d) = &f.description {
+            p["description"] = Value::String(d.clone());
+        }
+        if let Some(d) = &f.default {
+            p["default"] = d.clone();
+        }
+        if let Some(a) = &f.allowed {
+            p["enum"] = Value::Array(a.clone());
+        }
+        if f.required && with_required {
+            required.push(Value::String(f.name.clone()));
+        }
+        props.insert(f.name.clone(), p);
+    }
+    let mut s = serde_json::json!({"type": "object", "properties": props});
+    if !required.is_empty() {
+        s["required"] = Value::Array(required);
+    }
+    s
+}
+
 type Provider = OfflineDependencyProvider<String, Ranges<semver::Version>>;
 
 /// An agent id from its name: lowercase letters, digits and single `-`.
@@ -370,6 +419,51 @@ impl Capsmith {
     }
 
     /// `agent.execute("weather-lookup.get-weather", params)`: runs one of the agent's actions.
+    /// The actions of the agent's enabled capabilities, highest priority first, each with JSON
+    /// Schemas of its inputs and outputs from the manifest.
+    pub async fn agent_tools(&self, name: &str) -> CoreResult<Vec<AgentTool>> {
+        let view = self.agent(name).await?;
+        let mut out = Vec::new();
+        for c in view.capabilities.iter().filter(|c| c.enabled) {
+            let stored = self.registry().get(&c.capability, Some(&c.version)).await?;
+            let cap = &stored.document.capability;
+            for qualified in &c.actions {
+                let action = &qualified[c.capability.len() + 1..];
+                let declared = cap.actions.iter().find(|a| a.id == action);
+                let (inputs, outputs) = match declared {
+                    Some(a) => (a.inputs.to_list(), a.outputs.to_list()),
+                    None => match cap.flows.iter().find(|f| f.action == action) {
+                        Some(flow) => {
+                            let cx = crate::flow::Context {
+                                config_keys: cap
+                                    .configuration
+                                    .iter()
+                                    .map(|k| k.key.clone())
+                                    .collect(),
+                            };
+                            let an = crate::flow::analyze(flow, &cx);
+                            let l = crate::flow::compile::lower(flow, &an);
+                            (l.inputs, l.outputs)
+                        }
+                        None => (Vec::new(), Vec::new()),
+                    },
+                };
+                out.push(AgentTool {
+                    name: qualified.clone(),
+                    capability: c.capability.clone(),
+                    action: action.to_string(),
+                    title: declared.and_then(|a| a.name.clone()),
+                    description: declared
+                        .and_then(|a| a.description.clone())
+                        .or_else(|| cap.description.clone()),
+                    input_schema: fields_schema(&inputs, true),
+                    output_schema: fields_schema(&outputs, false),
+                });
+            }
+        }
+        Ok(out)
+    }
+
     pub async fn agent_run(
         &self,
         agent: &str,

@@ -6,7 +6,9 @@ pub mod builder;
 pub mod bundled;
 pub mod dto;
 pub mod run;
+pub mod standard;
 mod steps;
+pub mod triggers;
 pub mod workflows;
 
 use std::path::{Path, PathBuf};

@@ -20,6 +20,10 @@ pub enum Origin {
     App,
     Cli,
     Test,
+    /// A tool call from an MCP client (`capsmith mcp serve`).
+    Mcp,
+    /// A workflow trigger: a webhook request or a schedule.
+    Trigger,
 }
 
 impl Origin {
@@ -28,6 +32,8 @@ impl Origin {
             Origin::App => "app",
             Origin::Cli => "cli",
             Origin::Test => "test",
+            Origin::Mcp => "mcp",
+            Origin::Trigger => "trigger",
         }
     }
 }
@@ -37,8 +43,22 @@ pub const OAUTH2_CLIENT_ID_KEY: &str = "OAUTH2_CLIENT_ID";
 pub const OAUTH2_CLIENT_SECRET_KEY: &str = "OAUTH2_CLIENT_SECRET";
 pub const OAUTH2_REFRESH_KEY: &str = "OAUTH2_REFRESH_TOKEN";
 /// Keyring namespace and key of the AI endpoint's API key (a setting, not a capability's).
-const SETTINGS_SECRETS: &str = "@settings";
+pub(crate) const SETTINGS_SECRETS: &str = "@settings";
 const AI_KEY: &str = "AI_API_KEY";
+pub(crate) const EMAIL_PASSWORD_KEY: &str = "EMAIL_PASSWORD";
+
+/// Settings kept in the OS keyring, never in SQLite: the setting and its keyring slot.
+const SECRET_SETTINGS: &[(&str, &str)] = &[
+    ("ai.api_key", AI_KEY),
+    ("email.password", EMAIL_PASSWORD_KEY),
+];
+
+fn secret_slot(key: &str) -> Option<&'static str> {
+    SECRET_SETTINGS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, slot)| *slot)
+}
 
 /// Every keyring slot an OAuth2 connector may fill.
 pub const OAUTH2_SLOTS: &[&str] = &[
@@ -86,6 +106,24 @@ pub const SETTINGS: &[(&str, &str)] = &[
     (
         "network.max_response_bytes",
         "largest response body accepted, after decompression (default 10485760)",
+    ),
+    (
+        "email.smtp_host",
+        "SMTP server for email.send, HOST or HOST:PORT (port 587 by default; 465 with email.security tls)",
+    ),
+    (
+        "email.security",
+        "how email.send reaches the SMTP server: starttls (default), tls, or none (loopback only)",
+    ),
+    ("email.from", "sender address of email.send (e.g. Capsmith <bot@example.com>)"),
+    ("email.username", "SMTP user name, when the server wants a login"),
+    (
+        "email.password",
+        "SMTP password (kept in the OS keyring; set it with `-` to read stdin)",
+    ),
+    (
+        "knowledge.folder",
+        "folder of documents that knowledge.search indexes (text, Markdown, PDF)",
     ),
 ];
 
@@ -191,10 +229,10 @@ impl Capsmith {
     pub async fn settings(&self) -> CoreResult<Vec<SettingView>> {
         let mut out = Vec::new();
         for (key, description) in SETTINGS {
-            if *key == "ai.api_key" {
+            if let Some(slot) = secret_slot(key) {
                 let set = self
                     .secrets()
-                    .retrieve(SETTINGS_SECRETS, AI_KEY)
+                    .retrieve(SETTINGS_SECRETS, slot)
                     .await
                     .ok()
                     .flatten()
@@ -218,7 +256,7 @@ impl Capsmith {
         Ok(out)
     }
 
-    async fn setting(&self, key: &str) -> CoreResult<Option<Value>> {
+    pub(crate) async fn setting(&self, key: &str) -> CoreResult<Option<Value>> {
         let v: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
             .bind(key)
             .fetch_optional(self.registry().pool())
@@ -236,8 +274,9 @@ impl Capsmith {
             )));
         }
         match value {
-            None if key == "ai.api_key" => {
-                self.secrets().delete(SETTINGS_SECRETS, AI_KEY).await?;
+            None if secret_slot(key).is_some() => {
+                let slot = secret_slot(key).expect("checked");
+                self.secrets().delete(SETTINGS_SECRETS, slot).await?;
             }
             None => {
                 sqlx::query("DELETE FROM settings WHERE key = ?")
@@ -259,15 +298,59 @@ impl Capsmith {
                         json!(u.as_str().trim_end_matches('/'))
                     }
                     "ai.model" if !text.trim().is_empty() => json!(text.trim()),
-                    "ai.api_key" => {
+                    _ if secret_slot(key).is_some() => {
+                        let slot = secret_slot(key).expect("checked");
                         self.secrets()
-                            .persist(SETTINGS_SECRETS, AI_KEY, Sensitive::new(text.to_string()))
+                            .persist(SETTINGS_SECRETS, slot, Sensitive::new(text.to_string()))
                             .await?;
                         let all = self.settings().await?;
                         return Ok(all
                             .into_iter()
                             .find(|s| s.key == key)
                             .expect("known setting"));
+                    }
+                    "email.smtp_host" => {
+                        let t = text.trim();
+                        let (host, port) = match t.rsplit_once(':') {
+                            Some((h, p)) if !h.contains(']') || h.ends_with(']') => (h, Some(p)),
+                            _ => (t, None),
+                        };
+                        let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|n| n > 0));
+                        if host.is_empty() || host.contains(char::is_whitespace) || !port_ok {
+                            return Err(CoreError::InvalidArgument(format!(
+                                "`{text}` is not HOST or HOST:PORT"
+                            )));
+                        }
+                        json!(t)
+                    }
+                    "email.security" => match text.trim() {
+                        s @ ("starttls" | "tls" | "none") => json!(s),
+                        other => {
+                            return Err(CoreError::InvalidArgument(format!(
+                                "email.security is starttls, tls or none, not `{other}`"
+                            )))
+                        }
+                    },
+                    "email.from" => {
+                        let t = text.trim();
+                        t.parse::<lettre::message::Mailbox>().map_err(|e| {
+                            CoreError::InvalidArgument(format!(
+                                "`{t}` is not an email address: {e}"
+                            ))
+                        })?;
+                        json!(t)
+                    }
+                    "email.username" if !text.trim().is_empty() => json!(text.trim()),
+                    "knowledge.folder" => {
+                        let dir = std::path::Path::new(text.trim());
+                        let dir =
+                            dir.canonicalize()
+                                .ok()
+                                .filter(|d| d.is_dir())
+                                .ok_or_else(|| {
+                                    CoreError::InvalidArgument(format!("`{text}` is not a folder"))
+                                })?;
+                        json!(dir.to_string_lossy())
                     }
                     "network.allow_hosts" => {
                         let hosts = AllowHosts::parse(text).map_err(CoreError::InvalidArgument)?;
@@ -753,6 +836,7 @@ fn default_setting(key: &str) -> Value {
         "network.max_calls" => json!(d.max_calls),
         "network.max_response_bytes" => json!(d.max_response_bytes),
         "sandbox.memory_mb" => json!(SANDBOX_MEMORY_MB),
+        "email.security" => json!("starttls"),
         _ => Value::Null,
     }
 }
@@ -1188,6 +1272,7 @@ impl Capsmith {
             } else {
                 None
             },
+            usage: Default::default(),
         };
         let host = self.sandbox.clone();
         let Ok(_slot) = self.sandbox_slots.clone().acquire_owned().await else {
@@ -1232,6 +1317,7 @@ impl Capsmith {
             trace: run.trace,
             console: o.console,
             memory_used: Some(o.memory_used),
+            usage: run.usage,
         }
     }
 }
@@ -1293,11 +1379,12 @@ impl Capsmith {
             trace: out.calls,
             console: out.console,
             memory_used: None,
+            usage: out.usage,
         }
     }
 
     /// The AI endpoint from settings, when one is configured.
-    async fn ai_access(&self) -> Option<crate::sandbox::host::AiAccess> {
+    pub(crate) async fn ai_access(&self) -> Option<crate::sandbox::host::AiAccess> {
         let base = self.setting("ai.base_url").await.ok().flatten()?;
         let base_url =
             url::Url::parse(&format!("{}/", base.as_str()?.trim_end_matches('/'))).ok()?;

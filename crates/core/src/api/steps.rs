@@ -32,6 +32,8 @@ tokio::task_local! {
 pub(crate) struct Journal {
     pub run_id: i64,
     pub done: HashMap<String, (NodeStatus, Option<Value>)>,
+    /// Set when the workflow's filter turned the trigger away.
+    pub filtered: std::sync::atomic::AtomicBool,
 }
 
 impl Capsmith {
@@ -83,6 +85,8 @@ pub struct StepsOutcome {
     pub nodes: Vec<NodeTrace>,
     pub calls: Vec<crate::engine::http::CallTrace>,
     pub console: Vec<ConsoleLine>,
+    /// Tokens the run's AI steps used.
+    pub usage: crate::engine::Usage,
 }
 
 /// A template's value could not be computed because a step it names was skipped.
@@ -116,6 +120,7 @@ struct Run<'r, 'c> {
     named: Map<String, Value>,
     skipped: HashSet<String>,
     console: Vec<ConsoleLine>,
+    usage: crate::engine::Usage,
 }
 
 const JS_RESERVED: &[&str] = &[
@@ -391,6 +396,22 @@ impl Run<'_, '_> {
             }
             "script.run" => Ok(self.js(&param("code"), input, true).await?),
             "flow.merge" => Ok(merge(input)),
+            other if crate::manifest::permissions::STANDARD_ACTIONS.contains(&other) => {
+                let mut params = Map::new();
+                for (k, v) in &s.params {
+                    params.insert(k.clone(), self.resolve(v)?);
+                }
+                let call = super::standard::StdCall {
+                    ctx: self.ctx,
+                    session: &mut self.session,
+                    console: &mut self.console,
+                    usage: &mut self.usage,
+                };
+                Ok(self
+                    .app
+                    .standard_action(call, other, &params, input)
+                    .await?)
+            }
             other => {
                 let (cap, action) = other.split_once('.').unwrap_or((other, ""));
                 let doc = &self.ctx.document.capability;
@@ -497,10 +518,17 @@ impl Capsmith {
             named: Map::new(),
             skipped: HashSet::new(),
             console: Vec::new(),
+            usage: Default::default(),
             input,
         };
         run.named
             .insert("trigger".into(), Value::Object(run.input.clone()));
+        // The trigger payload's fields are names too (`${file.name}`, `body` in a filter).
+        for (k, v) in run.input.clone() {
+            if is_js_name(&k) && !run.named.contains_key(&k) {
+                run.named.insert(k, v);
+            }
+        }
         let mut nodes = Vec::with_capacity(wf.steps.len());
         let mut last_ok: Option<String> = None;
         let mut failure: Option<EngineError> = None;
@@ -510,6 +538,9 @@ impl Capsmith {
             match run.condition(filter, payload).await {
                 Ok(true) => {}
                 Ok(false) => {
+                    if let Ok(Some(j)) = JOURNAL.try_with(|j| j.clone()) {
+                        j.filtered.store(true, std::sync::atomic::Ordering::SeqCst);
+                    }
                     return finish(run, nodes, Ok(Value::Null));
                 }
                 Err(e) => failure = Some(e),
@@ -527,9 +558,17 @@ impl Capsmith {
             .unwrap_or(200);
         let by_id: HashMap<&str, &Step> = wf.steps.iter().map(|s| (s.id.as_str(), s)).collect();
         let journal = JOURNAL.try_with(|j| j.clone()).ok().flatten();
+        let handler = wf
+            .error_handling
+            .as_ref()
+            .and_then(|h| h.on_error.as_deref());
         for (position, s) in wf.steps.iter().enumerate() {
             if failure.is_some() {
                 break;
+            }
+            // The error handler runs only when a step fails.
+            if Some(s.id.as_str()) == handler {
+                continue;
             }
             if let Some(j) = &journal {
                 // Completed by an earlier attempt: its result is restored, its effect not repeated.
@@ -626,8 +665,9 @@ impl Capsmith {
                                     tokio::time::sleep(Duration::from_millis(wait)).await;
                                 }
                                 result = run.step(s, input.clone()).await;
-                                if !matches!(result, Err(Failure::Error(_))) {
-                                    break;
+                                match &result {
+                                    Err(Failure::Error(e)) if e.is_transient() => {}
+                                    _ => break,
                                 }
                             }
                             result
@@ -667,13 +707,27 @@ impl Capsmith {
             nodes.push(trace);
         }
         // `on_error` naming a step of this workflow runs it once, with the error in `error`.
-        if let (Some(e), Some(handler)) = (
-            &failure,
-            wf.error_handling
-                .as_ref()
-                .and_then(|h| h.on_error.as_deref()),
-        ) {
-            if let Some(s) = by_id.get(handler) {
+        // `on_error` naming `<capability>.<action>` instead runs that action with the error.
+        let synthetic;
+        if let (Some(e), Some(handler)) = (&failure, handler) {
+            let target = match by_id.get(handler) {
+                Some(s) => Some(*s),
+                None if handler.contains('.') => {
+                    synthetic = Step {
+                        id: "on_error".into(),
+                        action: handler.to_string(),
+                        input: Some(serde_json::json!({"error": e.to_string(), "kind": e.kind()})),
+                        output: None,
+                        when: None,
+                        retry: None,
+                        after: Vec::new(),
+                        params: Map::new(),
+                    };
+                    Some(&synthetic)
+                }
+                None => None,
+            };
+            if let Some(s) = target {
                 run.named
                     .insert("error".into(), Value::String(e.to_string()));
                 let started = Instant::now();
@@ -738,5 +792,6 @@ fn finish(run: Run, nodes: Vec<NodeTrace>, output: Result<Value, EngineError>) -
         nodes,
         calls: run.session.trace,
         console: run.console,
+        usage: run.usage,
     }
 }

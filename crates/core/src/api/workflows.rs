@@ -35,7 +35,8 @@ pub struct WorkflowRunView {
     pub capability: String,
     pub version: String,
     pub action: String,
-    /// `running`, `ok`, `error` or `interrupted`.
+    /// `running`, `ok`, `error`, `interrupted`, or `filtered` (the trigger did not pass the
+    /// workflow's filter; no step ran).
     pub status: String,
     #[ts(type = "unknown")]
     pub output: Option<Value>,
@@ -110,6 +111,39 @@ impl Capsmith {
         .await
     }
 
+    /// A `file_upload` trigger: copies the file into the uploads folder and runs the workflow
+    /// with `{file: {name, type, mime, size, path, sha256}}`.
+    pub async fn workflow_upload(
+        &self,
+        id: &str,
+        version: Option<&str>,
+        file: &std::path::Path,
+        origin: Origin,
+    ) -> CoreResult<WorkflowRunView> {
+        let stored = self.registry().get(id, version).await?;
+        let trigger = stored
+            .document
+            .capability
+            .workflow
+            .as_ref()
+            .map(|w| w.trigger.clone())
+            .unwrap_or_default();
+        if trigger != "file_upload" {
+            return Err(CoreError::InvalidArgument(format!(
+                "`{id}` is not started by a file upload (its trigger is `{trigger}`)"
+            )));
+        }
+        let meta = self.upload_file(file).await?;
+        self.workflow_run(
+            id,
+            Some(&stored.version),
+            None,
+            &serde_json::json!({ "file": meta }),
+            origin,
+        )
+        .await
+    }
+
     /// Resumes an interrupted or failed run from its first step that did not complete.
     pub async fn workflow_resume(
         &self,
@@ -177,14 +211,20 @@ impl Capsmith {
         .bind(resumed_from)
         .fetch_one(pool)
         .await?;
-        let journal = Arc::new(Journal { run_id, done });
+        let journal = Arc::new(Journal {
+            run_id,
+            done,
+            filtered: Default::default(),
+        });
         let report = JOURNAL
             .scope(
-                Some(journal),
+                Some(journal.clone()),
                 self.run_action(id, Some(version), action, input, origin),
             )
             .await;
+        let filtered = journal.filtered.load(std::sync::atomic::Ordering::SeqCst);
         let (status, output, error) = match &report {
+            Ok(r) if r.ok && filtered => ("filtered", None, None),
             Ok(r) if r.ok => ("ok", r.output.as_ref().map(|o| o.to_string()), None),
             Ok(r) => ("error", None, r.error.as_ref().map(|e| e.message.clone())),
             Err(e) => ("error", None, Some(e.to_string())),

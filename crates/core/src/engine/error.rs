@@ -68,6 +68,22 @@ pub enum EngineError {
     /// An outcome of sandboxed code: `timeout`, `out_of_memory`, `js_error`, `sandbox_crashed`…
     #[error("{message}")]
     Sandbox { kind: String, message: String },
+    #[error("`{path}`: {reason}")]
+    FileRefused { path: String, reason: String },
+    #[error("{message}")]
+    Extract { message: String },
+    #[error("{message}")]
+    AiAnswer { message: String },
+    #[error("the data does not match the schema ({count} problem(s)): {details}")]
+    SchemaMismatch { count: usize, details: String },
+    #[error("{what} is not set up: {how}")]
+    NotConfigured { what: String, how: String },
+    #[error("user data: {message}")]
+    Data { message: String },
+    #[error("email: {message}")]
+    Email { message: String },
+    #[error("the agent `{agent}` reached its monthly budget ({spent:.4} of {cap:.4}); paid calls are blocked until next month or a higher budget")]
+    BudgetExceeded { agent: String, spent: f64, cap: f64 },
 }
 
 impl EngineError {
@@ -99,6 +115,14 @@ impl EngineError {
             EngineError::OAuthNotConnected { .. } => "oauth_not_connected",
             EngineError::BadRequest { .. } => "bad_request",
             EngineError::OAuth { .. } => "oauth",
+            EngineError::FileRefused { .. } => "file_refused",
+            EngineError::Extract { .. } => "extract_failed",
+            EngineError::AiAnswer { .. } => "ai_answer",
+            EngineError::SchemaMismatch { .. } => "schema_mismatch",
+            EngineError::NotConfigured { .. } => "not_configured",
+            EngineError::Data { .. } => "data",
+            EngineError::Email { .. } => "email",
+            EngineError::BudgetExceeded { .. } => "budget_exceeded",
             EngineError::Sandbox { kind, .. } => match kind.as_str() {
                 "timeout" => "timeout",
                 "out_of_memory" => "out_of_memory",
@@ -120,6 +144,27 @@ impl EngineError {
                 "network" => "network",
                 _ => "sandbox",
             },
+        }
+    }
+
+    /// Whether trying again may succeed: network trouble, timeouts, a server's 5xx or 429, a
+    /// model's unusable answer. A refusal, a bad input or data that fails its schema fails the
+    /// same way every time, so retries skip it.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            EngineError::Network { .. }
+            | EngineError::Timeout { .. }
+            | EngineError::AiAnswer { .. }
+            | EngineError::Email { .. }
+            | EngineError::Data { .. } => true,
+            EngineError::HttpStatus { status, .. } => *status >= 500 || *status == 429,
+            EngineError::Sandbox { kind, .. } => {
+                matches!(
+                    kind.as_str(),
+                    "network" | "sandbox_crashed" | "sandbox_unavailable"
+                )
+            }
+            _ => false,
         }
     }
 
@@ -149,6 +194,7 @@ impl EngineError {
                 | EngineError::ResponseTooLarge { .. }
                 | EngineError::ResponseHeadersTooLarge
                 | EngineError::BadScheme { .. }
+                | EngineError::FileRefused { .. }
         )
     }
 }

@@ -46,6 +46,29 @@ pub struct RunResult {
     pub console: Vec<crate::sandbox::protocol::ConsoleLine>,
     /// Peak JS heap of sandboxed code, in bytes.
     pub memory_used: Option<u64>,
+    /// Tokens the run's AI calls used.
+    pub usage: Usage,
+}
+
+/// What a run used of paid services, for monitoring, cost and budgets.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Usage {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+}
+
+impl Usage {
+    /// Counts an `ai.call` answer's `usage` (OpenAI's `prompt_tokens`/`completion_tokens`).
+    pub fn add(&mut self, answer: &Value) {
+        let n = |k: &str| {
+            answer
+                .pointer(&format!("/usage/{k}"))
+                .and_then(Value::as_u64)
+                .unwrap_or(0)
+        };
+        self.prompt_tokens += n("prompt_tokens");
+        self.completion_tokens += n("completion_tokens");
+    }
 }
 
 impl RunResult {
@@ -55,6 +78,7 @@ impl RunResult {
             output: Err(e),
             trace: Vec::new(),
             console: Vec::new(),
+            usage: Usage::default(),
             memory_used: None,
         }
     }
@@ -418,6 +442,7 @@ pub async fn run(ctx: RunContext<'_>, action: &str, input: &Value) -> RunResult 
         trace: session.trace,
         console: Vec::new(),
         memory_used: None,
+        usage: Usage::default(),
     }
 }
 

@@ -281,8 +281,22 @@ fn workflow_flow(cap: &Capability, wf: &Workflow) -> Flow {
                 }
             }
         }
+        // The error handler hangs off the trigger: it runs only when a step fails, never in
+        // the chain.
+        let handler = wf
+            .error_handling
+            .as_ref()
+            .and_then(|h| h.on_error.as_deref())
+            == Some(s.id.as_str());
         if from.is_empty() {
-            from.push((previous.clone(), None));
+            from.push((
+                if handler {
+                    input_id.clone()
+                } else {
+                    previous.clone()
+                },
+                None,
+            ));
         }
         let id = if is_output {
             output_id.clone()
@@ -316,7 +330,9 @@ fn workflow_flow(cap: &Capability, wf: &Workflow) -> Flow {
             })
         });
         nodes.push(node(&s.id, data));
-        previous = s.id.clone();
+        if !handler {
+            previous = s.id.clone();
+        }
     }
     let has_output_step = output_mapping.is_some();
     nodes.push(node(

@@ -445,6 +445,9 @@ pub fn analyze<'a>(flow: &'a Flow, cx: &Context) -> Analysis<'a> {
     if let Some(t) = input_data.and_then(|d| d.trigger.as_deref()) {
         known_roots.extend(trigger_payload(t).iter().copied());
     }
+    let handler = input_data
+        .and_then(|d| d.error_handling.as_ref())
+        .and_then(|h| h.on_error.as_deref());
     let declared_inputs: HashMap<&str, FieldType> = input_data
         .map(|d| d.inputs.iter().map(|x| (x.name.as_str(), x.ty)).collect())
         .unwrap_or_default();
@@ -499,6 +502,10 @@ pub fn analyze<'a>(flow: &'a Flow, cx: &Context) -> Analysis<'a> {
                     continue;
                 }
                 if known_roots.contains(root) {
+                    continue;
+                }
+                // The workflow's error handler sees the failure it handles as `error`.
+                if root == "error" && handler == Some(flow.nodes[i].id.as_str()) {
                     continue;
                 }
                 match producers.get(root) {

@@ -492,6 +492,7 @@ fn check_js(label: &str, text: &str) -> Checked {
             permissions: info.permissions.clone(),
             allowed_domains: vec![],
             dependencies: vec![],
+            schemas: Default::default(),
         },
     };
     let (analysis, semantic) = rules::check(&document, Some(&info.actions));

@@ -24,6 +24,7 @@ pub const AVAILABLE_PERMISSIONS: &[(&str, &str)] = &[
     ("context.user", "Access user information"),
     ("context.conversation", "Access conversation history"),
     ("context.files", "Access uploaded files"),
+    ("knowledge.read", "Search the local knowledge folder"),
 ];
 
 pub fn is_known(p: &str) -> bool {
@@ -62,6 +63,7 @@ pub fn for_standard_action(action: &str) -> Option<&'static str> {
         "database.query" => "data.read",
         "database.delete" => "data.delete",
         "email.send" => "integration.email",
+        "knowledge.search" => "knowledge.read",
         "http.get" => "network.http.get",
         "http.post" => "network.http.post",
         "transform.js" | "logic.if" | "script.run" => "compute.light",
@@ -86,6 +88,7 @@ pub const STANDARD_ACTIONS: &[&str] = &[
     "database.query",
     "database.delete",
     "email.send",
+    "knowledge.search",
     "http.get",
     "http.post",
     "transform.map",

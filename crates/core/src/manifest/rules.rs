@@ -124,6 +124,7 @@ pub fn check(doc: &Document, js_actions: Option<&[String]>) -> (Analysis, Vec<Fi
         flows(&mut cx);
     }
     examples(&mut cx, kind);
+    schemas(&mut cx);
     dependencies(&mut cx);
     allowed_domains(&mut cx);
     permissions_check(&mut cx, kind);
@@ -1034,13 +1035,15 @@ fn auth_check(cx: &mut Ctx, p: DocPath, auth: &Auth) {
     }
 }
 
+/// A 5- or 6-field cron expression that the scheduler can run.
 fn valid_cron(c: &str) -> bool {
     let n = c.split_whitespace().count();
     (n == 5 || n == 6)
-        && c.split_whitespace().all(|f| {
-            f.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"*/,-?LW#".contains(&b))
-        })
+        && croner::parser::CronParser::builder()
+            .seconds(croner::parser::Seconds::Optional)
+            .build()
+            .parse(c)
+            .is_ok()
 }
 
 /// Fields of the trigger payload, visible in workflow expressions as bare names.
@@ -1051,6 +1054,27 @@ fn payload_fields(trigger: &str, cap: &Capability) -> Vec<String> {
             .iter()
             .map(|s| s.to_string())
             .collect(),
+    }
+}
+
+/// Every named schema compiles as a JSON Schema (no remote `$ref` is ever fetched).
+fn schemas(cx: &mut Ctx) {
+    let cap = cx.cap;
+    for (name, schema) in &cap.schemas {
+        let path = cx.base.key("schemas").key(name);
+        if !schema.is_object() && !schema.is_boolean() {
+            cx.err(
+                "bad-schema",
+                path,
+                format!("schema `{name}` must be a JSON Schema object"),
+            );
+        } else if let Err(e) = jsonschema::validator_for(schema) {
+            cx.err(
+                "bad-schema",
+                path,
+                format!("schema `{name}` is not a valid JSON Schema: {e}"),
+            );
+        }
     }
 }
 
@@ -1173,6 +1197,15 @@ fn workflow(cx: &mut Ctx) {
                 );
             }
         }
+        // The error handler also sees `error`, the message of the failure it handles.
+        let handler = wf
+            .error_handling
+            .as_ref()
+            .and_then(|h| h.on_error.as_deref())
+            == Some(s.id.as_str());
+        if handler {
+            scope.push("error".into());
+        }
         let check_value = |cx: &mut Ctx, path: DocPath, v: &Value| {
             workflow_refs(cx, path, v, &scope, &later, i);
         };
@@ -1185,6 +1218,9 @@ fn workflow(cx: &mut Ctx) {
                 continue;
             }
             check_value(cx, sp.key(k), v);
+        }
+        if handler {
+            scope.pop();
         }
         if let Some(w) = &s.when {
             if let Err(mut f) = crate::manifest::js::check_expression(w) {
@@ -1206,6 +1242,44 @@ fn workflow(cx: &mut Ctx) {
             scope.push(o.clone());
         }
         scope.push(s.id.clone());
+    }
+    for (i, s) in wf.steps.iter().enumerate() {
+        if s.action != "validate.schema" {
+            continue;
+        }
+        let sp = p.key("steps").index(i).key("schema");
+        match s.params.get("schema") {
+            Some(Value::String(name)) if !name.contains("${") => {
+                if !cap.schemas.contains_key(name) {
+                    let known: Vec<&str> = cap.schemas.keys().map(String::as_str).collect();
+                    cx.err(
+                        "unknown-schema",
+                        sp,
+                        format!(
+                            "no schema `{name}` in `schemas` (it has: {})",
+                            if known.is_empty() {
+                                "none".to_string()
+                            } else {
+                                known.join(", ")
+                            }
+                        ),
+                    );
+                }
+            }
+            Some(v @ Value::Object(_)) => {
+                if let Err(e) = jsonschema::validator_for(v) {
+                    cx.err("bad-schema", sp, format!("not a valid JSON Schema: {e}"));
+                }
+            }
+            Some(Value::String(_)) => {}
+            _ => {
+                cx.err(
+                    "missing-schema",
+                    sp,
+                    "validate.schema needs `schema`: a name from `schemas` or a JSON Schema object",
+                );
+            }
+        }
     }
     if let Some(eh) = &wf.error_handling {
         if let Some(target) = &eh.on_error {

@@ -159,6 +159,8 @@ pub struct FetchContext {
     pub db: Option<DbAccess>,
     /// The AI endpoint from settings, when `ai.call` grants it.
     pub ai: Option<AiAccess>,
+    /// Tokens the code's AI calls used.
+    pub usage: crate::engine::Usage,
 }
 
 /// An OpenAI-compatible chat endpoint (`<base_url>/chat/completions`).
@@ -169,19 +171,44 @@ pub struct AiAccess {
 }
 
 impl FetchContext {
-    /// One chat completion: `{prompt}` or `{messages, system, temperature, max_tokens}` in,
-    /// `{content, model, usage}` out. The endpoint is reached under the same guard and budget
-    /// as `fetch` (its host is allowed for this call only).
+    /// One chat completion for sandboxed code (see [`AiAccess::chat`]), within the call's
+    /// deadline.
     fn ai_call(
         &mut self,
         request: &Value,
         until: std::time::Instant,
     ) -> Result<Value, EngineError> {
         let Some(ai) = self.ai.as_ref() else {
-            return Err(EngineError::BadRequest {
-                message: "no AI endpoint is configured: `capsmith settings set ai.base_url https://…/v1` (and ai.model, ai.api_key)".into(),
-            });
+            return Err(no_ai_endpoint());
         };
+        let remaining = until.saturating_duration_since(std::time::Instant::now());
+        let answer = tokio::runtime::Handle::current()
+            .block_on(tokio::time::timeout(
+                remaining,
+                ai.chat(&mut self.session, request),
+            ))
+            .map_err(|_| EngineError::Timeout {
+                ms: remaining.as_millis() as u64,
+            })??;
+        self.usage.add(&answer);
+        Ok(answer)
+    }
+}
+
+/// What `ai.call` and the `ai.*` workflow actions answer when no endpoint is set.
+pub fn no_ai_endpoint() -> EngineError {
+    EngineError::BadRequest {
+        message: "no AI endpoint is configured: `capsmith settings set ai.base_url https://…/v1` (and ai.model, ai.api_key)".into(),
+    }
+}
+
+impl AiAccess {
+    /// One chat completion: `{prompt}` or `{messages, system, temperature, max_tokens,
+    /// response_format}` in, `{content, model, usage}` out. The endpoint is reached under the
+    /// session's guard and call budget (its host is allowed for this call only); the API key
+    /// joins the session's secrets, so nothing echoing it back leaks it.
+    pub async fn chat(&self, session: &mut Session, request: &Value) -> Result<Value, EngineError> {
+        let ai = self;
         let mut messages = Vec::new();
         if let Some(s) = request.get("system").and_then(Value::as_str) {
             messages.push(serde_json::json!({"role": "system", "content": s}));
@@ -198,7 +225,7 @@ impl FetchContext {
             }
         }
         let mut body = serde_json::json!({"model": ai.model, "messages": messages});
-        for k in ["temperature", "max_tokens"] {
+        for k in ["temperature", "max_tokens", "response_format"] {
             if let Some(v) = request.get(k) {
                 body[k] = v.clone();
             }
@@ -215,7 +242,7 @@ impl FetchContext {
         ];
         if let Some(k) = &ai.key {
             headers.push(("Authorization".into(), format!("Bearer {}", k.expose())));
-            self.session.secrets.push(k.expose().clone());
+            session.secrets.push(k.expose().clone());
         }
         let host = url
             .host_str()
@@ -223,31 +250,26 @@ impl FetchContext {
             .trim_matches(['[', ']'])
             .to_ascii_lowercase();
         let (had_host, had_post) = (
-            self.session.policy.domains.contains(&host),
-            self.session.policy.may_post,
+            session.policy.domains.contains(&host),
+            session.policy.may_post,
         );
-        self.session.policy.domains.insert(host.clone());
-        self.session.policy.may_post = true;
-        let remaining = until.saturating_duration_since(std::time::Instant::now());
-        let sent = tokio::runtime::Handle::current().block_on(tokio::time::timeout(
-            remaining,
-            self.session.send(Prepared {
+        session.policy.domains.insert(host.clone());
+        session.policy.may_post = true;
+        let sent = session
+            .send(Prepared {
                 method: reqwest::Method::POST,
                 url,
                 headers,
                 body: Some(body.to_string().into_bytes()),
-            }),
-        ));
+            })
+            .await;
         if !had_host {
-            self.session.policy.domains.remove(&host);
+            session.policy.domains.remove(&host);
         }
-        self.session.policy.may_post = had_post;
-        let ex = sent.map_err(|_| EngineError::Timeout {
-            ms: remaining.as_millis() as u64,
-        })??;
+        session.policy.may_post = had_post;
+        let ex = sent?;
         if !(200..300).contains(&ex.status) {
-            let excerpt: String = self
-                .session
+            let excerpt: String = session
                 .redact(&String::from_utf8_lossy(&ex.body))
                 .chars()
                 .take(200)
@@ -265,8 +287,60 @@ impl FetchContext {
             .cloned()
             .unwrap_or(Value::Null);
         let answer = serde_json::json!({"content": content, "model": v.get("model"), "usage": v.get("usage")});
-        Ok(serde_json::from_str(&self.session.redact(&answer.to_string())).unwrap_or(answer))
+        Ok(serde_json::from_str(&session.redact(&answer.to_string())).unwrap_or(answer))
     }
+}
+
+type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
+
+/// Binds a JSON value as SQL: null, boolean, integer, real, text; arrays and objects as JSON
+/// text.
+pub(crate) fn bind_json<'q>(q: SqliteQuery<'q>, v: &Value) -> SqliteQuery<'q> {
+    match v {
+        Value::Null => q.bind(None::<String>),
+        Value::Bool(b) => q.bind(*b),
+        Value::Number(n) if n.is_i64() => q.bind(n.as_i64()),
+        Value::Number(n) => q.bind(n.as_f64()),
+        Value::String(s) => q.bind(s.clone()),
+        other => q.bind(other.to_string()),
+    }
+}
+
+/// Rows as JSON objects (a blob shows as its size).
+pub(crate) fn rows_json(rows: &[sqlx::sqlite::SqliteRow]) -> Result<Vec<Value>, sqlx::Error> {
+    use sqlx::{Column, Row, TypeInfo, ValueRef};
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut obj = serde_json::Map::new();
+        for (i, col) in row.columns().iter().enumerate() {
+            let raw = row.try_get_raw(i)?;
+            let v = if raw.is_null() {
+                Value::Null
+            } else {
+                match raw.type_info().name() {
+                    "INTEGER" => row
+                        .try_get::<i64, _>(i)
+                        .map(Value::from)
+                        .unwrap_or(Value::Null),
+                    "REAL" => row
+                        .try_get::<f64, _>(i)
+                        .map(Value::from)
+                        .unwrap_or(Value::Null),
+                    "BLOB" => Value::String(format!(
+                        "[{} bytes]",
+                        row.try_get::<Vec<u8>, _>(i).map(|b| b.len()).unwrap_or(0)
+                    )),
+                    _ => row
+                        .try_get::<String, _>(i)
+                        .map(Value::from)
+                        .unwrap_or(Value::Null),
+                }
+            };
+            obj.insert(col.name().to_string(), v);
+        }
+        out.push(Value::Object(obj));
+    }
+    Ok(out)
 }
 
 /// A capability's own SQLite file (never the registry) and what its permissions allow.
@@ -281,7 +355,7 @@ impl DbAccess {
     /// Runs one parameterized statement. SELECT/WITH need `data.read`; INSERT, UPDATE,
     /// CREATE need `data.write`; DELETE, DROP need `data.delete`. One statement per call.
     pub fn query(&self, sql: &str, params: &[Value]) -> Result<Value, EngineError> {
-        use sqlx::{Column, Connection, Row, TypeInfo, ValueRef};
+        use sqlx::Connection;
         let denied = |p: &str| EngineError::MethodNotPermitted {
             method: "db.query".into(),
             permission: p.into(),
@@ -335,37 +409,11 @@ impl DbAccess {
             // The statement is the capability's own, on its own database; values are bound.
             let mut q = sqlx::query(sqlx::AssertSqlSafe(body.clone()));
             for p in &params {
-                q = match p {
-                    Value::Null => q.bind(None::<String>),
-                    Value::Bool(b) => q.bind(*b),
-                    Value::Number(n) if n.is_i64() => q.bind(n.as_i64()),
-                    Value::Number(n) => q.bind(n.as_f64()),
-                    Value::String(s) => q.bind(s.clone()),
-                    other => q.bind(other.to_string()),
-                };
+                q = bind_json(q, p);
             }
             if reads {
                 let rows = q.fetch_all(&mut conn).await.map_err(db_err)?;
-                let mut out = Vec::new();
-                for row in rows.iter().take(10_000) {
-                    let mut obj = serde_json::Map::new();
-                    for (i, col) in row.columns().iter().enumerate() {
-                        let raw = row.try_get_raw(i).map_err(db_err)?;
-                        let v = if raw.is_null() {
-                            Value::Null
-                        } else {
-                            match raw.type_info().name() {
-                                "INTEGER" => row.try_get::<i64, _>(i).map(Value::from).unwrap_or(Value::Null),
-                                "REAL" => row.try_get::<f64, _>(i).map(Value::from).unwrap_or(Value::Null),
-                                "BLOB" => Value::String(format!("[{} bytes]", row.try_get::<Vec<u8>, _>(i).map(|b| b.len()).unwrap_or(0))),
-                                _ => row.try_get::<String, _>(i).map(Value::from).unwrap_or(Value::Null),
-                            }
-                        };
-                        obj.insert(col.name().to_string(), v);
-                    }
-                    out.push(Value::Object(obj));
-                }
-                Ok(Value::Array(out))
+                Ok(Value::Array(rows_json(&rows[..rows.len().min(10_000)]).map_err(db_err)?))
             } else {
                 let r = q.execute(&mut conn).await.map_err(db_err)?;
                 Ok(serde_json::json!({"changes": r.rows_affected(), "last_insert_id": r.last_insert_rowid()}))
@@ -443,6 +491,7 @@ struct ToWorkerFetch {
 /// What an invocation produced, with the network trace and how the worker was confined.
 pub struct SandboxRun {
     pub outcome: Outcome,
+    pub usage: crate::engine::Usage,
     pub trace: Vec<CallTrace>,
     pub confinement: String,
 }
@@ -574,6 +623,7 @@ impl SandboxHost {
                 self.give_back(worker);
                 SandboxRun {
                     outcome,
+                    usage: fetch.usage,
                     trace: fetch.session.trace,
                     confinement,
                 }
@@ -598,6 +648,7 @@ impl SandboxHost {
         confinement: String,
     ) -> SandboxRun {
         SandboxRun {
+            usage: fetch.usage,
             outcome: Outcome {
                 ok: false,
                 output: None,

@@ -226,7 +226,7 @@ fn imported_workflows_are_laid_out_left_to_right() {
     let m = manifest::check_file(&p).unwrap().manifest.unwrap();
     let d = open_document(&m.document).unwrap();
     let f = &d.capability.flows[0];
-    assert_eq!(f.action, "workflow");
+    assert_eq!(f.action, "process");
     let x = |id: &str| f.nodes.iter().find(|n| n.id == id).unwrap().position.x;
     assert!(
         x("input") < x("extract") && x("extract") < x("analyze") && x("analyze") < x("validate")
@@ -715,7 +715,7 @@ async fn call_capability_nodes_call_declared_capabilities_only() {
     assert!(ok.ok, "{:?}", ok.error);
     assert_eq!(ok.output.as_ref().unwrap()["name"], "Ada Lovelace");
     // Itself, and a standard action this version does not run, are refused.
-    for (cap, action) in [("crm-caller", "run"), ("ai", "analyze")] {
+    for (cap, action) in [("crm-caller", "run"), ("http", "get")] {
         let r = l
             .app
             .builder_run(&calling(cap, action), "run", &json!({"who": "c-42"}))

@@ -1,0 +1,301 @@
+//! Workflow triggers that come from outside: `webhook` (an HTTP listener on loopback that runs
+//! the workflow with the request and answers with its output) and `schedule` (cron).
+//! `manual` is `workflow_run`; `file_upload` is `workflow_upload`.
+//!
+//! The listener serves `POST /hooks/<workflow-id>` (and GET, for checks) for every workflow in
+//! the library whose trigger is `webhook`, looked up per request, so a workflow imported while
+//! the service runs is live at once. Browsers are kept out: a request carrying an `Origin`
+//! header is refused, and a body must be JSON, so a web page cannot drive a workflow through
+//! the user's browser. Credentials in request headers are dropped before the run is recorded.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
+
+use super::run::Origin;
+use super::Capsmith;
+use crate::manifest::model::Kind;
+use crate::{CoreError, CoreResult};
+
+/// Largest webhook body accepted.
+const MAX_BODY: usize = 4 * 1024 * 1024;
+/// Headers never recorded with a run.
+const DROPPED_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "x-api-key",
+    "x-slack-signature",
+];
+
+/// What the trigger service is asked to serve.
+#[derive(Debug, Clone, Default)]
+pub struct TriggerOptions {
+    /// Only these workflows (all webhook and scheduled workflows when empty).
+    pub only: Vec<String>,
+    /// Arm `schedule` triggers too.
+    pub schedules: bool,
+}
+
+#[derive(Clone)]
+struct Hooks {
+    app: Capsmith,
+    only: Arc<Vec<String>>,
+}
+
+fn problem(status: StatusCode, kind: &str, message: String) -> Response {
+    (
+        status,
+        [("content-type", "application/json")],
+        json!({"kind": kind, "message": message}).to_string(),
+    )
+        .into_response()
+}
+
+async fn hook(
+    State(h): State<Hooks>,
+    Path(id): Path<String>,
+    method: Method,
+    Query(query): Query<Map<String, Value>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if headers.contains_key("origin") {
+        return problem(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "requests from web pages (with an Origin header) are refused".into(),
+        );
+    }
+    if !h.only.is_empty() && !h.only.contains(&id) {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no webhook `{id}` here"),
+        );
+    }
+    let stored = match h.app.registry().get(&id, None).await {
+        Ok(s) => s,
+        Err(_) => {
+            return problem(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no webhook `{id}` here"),
+            )
+        }
+    };
+    let is_webhook = stored
+        .document
+        .capability
+        .workflow
+        .as_ref()
+        .is_some_and(|w| w.trigger == "webhook")
+        && stored.document.capability.inferred_kind() == Some(Kind::Workflow);
+    if !is_webhook {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("`{id}` is not a webhook workflow"),
+        );
+    }
+    let body = if body.is_empty() {
+        Value::Null
+    } else {
+        let json_type = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| {
+                let t = t.to_ascii_lowercase();
+                t.starts_with("application/json") || t.contains("+json")
+            });
+        if !json_type {
+            return problem(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "a webhook body must be JSON (Content-Type: application/json)".into(),
+            );
+        }
+        match serde_json::from_slice::<Value>(&body) {
+            Ok(v) => v,
+            Err(e) => {
+                return problem(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_input",
+                    format!("the body is not JSON: {e}"),
+                )
+            }
+        }
+    };
+    let mut kept = Map::new();
+    for (k, v) in &headers {
+        let k = k.as_str();
+        if DROPPED_HEADERS.contains(&k) {
+            continue;
+        }
+        if let Ok(v) = v.to_str() {
+            kept.insert(k.to_string(), Value::String(v.to_string()));
+        }
+    }
+    let event = body.get("event").cloned().unwrap_or(Value::Null);
+    let payload = json!({
+        "body": body,
+        "headers": kept,
+        "query": query,
+        "method": method.as_str(),
+        "event": event,
+    });
+    match h
+        .app
+        .workflow_run(&id, None, None, &payload, Origin::Trigger)
+        .await
+    {
+        Ok(run) if run.status == "ok" => (
+            StatusCode::OK,
+            [("content-type", "application/json")],
+            run.output.unwrap_or(Value::Null).to_string(),
+        )
+            .into_response(),
+        Ok(run) if run.status == "filtered" => StatusCode::NO_CONTENT.into_response(),
+        Ok(run) => problem(
+            StatusCode::BAD_GATEWAY,
+            "workflow_failed",
+            format!(
+                "run {} failed: {}",
+                run.id,
+                run.error.unwrap_or_else(|| "unknown error".into())
+            ),
+        ),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.kind(), e.to_string()),
+    }
+}
+
+/// The next time a cron expression fires after now.
+pub fn next_fire(cron: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    let c = croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Optional)
+        .build()
+        .parse(cron)
+        .map_err(|e| e.to_string())?;
+    c.find_next_occurrence(&chrono::Utc::now(), false)
+        .map_err(|e| e.to_string())
+}
+
+impl Capsmith {
+    /// The workflows in the library started by `trigger` (`webhook`, `schedule`), with their
+    /// cron expressions.
+    pub async fn triggered_workflows(
+        &self,
+        trigger: &str,
+    ) -> CoreResult<Vec<(String, Option<String>)>> {
+        let mut out = Vec::new();
+        for s in self.list(None).await? {
+            if s.kind != Kind::Workflow {
+                continue;
+            }
+            let Ok(stored) = self.registry().get(&s.id, None).await else {
+                continue;
+            };
+            if let Some(w) = &stored.document.capability.workflow {
+                if w.trigger == trigger {
+                    out.push((s.id.clone(), w.schedule.clone()));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Serves webhooks on `listener` (and runs scheduled workflows when asked) until
+    /// `shutdown` resolves.
+    pub async fn serve_triggers(
+        &self,
+        listener: tokio::net::TcpListener,
+        options: TriggerOptions,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> CoreResult<()> {
+        let addr: SocketAddr = listener
+            .local_addr()
+            .map_err(|e| CoreError::InvalidArgument(e.to_string()))?;
+        if !addr.ip().is_loopback() {
+            return Err(CoreError::InvalidArgument(format!(
+                "webhooks listen on loopback only, not {addr}"
+            )));
+        }
+        let hooks = Hooks {
+            app: self.clone(),
+            only: Arc::new(options.only.clone()),
+        };
+        let router = axum::Router::new()
+            .route("/hooks/{id}", axum::routing::post(hook).get(hook).put(hook))
+            .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+            .with_state(hooks);
+        let scheduler = options.schedules.then(|| {
+            let app = self.clone();
+            let only = options.only.clone();
+            tokio::spawn(async move { app.run_schedules(only).await })
+        });
+        let r = axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|e| CoreError::InvalidArgument(format!("the webhook listener failed: {e}")));
+        if let Some(s) = scheduler {
+            s.abort();
+        }
+        r
+    }
+
+    /// Runs scheduled workflows at their times, forever. The list is read again every 30
+    /// seconds, so a workflow imported or removed meanwhile is armed or dropped.
+    async fn run_schedules(&self, only: Vec<String>) {
+        let mut next: std::collections::HashMap<String, chrono::DateTime<chrono::Utc>> =
+            Default::default();
+        let mut refreshed = tokio::time::Instant::now() - Duration::from_secs(60);
+        let mut armed: Vec<(String, String)> = Vec::new();
+        loop {
+            if refreshed.elapsed() >= Duration::from_secs(30) {
+                armed = self
+                    .triggered_workflows("schedule")
+                    .await
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|(id, _)| only.is_empty() || only.contains(id))
+                    .filter_map(|(id, c)| c.map(|c| (id, c)))
+                    .collect();
+                next.retain(|id, _| armed.iter().any(|(a, _)| a == id));
+                refreshed = tokio::time::Instant::now();
+            }
+            let now = chrono::Utc::now();
+            for (id, cron) in &armed {
+                let at = match next.get(id) {
+                    Some(t) => *t,
+                    None => match next_fire(cron) {
+                        Ok(t) => {
+                            next.insert(id.clone(), t);
+                            t
+                        }
+                        Err(_) => continue,
+                    },
+                };
+                if at <= now {
+                    let payload = json!({ "scheduled_at": at.to_rfc3339() });
+                    let app = self.clone();
+                    let id2 = id.clone();
+                    tokio::spawn(async move {
+                        let _ = app
+                            .workflow_run(&id2, None, None, &payload, Origin::Trigger)
+                            .await;
+                    });
+                    if let Ok(t) = next_fire(cron) {
+                        next.insert(id.clone(), t);
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+}
