@@ -37,6 +37,13 @@ fn main() {
             "agent_add",
             "agent_remove",
             "agent_run",
+            "agent_update",
+            "agent_tools",
+            "agent_budget",
+            "stats",
+            "set_cost",
+            "workflow_upload",
+            "workflow_runs",
         ]),
     ))
     .unwrap_or_else(|e| {

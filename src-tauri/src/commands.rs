@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use capsmith_core::api::agents::{AddPlan, AgentView};
+use capsmith_core::api::agents::{AddPlan, AgentTool, AgentView};
+use capsmith_core::api::stats::{CostView, StatsView};
+use capsmith_core::api::workflows::WorkflowRunView;
 use capsmith_core::api::dto::{
     ApiError, CapabilityDetail, CapabilityStatus, CapabilitySummary, CompileView, ConfigEntryView,
     DraftView, ExecutionView, FlowRunView, ImportOutcome, RunReport, SaveView, SettingView,
@@ -347,5 +349,87 @@ pub async fn agent_run(
     Ok(state
         .core()?
         .agent_run(&agent, &action, &input, Origin::App)
+        .await?)
+}
+
+/// Turns one of an agent's capabilities on or off, or changes its priority.
+#[tauri::command]
+pub async fn agent_update(
+    state: State<'_, AppState>,
+    agent: String,
+    capability: String,
+    enabled: Option<bool>,
+    priority: Option<i64>,
+) -> Res<AgentView> {
+    Ok(state
+        .core()?
+        .agent_update(&agent, &capability, enabled, priority)
+        .await?)
+}
+
+/// The agent's enabled actions as tools (what `capsmith mcp serve` lists).
+#[tauri::command]
+pub async fn agent_tools(state: State<'_, AppState>, agent: String) -> Res<Vec<AgentTool>> {
+    Ok(state.core()?.agent_tools(&agent).await?)
+}
+
+/// `monthly: null` removes the cap.
+#[tauri::command]
+pub async fn agent_budget(
+    state: State<'_, AppState>,
+    agent: String,
+    monthly: Option<f64>,
+) -> Res<()> {
+    Ok(state.core()?.set_agent_budget(&agent, monthly).await?)
+}
+
+#[tauri::command]
+pub async fn stats(
+    state: State<'_, AppState>,
+    capability: Option<String>,
+    agent: Option<String>,
+    days: u32,
+) -> Res<StatsView> {
+    Ok(state
+        .core()?
+        .stats(capability.as_deref(), agent.as_deref(), days)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn set_cost(
+    state: State<'_, AppState>,
+    capability: String,
+    per_call: f64,
+    per_1k_tokens: f64,
+) -> Res<CostView> {
+    Ok(state
+        .core()?
+        .set_cost(&capability, per_call, per_1k_tokens)
+        .await?)
+}
+
+/// A `file_upload` workflow started with a file from disk (a drop or a file picker).
+#[tauri::command]
+pub async fn workflow_upload(
+    state: State<'_, AppState>,
+    capability: String,
+    path: std::path::PathBuf,
+) -> Res<WorkflowRunView> {
+    Ok(state
+        .core()?
+        .workflow_upload(&capability, None, &path, Origin::App)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn workflow_runs(
+    state: State<'_, AppState>,
+    capability: Option<String>,
+    limit: u32,
+) -> Res<Vec<WorkflowRunView>> {
+    Ok(state
+        .core()?
+        .workflow_runs(capability.as_deref(), limit)
         .await?)
 }

@@ -72,6 +72,13 @@ fn main() {
             commands::agent_add,
             commands::agent_remove,
             commands::agent_run,
+            commands::agent_update,
+            commands::agent_tools,
+            commands::agent_budget,
+            commands::stats,
+            commands::set_cost,
+            commands::workflow_upload,
+            commands::workflow_runs,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -45,6 +45,24 @@ pub enum AgentCmd {
     },
     /// Remove a capability from an agent.
     Remove { name: String, capability: String },
+    /// Turn a capability on or off for the agent, or change its priority (higher first).
+    Set {
+        name: String,
+        capability: String,
+        #[arg(long)]
+        enabled: Option<bool>,
+        #[arg(long)]
+        priority: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Cap what the agent's paid calls may cost per calendar month (`--clear` removes it).
+    Budget {
+        name: String,
+        monthly: Option<f64>,
+        #[arg(long)]
+        clear: bool,
+    },
     /// Run one of the agent's actions (`CAPABILITY.ACTION`).
     Run {
         name: String,
@@ -85,6 +103,7 @@ pub async fn run(cmd: AgentCmd, home: Option<PathBuf>, style: &Style) -> ExitCod
             | AgentCmd::Show { json: true, .. }
             | AgentCmd::Add { json: true, .. }
             | AgentCmd::Run { json: true, .. }
+            | AgentCmd::Set { json: true, .. }
     );
     let app = match open(home).await {
         Ok(a) => a,
@@ -106,6 +125,33 @@ pub async fn run(cmd: AgentCmd, home: Option<PathBuf>, style: &Style) -> ExitCod
             name, description, ..
         } => shown(app.agent_create(&name, description.as_deref()).await),
         AgentCmd::Show { name, .. } => shown(app.agent(&name).await),
+        AgentCmd::Set {
+            name,
+            capability,
+            enabled,
+            priority,
+            ..
+        } => shown(app.agent_update(&name, &capability, enabled, priority).await),
+        AgentCmd::Budget {
+            name,
+            monthly,
+            clear,
+        } => {
+            if monthly.is_none() && !clear {
+                eprintln!("error: give a monthly amount, or --clear");
+                return ExitCode::from(2);
+            }
+            match app.set_agent_budget(&name, monthly.filter(|_| !clear)).await {
+                Ok(()) => {
+                    match monthly.filter(|_| !clear) {
+                        Some(m) => println!("{name}: paid calls stop once this month costs {m}"),
+                        None => println!("{name}: no monthly budget"),
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e, false),
+            }
+        }
         AgentCmd::List { .. } => match app.agents().await {
             Ok(list) => print_list(
                 &list,

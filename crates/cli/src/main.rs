@@ -26,6 +26,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 mod agent;
 mod flow;
 mod mcp;
+mod stats;
 mod workflow;
 
 #[derive(Parser)]
@@ -112,6 +113,26 @@ enum Command {
         input: String,
         #[arg(long)]
         json: bool,
+    },
+    /// Monitoring: runs, success rate, p50/p95, errors by kind, calls, tokens and cost.
+    Stats {
+        /// Only this capability.
+        id: Option<String>,
+        /// Only this agent's runs (with its budget).
+        #[arg(long)]
+        agent: Option<String>,
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set what a capability costs, for stats and agents' budgets.
+    Cost {
+        id: String,
+        #[arg(long, default_value_t = 0.0)]
+        per_call: f64,
+        #[arg(long = "per-1k-tokens", default_value_t = 0.0)]
+        per_1k_tokens: f64,
     },
     /// Run a capability's examples and test cases.
     Test {
@@ -478,6 +499,17 @@ async fn run(cli: Cli, style: &Style) -> ExitCode {
         Command::Agent { cmd } => agent::run(cmd, cli.home, style).await,
         Command::Workflow { cmd } => workflow::run(cmd, cli.home, style).await,
         Command::Mcp { cmd } => mcp::run(cmd, cli.home).await,
+        Command::Stats {
+            id,
+            agent,
+            days,
+            json,
+        } => stats::stats(cli.home, id, agent, days, json, style).await,
+        Command::Cost {
+            id,
+            per_call,
+            per_1k_tokens,
+        } => stats::cost(cli.home, id, per_call, per_1k_tokens).await,
         Command::Schema => {
             print!("{}", capsmith_core::manifest::schema::json_schema_string());
             ExitCode::SUCCESS

@@ -5,12 +5,14 @@ import { invoke as tauriInvoke } from "@tauri-apps/api/core";
 import { getCurrentWebview } from "@tauri-apps/api/webview";
 
 import type { AddPlan } from "../generated/AddPlan";
+import type { AgentTool } from "../generated/AgentTool";
 import type { AgentView } from "../generated/AgentView";
 import type { CapabilityDetail } from "../generated/CapabilityDetail";
 import type { CapabilityStatus } from "../generated/CapabilityStatus";
 import type { CapabilitySummary } from "../generated/CapabilitySummary";
 import type { CompileView } from "../generated/CompileView";
 import type { ConfigEntryView } from "../generated/ConfigEntryView";
+import type { CostView } from "../generated/CostView";
 import type { DraftView } from "../generated/DraftView";
 import type { ExecutionView } from "../generated/ExecutionView";
 import type { FlowRunView } from "../generated/FlowRunView";
@@ -18,8 +20,10 @@ import type { ImportOutcome } from "../generated/ImportOutcome";
 import type { RunReport } from "../generated/RunReport";
 import type { SaveView } from "../generated/SaveView";
 import type { SettingView } from "../generated/SettingView";
+import type { StatsView } from "../generated/StatsView";
 import type { TestReport } from "../generated/TestReport";
 import type { ValidationReport } from "../generated/ValidationReport";
+import type { WorkflowRunView } from "../generated/WorkflowRunView";
 // Type-only: the flow document is plain JSON whose shape the builder owns (docs/flow-format.md).
 import type { Flow, FlowDoc } from "../features/builder/model";
 import { NO_BACKEND } from "./errors";
@@ -92,6 +96,23 @@ export type Commands = {
   agent_remove: { args: { agent: string; capability: string }; result: AgentView };
   /** `action` is qualified (`capability.action`); a failed action still resolves (`ok: false`). */
   agent_run: { args: { agent: string; action: string; input: unknown }; result: RunReport };
+  /** Turn a capability on/off for the agent or change its priority (higher first); live at once. */
+  agent_update: {
+    args: { agent: string; capability: string; enabled: boolean | null; priority: number | null };
+    result: AgentView;
+  };
+  /** The agent's enabled actions as MCP tools (what `capsmith mcp serve --agent` lists). */
+  agent_tools: { args: { agent: string }; result: Array<AgentTool> };
+  /** A monthly cost cap for the agent's paid calls; `monthly: null` removes it. */
+  agent_budget: { args: { agent: string; monthly: number | null }; result: null };
+  // Monitoring and cost (crates/core/src/api/stats.rs).
+  /** Figures over the last `days` days for one capability, one agent, or everything (both null). */
+  stats: { args: { capability: string | null; agent: string | null; days: number }; result: StatsView };
+  set_cost: { args: { capability: string; perCall: number; per1kTokens: number }; result: CostView };
+  // Workflows (crates/core/src/api/workflows.rs).
+  /** Starts a `file_upload` workflow with a file from disk; resolves with the recorded run. */
+  workflow_upload: { args: { capability: string; path: string }; result: WorkflowRunView };
+  workflow_runs: { args: { capability: string | null; limit: number }; result: Array<WorkflowRunView> };
 };
 
 export type Command = keyof Commands;

@@ -419,6 +419,34 @@ impl Capsmith {
     }
 
     /// `agent.execute("weather-lookup.get-weather", params)`: runs one of the agent's actions.
+    /// Turns one of the agent's capabilities on or off, or changes its priority (higher
+    /// first). Takes effect at the next call: nothing caches the agent.
+    pub async fn agent_update(
+        &self,
+        agent: &str,
+        capability: &str,
+        enabled: Option<bool>,
+        priority: Option<i64>,
+    ) -> CoreResult<AgentView> {
+        let id = self.agent_id(agent).await?;
+        let r = sqlx::query(
+            "UPDATE agent_capabilities SET enabled = coalesce(?, enabled), priority = coalesce(?, priority)
+             WHERE agent_id = ? AND capability_id = ?",
+        )
+        .bind(enabled)
+        .bind(priority)
+        .bind(&id)
+        .bind(capability)
+        .execute(self.registry().pool())
+        .await?;
+        if r.rows_affected() == 0 {
+            return Err(CoreError::InvalidArgument(format!(
+                "agent `{id}` has no capability `{capability}`"
+            )));
+        }
+        self.agent(&id).await
+    }
+
     /// The actions of the agent's enabled capabilities, highest priority first, each with JSON
     /// Schemas of its inputs and outputs from the manifest.
     pub async fn agent_tools(&self, name: &str) -> CoreResult<Vec<AgentTool>> {
@@ -498,6 +526,7 @@ impl Capsmith {
                 c.capability
             )));
         }
+        self.check_budget(&id, &c.capability, &c.permissions).await?;
         let action = &qualified[c.capability.len() + 1..];
         let report = self
             .run_action(&c.capability, Some(&c.version), action, input, origin)

@@ -7,6 +7,7 @@ pub mod bundled;
 pub mod dto;
 pub mod run;
 pub mod standard;
+pub mod stats;
 mod steps;
 pub mod triggers;
 pub mod workflows;

@@ -386,33 +386,34 @@ impl Capsmith {
 
     pub(crate) async fn net_policy(&self) -> CoreResult<NetPolicy> {
         let mut p = NetPolicy::default();
-        if let Some(Value::Array(hosts)) = self.setting("network.allow_hosts").await? {
-            let list: Vec<String> = hosts
-                .iter()
-                .filter_map(|h| h.as_str().map(str::to_string))
-                .collect();
-            p.allow_hosts = AllowHosts::parse(&list.join(",")).unwrap_or_default();
-        }
-        if let Some(n) = self
-            .setting("network.timeout_ms")
-            .await?
-            .and_then(|v| v.as_u64())
-        {
-            p.timeout_ms = n;
-        }
-        if let Some(n) = self
-            .setting("network.max_calls")
-            .await?
-            .and_then(|v| v.as_u64())
-        {
-            p.max_calls = n as u32;
-        }
-        if let Some(n) = self
-            .setting("network.max_response_bytes")
-            .await?
-            .and_then(|v| v.as_u64())
-        {
-            p.max_response_bytes = n;
+        // One query for the four network settings: this runs before every action.
+        let rows = sqlx::query(
+            "SELECT key, value FROM settings WHERE key IN ('network.allow_hosts', 'network.timeout_ms', 'network.max_calls', 'network.max_response_bytes')",
+        )
+        .fetch_all(self.registry().pool())
+        .await?;
+        for r in rows {
+            let key: String = r.get(0);
+            let Ok(v) = serde_json::from_str::<Value>(&r.get::<String, _>(1)) else {
+                continue;
+            };
+            match (key.as_str(), v) {
+                ("network.allow_hosts", Value::Array(hosts)) => {
+                    let list: Vec<String> = hosts
+                        .iter()
+                        .filter_map(|h| h.as_str().map(str::to_string))
+                        .collect();
+                    p.allow_hosts = AllowHosts::parse(&list.join(",")).unwrap_or_default();
+                }
+                ("network.timeout_ms", v) => p.timeout_ms = v.as_u64().unwrap_or(p.timeout_ms),
+                ("network.max_calls", v) => {
+                    p.max_calls = v.as_u64().map_or(p.max_calls, |n| n as u32)
+                }
+                ("network.max_response_bytes", v) => {
+                    p.max_response_bytes = v.as_u64().unwrap_or(p.max_response_bytes)
+                }
+                _ => {}
+            }
         }
         Ok(p)
     }
@@ -585,37 +586,34 @@ impl Capsmith {
         input: &Value,
         origin: Origin,
     ) -> CoreResult<RunReport> {
-        let oauth2 = {
-            let stored = self.registry().get(id, version).await?;
-            stored
-                .document
-                .capability
-                .api
-                .as_ref()
-                .and_then(|a| a.auth.as_ref())
-                .is_some_and(|a| a.ty == AuthType::Oauth2)
-        };
+        let stored = self.registry().get(id, version).await?;
+        let oauth2 = stored
+            .document
+            .capability
+            .api
+            .as_ref()
+            .and_then(|a| a.auth.as_ref())
+            .is_some_and(|a| a.ty == AuthType::Oauth2);
         if oauth2 {
             // A failed refresh is not fatal here: the run reports what the API says.
             let _ = self.oauth_refresh(id, false).await;
         }
-        let report = self.run_once(id, version, action, input, origin).await?;
+        let report = self.run_once(&stored, id, action, input, origin).await?;
         let unauthorized = matches!(&report.error, Some(e) if e.kind == "http_status" && e.message.contains("answered 401"));
         if oauth2 && unauthorized && matches!(self.oauth_refresh(id, true).await, Ok(true)) {
-            return self.run_once(id, version, action, input, origin).await;
+            return self.run_once(&stored, id, action, input, origin).await;
         }
         Ok(report)
     }
 
     async fn run_once(
         &self,
+        stored: &crate::registry::StoredVersion,
         id: &str,
-        version: Option<&str>,
         action: &str,
         input: &Value,
         origin: Origin,
     ) -> CoreResult<RunReport> {
-        let stored = self.registry().get(id, version).await?;
         let cap = &stored.document.capability;
         let started = Instant::now();
         let (config, secrets) = self.config_and_secrets(cap).await?;
@@ -672,7 +670,10 @@ impl Capsmith {
         let pool = self.registry().pool();
         let execution_id: i64 = sqlx::query_scalar(
             "INSERT INTO executions (capability_id, version, action, status, error_kind, error_message, security_violation, input, output,
-             duration_ms, origin, network_calls, bytes_in, bytes_out, trace) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             duration_ms, origin, network_calls, bytes_in, bytes_out, trace, prompt_tokens, completion_tokens, cost)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+               coalesce((SELECT per_call + per_1k_tokens * (?16 + ?17) / 1000.0 FROM capability_costs WHERE capability_id = ?1), 0))
+             RETURNING id",
         )
         .bind(id)
         .bind(&stored.version)
@@ -689,16 +690,21 @@ impl Capsmith {
         .bind(bytes_in as i64)
         .bind(bytes_out as i64)
         .bind(redact(&serde_json::to_string(&result.trace).unwrap_or_default()))
+        .bind(result.usage.prompt_tokens as i64)
+        .bind(result.usage.completion_tokens as i64)
         .fetch_one(pool)
         .await?;
+        // Running figures, updated in place: the right-hand sides see the old row.
         sqlx::query(
             "UPDATE capabilities SET
-               usage_count = (SELECT count(*) FROM executions WHERE capability_id = ?1),
-               average_execution_ms = (SELECT avg(duration_ms) FROM executions WHERE capability_id = ?1),
-               success_rate = (SELECT avg(status = 'ok') FROM executions WHERE capability_id = ?1)
+               usage_count = usage_count + 1,
+               average_execution_ms = (coalesce(average_execution_ms, 0) * usage_count + ?2) / (usage_count + 1),
+               success_rate = (coalesce(success_rate, 0) * usage_count + ?3) / (usage_count + 1)
              WHERE id = ?1",
         )
         .bind(id)
+        .bind(duration_ms)
+        .bind(ok as i64 as f64)
         .execute(pool)
         .await?;
         Ok(RunReport {

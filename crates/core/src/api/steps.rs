@@ -34,35 +34,91 @@ pub(crate) struct Journal {
     pub done: HashMap<String, (NodeStatus, Option<Value>)>,
     /// Set when the workflow's filter turned the trigger away.
     pub filtered: std::sync::atomic::AtomicBool,
+    /// Records of steps without side effects, written together with the next record that
+    /// must be on disk before its step starts (or at the end of the run).
+    pub pending: std::sync::Mutex<Vec<(usize, NodeTrace)>>,
+}
+
+/// Whether a step changes something outside the run (a request, a message, a row, a paid
+/// call). Such a step is marked `running` on disk before it starts, so a crash during it is
+/// seen and a resume knows not to trust it; a step without side effects may simply run again.
+fn has_side_effects(action: &str) -> bool {
+    !matches!(
+        action,
+        "transform.map"
+            | "transform.js"
+            | "logic.if"
+            | "flow.merge"
+            | "validate.schema"
+            | "log.write"
+            | "file.read"
+            | "ocr.extract"
+            | "pdf.extract"
+            | "knowledge.search"
+            | "database.query"
+    )
 }
 
 impl Capsmith {
-    async fn record_step(&self, run_id: i64, position: usize, t: &NodeTrace) {
-        let status = match t.status {
-            NodeStatus::Ok => "ok",
-            NodeStatus::Error => "error",
-            NodeStatus::Skipped => "skipped",
+    /// Writes a step's record, with any pending ones, in one statement; a pure step's record
+    /// waits (see `Journal::pending`) unless `now`.
+    async fn record_step(&self, j: &Journal, position: usize, t: &NodeTrace, now: bool) {
+        let batch: Vec<(usize, NodeTrace)> = {
+            let Ok(mut p) = j.pending.lock() else { return };
+            p.push((position, t.clone()));
+            if !now {
+                return;
+            }
+            std::mem::take(&mut *p)
         };
-        // A journal that cannot be written must not fail the run itself.
-        let _ = sqlx::query(
-            "INSERT INTO workflow_steps (run_id, step_id, position, status, input, output, error, duration_ms)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT(run_id, step_id) DO UPDATE SET status = excluded.status, input = excluded.input,
-             output = excluded.output, error = excluded.error, duration_ms = excluded.duration_ms",
-        )
-        .bind(run_id)
-        .bind(&t.node)
-        .bind(position as i64)
-        .bind(status)
-        .bind(t.input.as_ref().map(|v| v.to_string()))
-        .bind(t.output.as_ref().map(|v| v.to_string()))
-        .bind(&t.error)
-        .bind(t.duration_ms)
-        .execute(self.registry().pool())
-        .await;
+        self.write_steps(j.run_id, &batch).await;
     }
 
-    async fn record_running(&self, run_id: i64, position: usize, step: &str) {
+    /// Writes the records still pending (at the end of a run).
+    pub(crate) async fn flush_steps(&self, j: &Journal) {
+        let batch = match j.pending.lock() {
+            Ok(mut p) => std::mem::take(&mut *p),
+            Err(_) => return,
+        };
+        self.write_steps(j.run_id, &batch).await;
+    }
+
+    async fn write_steps(&self, run_id: i64, batch: &[(usize, NodeTrace)]) {
+        if batch.is_empty() {
+            return;
+        }
+        let rows = vec!["(?, ?, ?, ?, ?, ?, ?, ?)"; batch.len()].join(", ");
+        let sql = format!(
+            "INSERT INTO workflow_steps (run_id, step_id, position, status, input, output, error, duration_ms)
+             VALUES {rows}
+             ON CONFLICT(run_id, step_id) DO UPDATE SET status = excluded.status, input = excluded.input,
+             output = excluded.output, error = excluded.error, duration_ms = excluded.duration_ms"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (position, t) in batch {
+            let status = match t.status {
+                NodeStatus::Ok => "ok",
+                NodeStatus::Error => "error",
+                NodeStatus::Skipped => "skipped",
+            };
+            q = q
+                .bind(run_id)
+                .bind(t.node.clone())
+                .bind(*position as i64)
+                .bind(status)
+                .bind(t.input.as_ref().map(|v| v.to_string()))
+                .bind(t.output.as_ref().map(|v| v.to_string()))
+                .bind(t.error.clone())
+                .bind(t.duration_ms);
+        }
+        // A journal that cannot be written must not fail the run itself.
+        let _ = q.execute(self.registry().pool()).await;
+    }
+
+    async fn record_running(&self, j: &Journal, position: usize, step: &str) {
+        // Whatever is pending goes first, so the record stays in step order.
+        self.flush_steps(j).await;
+        let run_id = j.run_id;
         let _ = sqlx::query(
             "INSERT INTO workflow_steps (run_id, step_id, position, status) VALUES (?, ?, ?, 'running')
              ON CONFLICT(run_id, step_id) DO UPDATE SET status = 'running'",
@@ -596,11 +652,13 @@ impl Capsmith {
                         error: None,
                         duration_ms: 0.0,
                     };
-                    self.record_step(j.run_id, position, &t).await;
+                    self.record_step(j, position, &t, false).await;
                     nodes.push(t);
                     continue;
                 }
-                self.record_running(j.run_id, position, &s.id).await;
+                if has_side_effects(&s.action) {
+                    self.record_running(j, position, &s.id).await;
+                }
             }
             let started = Instant::now();
             let resolved = match &s.input {
@@ -702,7 +760,9 @@ impl Capsmith {
                 }
             }
             if let Some(j) = &journal {
-                self.record_step(j.run_id, position, &trace).await;
+                // A step with side effects is on disk as soon as it is done.
+                self.record_step(j, position, &trace, has_side_effects(&s.action))
+                    .await;
             }
             nodes.push(trace);
         }

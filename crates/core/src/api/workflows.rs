@@ -215,6 +215,7 @@ impl Capsmith {
             run_id,
             done,
             filtered: Default::default(),
+            pending: Default::default(),
         });
         let report = JOURNAL
             .scope(
@@ -222,6 +223,7 @@ impl Capsmith {
                 self.run_action(id, Some(version), action, input, origin),
             )
             .await;
+        self.flush_steps(&journal).await;
         let filtered = journal.filtered.load(std::sync::atomic::Ordering::SeqCst);
         let (status, output, error) = match &report {
             Ok(r) if r.ok && filtered => ("filtered", None, None),

@@ -181,6 +181,14 @@ fn typescript_bindings_are_current() {
         capsmith_core::api::agents::AgentView,
         capsmith_core::api::agents::AgentCapabilityView,
         capsmith_core::api::agents::AddPlan,
+        capsmith_core::api::agents::AgentTool,
+        capsmith_core::api::stats::StatsView,
+        capsmith_core::api::stats::StatsTotals,
+        capsmith_core::api::stats::StatsDay,
+        capsmith_core::api::stats::StatsRow,
+        capsmith_core::api::stats::CostView,
+        capsmith_core::api::workflows::WorkflowRunView,
+        capsmith_core::api::workflows::WorkflowStepView,
     ) {
         check_file(&format!("ui/src/generated/{name}.ts"), &text);
     }
