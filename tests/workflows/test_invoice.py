@@ -6,7 +6,7 @@ loopback, and the user data SQLite file read back afterwards.
 import json
 import sqlite3
 
-from conftest import ROOT, capsmith
+from workflow_support import ROOT, capsmith
 from make_invoice_pdf import invoice_pdf
 
 

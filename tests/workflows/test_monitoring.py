@@ -5,7 +5,7 @@ import json
 import re
 import shutil
 
-from conftest import capsmith
+from workflow_support import capsmith
 from make_invoice_pdf import invoice_pdf
 
 

@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from conftest import BIN, capsmith
+from workflow_support import BIN, capsmith
 
 HOOK = """capability:
   id: echo-hook

@@ -131,7 +131,10 @@ pub async fn run(cmd: AgentCmd, home: Option<PathBuf>, style: &Style) -> ExitCod
             enabled,
             priority,
             ..
-        } => shown(app.agent_update(&name, &capability, enabled, priority).await),
+        } => shown(
+            app.agent_update(&name, &capability, enabled, priority)
+                .await,
+        ),
         AgentCmd::Budget {
             name,
             monthly,
@@ -141,7 +144,10 @@ pub async fn run(cmd: AgentCmd, home: Option<PathBuf>, style: &Style) -> ExitCod
                 eprintln!("error: give a monthly amount, or --clear");
                 return ExitCode::from(2);
             }
-            match app.set_agent_budget(&name, monthly.filter(|_| !clear)).await {
+            match app
+                .set_agent_budget(&name, monthly.filter(|_| !clear))
+                .await
+            {
                 Ok(()) => {
                     match monthly.filter(|_| !clear) {
                         Some(m) => println!("{name}: paid calls stop once this month costs {m}"),

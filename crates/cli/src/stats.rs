@@ -92,7 +92,12 @@ pub async fn stats(
     }
 }
 
-pub async fn cost(home: Option<PathBuf>, id: String, per_call: f64, per_1k_tokens: f64) -> ExitCode {
+pub async fn cost(
+    home: Option<PathBuf>,
+    id: String,
+    per_call: f64,
+    per_1k_tokens: f64,
+) -> ExitCode {
     let app = match open(home).await {
         Ok(a) => a,
         Err(e) => return fail(&e, false),

@@ -13,3 +13,13 @@ CREATE TABLE capability_costs (
 );
 
 ALTER TABLE agents ADD COLUMN monthly_budget REAL;   -- NULL: no cap
+
+-- A capability's running figures follow its executions in the same statement (one round trip
+-- less per run); the right-hand sides see the row before the update.
+CREATE TRIGGER executions_update_capability AFTER INSERT ON executions BEGIN
+    UPDATE capabilities SET
+        usage_count = usage_count + 1,
+        average_execution_ms = (coalesce(average_execution_ms, 0) * usage_count + coalesce(NEW.duration_ms, 0)) / (usage_count + 1),
+        success_rate = (coalesce(success_rate, 0) * usage_count + (NEW.status = 'ok')) / (usage_count + 1)
+    WHERE id = NEW.capability_id;
+END;

@@ -526,7 +526,8 @@ impl Capsmith {
                 c.capability
             )));
         }
-        self.check_budget(&id, &c.capability, &c.permissions).await?;
+        self.check_budget(&id, &c.capability, &c.permissions)
+            .await?;
         let action = &qualified[c.capability.len() + 1..];
         let report = self
             .run_action(&c.capability, Some(&c.version), action, input, origin)

@@ -385,18 +385,34 @@ impl Capsmith {
     }
 
     pub(crate) async fn net_policy(&self) -> CoreResult<NetPolicy> {
-        let mut p = NetPolicy::default();
-        // One query for the four network settings: this runs before every action.
+        Ok(self.config_and_policy(None).await?.1)
+    }
+
+    /// A capability's stored (non-secret) configuration and the network settings, in one
+    /// query: this runs before every action.
+    async fn config_and_policy(
+        &self,
+        capability: Option<&str>,
+    ) -> CoreResult<(HashMap<String, Value>, NetPolicy)> {
         let rows = sqlx::query(
-            "SELECT key, value FROM settings WHERE key IN ('network.allow_hosts', 'network.timeout_ms', 'network.max_calls', 'network.max_response_bytes')",
+            "SELECT 0 AS setting, key, value FROM capability_config WHERE capability_id = ?1
+             UNION ALL
+             SELECT 1, key, value FROM settings WHERE key IN ('network.allow_hosts', 'network.timeout_ms', 'network.max_calls', 'network.max_response_bytes')",
         )
+        .bind(capability)
         .fetch_all(self.registry().pool())
         .await?;
+        let mut p = NetPolicy::default();
+        let mut config = HashMap::new();
         for r in rows {
-            let key: String = r.get(0);
-            let Ok(v) = serde_json::from_str::<Value>(&r.get::<String, _>(1)) else {
+            let key: String = r.get(1);
+            let Ok(v) = serde_json::from_str::<Value>(&r.get::<String, _>(2)) else {
                 continue;
             };
+            if r.get::<i64, _>(0) == 0 {
+                config.insert(key, v);
+                continue;
+            }
             match (key.as_str(), v) {
                 ("network.allow_hosts", Value::Array(hosts)) => {
                     let list: Vec<String> = hosts
@@ -415,7 +431,7 @@ impl Capsmith {
                 _ => {}
             }
         }
-        Ok(p)
+        Ok((config, p))
     }
 
     // ---- configuration -------------------------------------------------------------------
@@ -539,13 +555,28 @@ impl Capsmith {
         &self,
         cap: &crate::manifest::model::Capability,
     ) -> CoreResult<(HashMap<String, Value>, HashMap<String, Sensitive<String>>)> {
+        let (c, s, _) = self.config_secrets_policy(cap).await?;
+        Ok((c, s))
+    }
+
+    /// Configuration (defaults, then what the user stored), secrets from the keyring, and
+    /// the network policy from settings.
+    pub(crate) async fn config_secrets_policy(
+        &self,
+        cap: &crate::manifest::model::Capability,
+    ) -> CoreResult<(
+        HashMap<String, Value>,
+        HashMap<String, Sensitive<String>>,
+        NetPolicy,
+    )> {
         let mut config: HashMap<String, Value> = cap
             .configuration
             .iter()
             .filter(|c| c.ty != ConfigType::Secret)
             .filter_map(|c| Some((c.key.clone(), c.default.clone()?)))
             .collect();
-        config.extend(self.plain_config(&cap.id).await?);
+        let (stored, policy) = self.config_and_policy(Some(&cap.id)).await?;
+        config.extend(stored);
         let mut secrets = HashMap::new();
         for item in config_items(cap) {
             if item.ty == ConfigType::Secret {
@@ -554,7 +585,7 @@ impl Capsmith {
                 }
             }
         }
-        Ok((config, secrets))
+        Ok((config, secrets, policy))
     }
 
     async fn plain_config(&self, id: &str) -> CoreResult<HashMap<String, Value>> {
@@ -587,6 +618,18 @@ impl Capsmith {
         origin: Origin,
     ) -> CoreResult<RunReport> {
         let stored = self.registry().get(id, version).await?;
+        self.run_stored(&stored, action, input, origin).await
+    }
+
+    /// `run_action` on a version already read from the registry.
+    pub(crate) async fn run_stored(
+        &self,
+        stored: &crate::registry::StoredVersion,
+        action: &str,
+        input: &Value,
+        origin: Origin,
+    ) -> CoreResult<RunReport> {
+        let id = stored.summary.id.as_str();
         let oauth2 = stored
             .document
             .capability
@@ -598,10 +641,10 @@ impl Capsmith {
             // A failed refresh is not fatal here: the run reports what the API says.
             let _ = self.oauth_refresh(id, false).await;
         }
-        let report = self.run_once(&stored, id, action, input, origin).await?;
+        let report = self.run_once(stored, id, action, input, origin).await?;
         let unauthorized = matches!(&report.error, Some(e) if e.kind == "http_status" && e.message.contains("answered 401"));
         if oauth2 && unauthorized && matches!(self.oauth_refresh(id, true).await, Ok(true)) {
-            return self.run_once(&stored, id, action, input, origin).await;
+            return self.run_once(stored, id, action, input, origin).await;
         }
         Ok(report)
     }
@@ -616,7 +659,7 @@ impl Capsmith {
     ) -> CoreResult<RunReport> {
         let cap = &stored.document.capability;
         let started = Instant::now();
-        let (config, secrets) = self.config_and_secrets(cap).await?;
+        let (config, secrets, policy) = self.config_secrets_policy(cap).await?;
         let permissions: Vec<String> = match &cap.permissions {
             Some(declared) => declared.clone(),
             None => stored.required_permissions.clone(),
@@ -627,7 +670,7 @@ impl Capsmith {
             allowed_domains: &stored.allowed_domains,
             config,
             secrets: secrets.clone(),
-            policy: self.net_policy().await?,
+            policy,
         };
         let kind = stored
             .document
@@ -693,19 +736,6 @@ impl Capsmith {
         .bind(result.usage.prompt_tokens as i64)
         .bind(result.usage.completion_tokens as i64)
         .fetch_one(pool)
-        .await?;
-        // Running figures, updated in place: the right-hand sides see the old row.
-        sqlx::query(
-            "UPDATE capabilities SET
-               usage_count = usage_count + 1,
-               average_execution_ms = (coalesce(average_execution_ms, 0) * usage_count + ?2) / (usage_count + 1),
-               success_rate = (coalesce(success_rate, 0) * usage_count + ?3) / (usage_count + 1)
-             WHERE id = ?1",
-        )
-        .bind(id)
-        .bind(duration_ms)
-        .bind(ok as i64 as f64)
-        .execute(pool)
         .await?;
         Ok(RunReport {
             execution_id,

@@ -189,7 +189,7 @@ impl Capsmith {
                 totals: totals(runs.iter().filter(|r| r.capability == c)),
             })
             .collect();
-        by_capability.sort_by(|a, b| b.totals.runs.cmp(&a.totals.runs));
+        by_capability.sort_by_key(|r| std::cmp::Reverse(r.totals.runs));
         let (budget, spent_this_month) = match &agent_id {
             Some(id) => (
                 self.agent_budget(id).await?,

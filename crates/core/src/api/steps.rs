@@ -37,6 +37,8 @@ pub(crate) struct Journal {
     /// Records of steps without side effects, written together with the next record that
     /// must be on disk before its step starts (or at the end of the run).
     pub pending: std::sync::Mutex<Vec<(usize, NodeTrace)>>,
+    /// Every step's last record, by step id, for the run's view.
+    pub steps: std::sync::Mutex<HashMap<String, (usize, super::workflows::WorkflowStepView)>>,
 }
 
 /// Whether a step changes something outside the run (a request, a message, a row, a paid
@@ -63,6 +65,26 @@ impl Capsmith {
     /// Writes a step's record, with any pending ones, in one statement; a pure step's record
     /// waits (see `Journal::pending`) unless `now`.
     async fn record_step(&self, j: &Journal, position: usize, t: &NodeTrace, now: bool) {
+        if let Ok(mut all) = j.steps.lock() {
+            all.insert(
+                t.node.clone(),
+                (
+                    position,
+                    super::workflows::WorkflowStepView {
+                        step: t.node.clone(),
+                        status: match t.status {
+                            NodeStatus::Ok => "ok",
+                            NodeStatus::Error => "error",
+                            NodeStatus::Skipped => "skipped",
+                        }
+                        .to_string(),
+                        output: t.output.clone(),
+                        error: t.error.clone(),
+                        duration_ms: t.duration_ms,
+                    },
+                ),
+            );
+        }
         let batch: Vec<(usize, NodeTrace)> = {
             let Ok(mut p) = j.pending.lock() else { return };
             p.push((position, t.clone()));

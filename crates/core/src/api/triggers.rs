@@ -152,7 +152,7 @@ async fn hook(
     });
     match h
         .app
-        .workflow_run(&id, None, None, &payload, Origin::Trigger)
+        .workflow_run_stored(&stored, None, &payload, Origin::Trigger)
         .await
     {
         Ok(run) if run.status == "ok" => (

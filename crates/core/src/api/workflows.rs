@@ -84,6 +84,19 @@ impl Capsmith {
         origin: Origin,
     ) -> CoreResult<WorkflowRunView> {
         let stored = self.registry().get(id, version).await?;
+        self.workflow_run_stored(&stored, action, input, origin)
+            .await
+    }
+
+    /// `workflow_run` on a version already read from the registry.
+    pub(crate) async fn workflow_run_stored(
+        &self,
+        stored: &crate::registry::StoredVersion,
+        action: Option<&str>,
+        input: &Value,
+        origin: Origin,
+    ) -> CoreResult<WorkflowRunView> {
+        let id = stored.summary.id.as_str();
         let cap = &stored.document.capability;
         if !matches!(cap.inferred_kind(), Some(Kind::Workflow | Kind::Flow)) {
             return Err(CoreError::InvalidArgument(format!(
@@ -99,16 +112,8 @@ impl Capsmith {
                 .or_else(|| cap.flows.first().map(|f| f.action.clone()))
                 .unwrap_or_else(|| crate::flow::WORKFLOW_ACTION.to_string()),
         };
-        self.recorded(
-            &stored.summary.id,
-            &stored.version,
-            &action,
-            input,
-            HashMap::new(),
-            None,
-            origin,
-        )
-        .await
+        self.recorded(stored, &action, input, HashMap::new(), None, origin)
+            .await
     }
 
     /// A `file_upload` trigger: copies the file into the uploads folder and runs the workflow
@@ -175,33 +180,28 @@ impl Capsmith {
                 .ok()
                 .and_then(|t| serde_json::from_str(&t).ok())
                 .unwrap_or(Value::Null);
-        self.recorded(
-            &run.capability,
-            &run.version,
-            &run.action,
-            &input,
-            done,
-            Some(run_id),
-            origin,
-        )
-        .await
+        let stored = self
+            .registry()
+            .get(&run.capability, Some(&run.version))
+            .await?;
+        self.recorded(&stored, &run.action, &input, done, Some(run_id), origin)
+            .await
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn recorded(
         &self,
-        id: &str,
-        version: &str,
+        stored: &crate::registry::StoredVersion,
         action: &str,
         input: &Value,
         done: HashMap<String, (NodeStatus, Option<Value>)>,
         resumed_from: Option<i64>,
         origin: Origin,
     ) -> CoreResult<WorkflowRunView> {
+        let (id, version) = (stored.summary.id.as_str(), stored.version.as_str());
         let pool = self.registry().pool();
-        let run_id: i64 = sqlx::query_scalar(
+        let (run_id, started_at): (i64, String) = sqlx::query_as(
             "INSERT INTO workflow_runs (capability_id, version, action, input, status, pid, resumed_from)
-             VALUES (?, ?, ?, ?, 'running', ?, ?) RETURNING id",
+             VALUES (?, ?, ?, ?, 'running', ?, ?) RETURNING id, started_at",
         )
         .bind(id)
         .bind(version)
@@ -216,11 +216,12 @@ impl Capsmith {
             done,
             filtered: Default::default(),
             pending: Default::default(),
+            steps: Default::default(),
         });
         let report = JOURNAL
             .scope(
                 Some(journal.clone()),
-                self.run_action(id, Some(version), action, input, origin),
+                self.run_stored(stored, action, input, origin),
             )
             .await;
         self.flush_steps(&journal).await;
@@ -235,13 +236,33 @@ impl Capsmith {
             "UPDATE workflow_runs SET status = ?, output = ?, error = ?, finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
         )
         .bind(status)
-        .bind(output)
-        .bind(error)
+        .bind(&output)
+        .bind(&error)
         .bind(run_id)
         .execute(pool)
         .await?;
         report?;
-        self.workflow_run_view(run_id).await
+        // The view from what this process just wrote, not read back.
+        let mut steps: Vec<(usize, WorkflowStepView)> = journal
+            .steps
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_default()
+            .into_values()
+            .collect();
+        steps.sort_by_key(|(position, _)| *position);
+        Ok(WorkflowRunView {
+            id: run_id,
+            capability: id.to_string(),
+            version: version.to_string(),
+            action: action.to_string(),
+            status: status.to_string(),
+            output: output.and_then(|t| serde_json::from_str(&t).ok()),
+            error,
+            resumed_from,
+            started_at,
+            steps: steps.into_iter().map(|(_, s)| s).collect(),
+        })
     }
 
     /// One recorded run with its steps in order.

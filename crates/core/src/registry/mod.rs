@@ -244,19 +244,31 @@ impl Registry {
 
     /// One version (the latest when `version` is None).
     pub async fn get(&self, id: &str, version: Option<&str>) -> CoreResult<StoredVersion> {
-        let summary = self.summary(id).await?;
+        // One query: the summary and the version's row together (this runs before every run).
+        let row = sqlx::query(
+            "SELECT c.id, c.name, c.icon, c.latest_version, c.kind, c.description, c.category, c.tags, c.author, c.updated_at,
+             v.status, (SELECT group_concat(version, char(31)) FROM capability_versions WHERE capability_id = c.id) AS versions,
+             s.definition, s.source, s.source_format, s.required_permissions, s.allowed_domains, s.created_at, s.status AS version_status
+             FROM capabilities c JOIN capability_versions v ON v.capability_id = c.id AND v.version = c.latest_version
+             JOIN capability_versions s ON s.capability_id = c.id AND s.version = coalesce(?2, c.latest_version)
+             WHERE c.id = ?1",
+        )
+        .bind(id)
+        .bind(version)
+        .fetch_optional(&self.0)
+        .await?;
+        let Some(row) = row else {
+            // Tell a missing capability from a missing version.
+            let summary = self.summary(id).await?;
+            return Err(CoreError::NotFound(format!(
+                "{id}@{}",
+                version.unwrap_or(&summary.version)
+            )));
+        };
+        let summary = summary_from_row(&row);
         let version = version
             .map(str::to_string)
             .unwrap_or_else(|| summary.version.clone());
-        let row = sqlx::query(
-            "SELECT definition, source, source_format, required_permissions, allowed_domains, created_at, status
-             FROM capability_versions WHERE capability_id = ? AND version = ?",
-        )
-        .bind(id)
-        .bind(&version)
-        .fetch_optional(&self.0)
-        .await?
-        .ok_or_else(|| CoreError::NotFound(format!("{id}@{version}")))?;
         let definition: String = row.get("definition");
         let document: Document =
             serde_json::from_str(&definition).map_err(|e| CoreError::CorruptRecord {
@@ -265,7 +277,7 @@ impl Registry {
                 message: e.to_string(),
             })?;
         let mut summary = summary;
-        summary.status = CapabilityStatus::parse(row.get::<String, _>("status").as_str());
+        summary.status = CapabilityStatus::parse(row.get::<String, _>("version_status").as_str());
         Ok(StoredVersion {
             summary,
             version,
