@@ -4,13 +4,13 @@
 use std::path::PathBuf;
 
 use capsmith_core::api::agents::{AddPlan, AgentTool, AgentView};
-use capsmith_core::api::stats::{CostView, StatsView};
-use capsmith_core::api::workflows::WorkflowRunView;
 use capsmith_core::api::dto::{
     ApiError, CapabilityDetail, CapabilityStatus, CapabilitySummary, CompileView, ConfigEntryView,
     DraftView, ExecutionView, FlowRunView, ImportOutcome, RunReport, SaveView, SettingView,
     TestReport, ValidationReport,
 };
+use capsmith_core::api::stats::{CostView, StatsView};
+use capsmith_core::api::workflows::WorkflowRunView;
 use capsmith_core::api::{self, run::Origin};
 use capsmith_core::secrets::Sensitive;
 use tauri::State;

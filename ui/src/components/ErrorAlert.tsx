@@ -27,3 +27,16 @@ export function ErrorAlert({ error, testId, children }: ErrorAlertProps) {
     </div>
   );
 }
+
+/** An error with a Retry button (a load that can simply be tried again). */
+export function RetryAlert({ error, testId, onRetry }: { error: AppError; testId?: string; onRetry: () => void }) {
+  return (
+    <ErrorAlert error={error} testId={testId}>
+      <div className="alert-actions">
+        <button type="button" className="button" onClick={onRetry}>
+          Retry
+        </button>
+      </div>
+    </ErrorAlert>
+  );
+}

@@ -87,3 +87,36 @@ export function prettyJson(value: unknown): string {
     return "(not JSON)";
   }
 }
+
+const COUNT = new Intl.NumberFormat(undefined);
+
+/** "12,345": runs, calls, tokens. */
+export function formatCount(value: number): string {
+  return COUNT.format(value);
+}
+
+const PERCENT = new Intl.NumberFormat(undefined, { style: "percent", maximumFractionDigits: 1 });
+
+/** A 0..1 ratio as "97.5%". */
+export function formatPercent(ratio: number): string {
+  return PERCENT.format(ratio);
+}
+
+const COST_SMALL = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 4 });
+const COST = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+/**
+ * A cost in the user's own unit (prices carry no currency): "0.00", "0.0125", "12.50". Amounts
+ * under 1 keep up to four decimals, as a per-token price adds up in fractions of a cent.
+ */
+export function formatCost(value: number): string {
+  return (Math.abs(value) < 1 ? COST_SMALL : COST).format(value);
+}
+
+const DAY = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
+
+/** A UTC calendar day (`YYYY-MM-DD`) as "Mar 5"; the raw text when it is not a date. */
+export function formatDay(day: string): string {
+  const date = new Date(`${day}T00:00:00Z`);
+  return Number.isNaN(date.getTime()) ? day : DAY.format(date);
+}

@@ -1,5 +1,6 @@
-// One agent: its capabilities (version, pinning, actions) with removal, adding one from the
-// library, and trying one of its actions.
+// One agent: its capabilities (version, pinning, on/off, priority, actions) with removal, adding
+// one from the library, its monthly budget, how to use it from an MCP client, and trying one of
+// its actions.
 import { useState } from "react";
 
 import { ErrorAlert } from "../../components/ErrorAlert";
@@ -10,7 +11,10 @@ import { invoke } from "../../lib/backend";
 import { toAppError, type AppError } from "../../lib/errors";
 import type { QueryState } from "../../lib/useBackendQuery";
 import { AddCapability } from "./AddCapability";
+import { AgentBudget } from "./AgentBudget";
 import { AgentRunPanel } from "./AgentRunPanel";
+import { CapabilitySettings } from "./CapabilitySettings";
+import { McpPanel } from "./McpPanel";
 
 type AgentDetailProps = {
   agent: AgentView;
@@ -20,6 +24,8 @@ type AgentDetailProps = {
 };
 
 export function AgentDetail({ agent, library, onChanged, onNotice }: AgentDetailProps) {
+  // Bumped after each run tried here, so this month's spend is read again.
+  const [runs, setRuns] = useState(0);
   return (
     <div className="agent-detail" data-testid="agent-detail" data-id={agent.id}>
       <header className="detail-header card-surface">
@@ -50,6 +56,7 @@ export function AgentDetail({ agent, library, onChanged, onNotice }: AgentDetail
                 key={cap.capability}
                 agentId={agent.id}
                 cap={cap}
+                onChanged={onChanged}
                 onRemoved={(next) => {
                   onChanged(next);
                   onNotice(`Removed ${cap.capability} from ${agent.name}`);
@@ -68,14 +75,23 @@ export function AgentDetail({ agent, library, onChanged, onNotice }: AgentDetail
         />
       </section>
 
-      <AgentRunPanel agent={agent} />
+      <AgentBudget agentId={agent.id} refresh={runs} />
+
+      <McpPanel agent={agent} />
+
+      <AgentRunPanel agent={agent} onRan={() => setRuns((r) => r + 1)} />
     </div>
   );
 }
 
-type CapabilityRowProps = { agentId: string; cap: AgentCapabilityView; onRemoved: (agent: AgentView) => void };
+type CapabilityRowProps = {
+  agentId: string;
+  cap: AgentCapabilityView;
+  onChanged: (agent: AgentView) => void;
+  onRemoved: (agent: AgentView) => void;
+};
 
-function CapabilityRow({ agentId, cap, onRemoved }: CapabilityRowProps) {
+function CapabilityRow({ agentId, cap, onChanged, onRemoved }: CapabilityRowProps) {
   const [removing, setRemoving] = useState(false);
   const [error, setError] = useState<AppError | null>(null);
 
@@ -112,7 +128,7 @@ function CapabilityRow({ agentId, cap, onRemoved }: CapabilityRowProps) {
           </span>
         )}
         {!cap.enabled && <span className="badge badge-outline badge-gray">Disabled</span>}
-        <span className="muted small">priority {String(cap.priority)}</span>
+        <CapabilitySettings agentId={agentId} cap={cap} onChanged={onChanged} />
         <button
           type="button"
           className="button button-small button-danger-outline agent-capability-remove"

@@ -19,7 +19,13 @@ function parseInput(text: string): Parsed {
   }
 }
 
-export function AgentRunPanel({ agent }: { agent: AgentView }) {
+type AgentRunPanelProps = {
+  agent: AgentView;
+  /** After every run that started (it may have cost something). */
+  onRan?: () => void;
+};
+
+export function AgentRunPanel({ agent, onRan }: AgentRunPanelProps) {
   const actions = agent.capabilities.filter((c) => c.enabled).flatMap((c) => c.actions);
   const [chosen, setChosen] = useState<string | null>(null);
   const [input, setInput] = useState("{}");
@@ -42,6 +48,7 @@ export function AgentRunPanel({ agent }: { agent: AgentView }) {
     setError(null);
     try {
       setReport(await invoke("agent_run", { agent: agent.id, action, input: parsed.value }));
+      onRan?.();
     } catch (reason) {
       setError(toAppError(reason));
     } finally {

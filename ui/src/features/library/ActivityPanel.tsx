@@ -1,6 +1,6 @@
 // The Activity tab: this capability's runs from the audit log, newest first; reloaded after every
 // run or test started here.
-import { ErrorAlert } from "../../components/ErrorAlert";
+import { RetryAlert } from "../../components/ErrorAlert";
 import { plural } from "../../lib/format";
 import { ActivityTable } from "../monitor/ActivityTable";
 import { useRuns } from "../monitor/useRuns";
@@ -13,13 +13,7 @@ export function ActivityPanel({ capabilityId, refresh }: ActivityPanelProps) {
   const { state, reload } = useRuns(capabilityId, LIMIT, refresh);
   if (state.status === "error") {
     return (
-      <ErrorAlert error={state.error} testId="activity-error">
-        <div className="alert-actions">
-          <button type="button" className="button" onClick={reload}>
-            Retry
-          </button>
-        </div>
-      </ErrorAlert>
+      <RetryAlert error={state.error} testId="activity-error" onRetry={reload} />
     );
   }
   const runs = state.status === "ready" ? state.value : state.previous;

@@ -3,7 +3,7 @@
 // configure, run, test, and its activity.
 import { useEffect, useRef, useState } from "react";
 
-import { ErrorAlert } from "../../components/ErrorAlert";
+import { ErrorAlert, RetryAlert } from "../../components/ErrorAlert";
 import { Modal } from "../../components/Modal";
 import type { ActionView } from "../../generated/ActionView";
 import type { CapabilityDetail } from "../../generated/CapabilityDetail";
@@ -81,13 +81,7 @@ export function CapabilityDetailView({
       </div>
 
       {state.status === "error" && (
-        <ErrorAlert error={state.error} testId="detail-error">
-          <div className="alert-actions">
-            <button type="button" className="button" onClick={reload}>
-              Retry
-            </button>
-          </div>
-        </ErrorAlert>
+        <RetryAlert error={state.error} testId="detail-error" onRetry={reload} />
       )}
 
       {detail === null && state.status === "loading" && <DetailSkeleton />}

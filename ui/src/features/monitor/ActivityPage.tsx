@@ -1,5 +1,5 @@
-// "Activity": every run of every capability, newest first, with a chart of the latest durations.
-// A row opens its capability.
+// "Activity": usage figures over a window of days (`UsageSection`), then every run of every
+// capability, newest first, with a chart of the latest durations. A row opens its capability.
 import { useMemo, useState } from "react";
 
 import type { CapabilitySummary } from "../../generated/CapabilitySummary";
@@ -10,6 +10,7 @@ import { LoadFailed } from "../library/LibraryStates";
 import { ActivityTable, type CapabilityLabel } from "./ActivityTable";
 import { DurationChart } from "./DurationChart";
 import { RUN_STATUSES } from "./registry";
+import { UsageSection } from "./UsageSection";
 import { useRuns } from "./useRuns";
 
 const PAGE_LIMIT = 200;
@@ -17,7 +18,11 @@ const PAGE_LIMIT = 200;
 type ActivityPageProps = { onOpenCapability: (id: string) => void };
 
 export function ActivityPage({ onOpenCapability }: ActivityPageProps) {
-  const { state, reload } = useRuns(null, PAGE_LIMIT, 0);
+  // The page is mounted afresh on every visit (after running something elsewhere); Refresh bumps
+  // this to read the runs and the usage figures again.
+  const [refresh, setRefresh] = useState(0);
+  const reload = () => setRefresh((r) => r + 1);
+  const { state } = useRuns(null, PAGE_LIMIT, refresh);
   const [status, setStatus] = useState<string>("all");
   // Names are a nicety: without them (a removed capability, a failed listing) rows show the id.
   const names = useBackendQuery<Array<CapabilitySummary>>("names", () => invoke("list_capabilities", { query: null }));
@@ -38,7 +43,7 @@ export function ActivityPage({ onOpenCapability }: ActivityPageProps) {
       <header className="page-header">
         <div className="page-title">
           <h1>Activity</h1>
-          <p className="muted">Every run of every capability, from the app, the CLI and tests.</p>
+          <p className="muted">Usage over time, and every run of every capability from the app, the CLI and tests.</p>
         </div>
         <div className="page-tools">
           <label className="field-inline">
@@ -71,6 +76,15 @@ export function ActivityPage({ onOpenCapability }: ActivityPageProps) {
       </header>
 
       <main className="page-body" aria-busy={state.status === "loading"}>
+        {/* When the audit log cannot be read, its error alone says so. */}
+        {state.status !== "error" && (
+          <UsageSection
+            refresh={refresh}
+            capabilities={names.status === "ready" ? names.value : null}
+            labels={labels}
+            onOpenCapability={onOpenCapability}
+          />
+        )}
         {state.status === "error" ? (
           <LoadFailed error={state.error} onRetry={reload} />
         ) : runs === null ? (
@@ -88,6 +102,7 @@ export function ActivityPage({ onOpenCapability }: ActivityPageProps) {
           </div>
         ) : (
           <div className={`activity-page${refreshing ? " is-stale" : ""}`}>
+            <h2 className="section-title">Recent runs</h2>
             <DurationChart runs={runs} labels={labels} />
             <p className="result-count muted small" aria-live="polite">
               {status === "all"
