@@ -195,7 +195,8 @@ struct Run<'r, 'c> {
     /// The action's input, as `${input.x}` sees it.
     input: Map<String, Value>,
     /// Results by step id and output name.
-    named: Map<String, Value>,
+    /// Shared with the steps running side by side (copied only when the run adds a result).
+    named: std::sync::Arc<Map<String, Value>>,
     skipped: HashSet<String>,
     console: Vec<ConsoleLine>,
     usage: crate::engine::Usage,
@@ -577,9 +578,198 @@ fn merge(input: Value) -> Value {
     }
 }
 
+/// Whether a step must wait for every step before it: it changes something outside the run
+/// (a write request, a message, a row) or may (scripts, other capabilities). Effects happen in
+/// the order written, and never after an earlier step failed; everything else runs as soon
+/// as the steps it reads from are done.
+fn is_barrier(s: &Step) -> bool {
+    match s.action.as_str() {
+        "http.request" => !matches!(
+            s.params.get("method").and_then(Value::as_str),
+            None | Some("GET" | "HEAD")
+        ),
+        "email.send" | "database.insert" | "database.update" | "database.delete" | "script.run"
+        | "file.write" => true,
+        other => {
+            has_side_effects(other)
+                && !matches!(
+                    other,
+                    "ai.analyze" | "ai.call" | "ai.chat" | "ai.embed" | "http.get"
+                )
+        }
+    }
+}
+
+/// How one step ended, for the run to take in.
+enum Ended {
+    Ok(Value),
+    Skipped,
+    Failed(EngineError),
+}
+
+impl Run<'_, '_> {
+    /// Runs one step (its input, its `when`, its attempts) and reports how it ended; the run's
+    /// shared state is not touched.
+    async fn execute(&mut self, s: &Step, retries: u32, backoff: u64) -> (NodeTrace, Ended) {
+        let started = Instant::now();
+        let resolved = match &s.input {
+            Some(v) => self.resolve(v),
+            None => Ok(Value::Null),
+        };
+        let mut trace = NodeTrace {
+            node: s.id.clone(),
+            status: NodeStatus::Skipped,
+            input: None,
+            output: None,
+            error: None,
+            duration_ms: 0.0,
+        };
+        let input = match resolved {
+            // A merge goes ahead with whatever its branches produced, if any did.
+            Err(Failure::Skip) if s.action == "flow.merge" => {
+                let parts = s
+                    .input
+                    .as_ref()
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                let ran: Vec<Value> = parts.iter().filter_map(|p| self.resolve(p).ok()).collect();
+                if ran.is_empty() {
+                    Err(Failure::Skip)
+                } else {
+                    Ok(Value::Array(ran))
+                }
+            }
+            // A step after a skipped one is skipped.
+            _ if s.after.iter().any(|a| self.skipped.contains(a)) => Err(Failure::Skip),
+            other => other,
+        };
+        let outcome = match input {
+            Err(f) => Err(f),
+            Ok(input) => {
+                trace.input = Some(input.clone());
+                let go = match &s.when {
+                    Some(w) => self
+                        .condition(w, input.clone())
+                        .await
+                        .map_err(Failure::Error),
+                    None => Ok(true),
+                };
+                match go {
+                    Ok(false) => Err(Failure::Skip),
+                    Err(e) => Err(e),
+                    Ok(true) => {
+                        let attempts = s
+                            .retry
+                            .unwrap_or(retries)
+                            .saturating_add(1)
+                            .min(MAX_ATTEMPTS);
+                        let mut result = Err(Failure::Skip);
+                        for attempt in 0..attempts {
+                            if attempt > 0 {
+                                let wait = backoff
+                                    .saturating_mul(1 << (attempt - 1).min(6))
+                                    .min(MAX_BACKOFF_MS);
+                                tokio::time::sleep(Duration::from_millis(wait)).await;
+                            }
+                            result = self.step(s, input.clone()).await;
+                            match &result {
+                                Err(Failure::Error(e)) if e.is_transient() => {}
+                                _ => break,
+                            }
+                        }
+                        result
+                    }
+                }
+            }
+        };
+        trace.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let ended = match outcome {
+            Ok(mut v) => {
+                engine::redact_value(&mut v, &self.session);
+                trace.status = NodeStatus::Ok;
+                trace.output = Some(v.clone());
+                Ended::Ok(v)
+            }
+            Err(Failure::Skip) => Ended::Skipped,
+            Err(Failure::Error(e)) => {
+                let e = engine::redact_error(e, &self.session);
+                trace.status = NodeStatus::Error;
+                trace.error = Some(e.to_string());
+                Ended::Failed(e)
+            }
+        };
+        (trace, ended)
+    }
+
+    /// Takes in how a step ended: its result becomes a name later steps read.
+    fn settle(&mut self, s: &Step, ended: &Ended) {
+        match ended {
+            Ended::Ok(v) => {
+                if let Some(o) = &s.output {
+                    std::sync::Arc::make_mut(&mut self.named).insert(o.clone(), v.clone());
+                }
+                std::sync::Arc::make_mut(&mut self.named).insert(s.id.clone(), v.clone());
+            }
+            Ended::Skipped => {
+                self.skipped.insert(s.id.clone());
+                if let Some(o) = &s.output {
+                    self.skipped.insert(o.clone());
+                }
+            }
+            Ended::Failed(_) => {}
+        }
+    }
+}
+
+/// For each step, the earlier steps it must wait for: those whose results it reads (by id or
+/// output name), those it names in `after`, and for a barrier step every step before it.
+fn dependencies(wf: &Workflow) -> Vec<Vec<usize>> {
+    let mut by_name: HashMap<&str, usize> = HashMap::new();
+    let mut deps = Vec::with_capacity(wf.steps.len());
+    for (i, s) in wf.steps.iter().enumerate() {
+        let mut d: Vec<usize> = if is_barrier(s) {
+            (0..i).collect()
+        } else {
+            let mut d: Vec<usize> = crate::flow::compile::referenced_roots(s)
+                .iter()
+                .filter_map(|r| by_name.get(r.as_str()).copied())
+                .chain(
+                    s.after
+                        .iter()
+                        .filter_map(|a| by_name.get(a.as_str()).copied()),
+                )
+                .collect();
+            // And the last barrier before it: a read after a write (a query after an insert)
+            // sees the write, as written.
+            if let Some(b) = (0..i).rev().find(|&j| is_barrier(&wf.steps[j])) {
+                d.push(b);
+            }
+            d
+        };
+        d.sort_unstable();
+        d.dedup();
+        deps.push(d);
+        by_name.entry(s.id.as_str()).or_insert(i);
+        if let Some(o) = &s.output {
+            by_name.entry(o.as_str()).or_insert(i);
+        }
+    }
+    deps
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum State {
+    Waiting,
+    Running,
+    Done,
+}
+
 impl Capsmith {
     /// Runs a workflow's steps with `input` as the action's input (or the trigger payload).
-    /// `outputs` are the action's declared outputs, checked against the result.
+    /// `outputs` are the action's declared outputs, checked against the result. Steps whose
+    /// inputs are ready run side by side (see `dependencies`); each step works on a snapshot of
+    /// the results it may read, and the run takes its result in when it ends.
     pub(crate) async fn run_steps(
         &self,
         ctx: &RunContext<'_>,
@@ -587,28 +777,32 @@ impl Capsmith {
         input: Map<String, Value>,
         outputs: &[Field],
     ) -> StepsOutcome {
+        use futures_util::stream::{FuturesUnordered, StreamExt};
         let policy = engine::policy_for(&ctx.policy, ctx.permissions, ctx.allowed_domains);
         let secret_values: Vec<String> = ctx.secrets.values().map(|s| s.expose().clone()).collect();
+        let budget = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let session = || {
+            Session::new(policy.clone(), secret_values.clone()).with_shared_calls(budget.clone())
+        };
         let mut run = Run {
             app: self,
             ctx,
-            session: Session::new(policy, secret_values),
-            named: Map::new(),
+            session: session(),
+            named: Default::default(),
             skipped: HashSet::new(),
             console: Vec::new(),
             usage: Default::default(),
             input,
         };
-        run.named
-            .insert("trigger".into(), Value::Object(run.input.clone()));
+        let named = std::sync::Arc::make_mut(&mut run.named);
+        named.insert("trigger".into(), Value::Object(run.input.clone()));
         // The trigger payload's fields are names too (`${file.name}`, `body` in a filter).
         for (k, v) in run.input.clone() {
-            if is_js_name(&k) && !run.named.contains_key(&k) {
-                run.named.insert(k, v);
+            if is_js_name(&k) && !named.contains_key(&k) {
+                named.insert(k, v);
             }
         }
-        let mut nodes = Vec::with_capacity(wf.steps.len());
-        let mut last_ok: Option<String> = None;
+        let mut nodes: Vec<(usize, NodeTrace)> = Vec::with_capacity(wf.steps.len());
         let mut failure: Option<EngineError> = None;
 
         if let Some(filter) = &wf.filter {
@@ -619,7 +813,7 @@ impl Capsmith {
                     if let Ok(Some(j)) = JOURNAL.try_with(|j| j.clone()) {
                         j.filtered.store(true, std::sync::atomic::Ordering::SeqCst);
                     }
-                    return finish(run, nodes, Ok(Value::Null));
+                    return finish(run, Vec::new(), Ok(Value::Null));
                 }
                 Err(e) => failure = Some(e),
             }
@@ -640,155 +834,102 @@ impl Capsmith {
             .error_handling
             .as_ref()
             .and_then(|h| h.on_error.as_deref());
-        for (position, s) in wf.steps.iter().enumerate() {
-            if failure.is_some() {
+        let deps = dependencies(wf);
+        let mut state: Vec<State> = wf
+            .steps
+            .iter()
+            .map(|s| {
+                // The error handler runs only when a step fails.
+                if Some(s.id.as_str()) == handler {
+                    State::Done
+                } else {
+                    State::Waiting
+                }
+            })
+            .collect();
+        let mut running = FuturesUnordered::new();
+        loop {
+            // Start (or restore) every step whose dependencies are done, until none is left.
+            let mut progressed = true;
+            while progressed && failure.is_none() {
+                progressed = false;
+                for (position, s) in wf.steps.iter().enumerate() {
+                    if state[position] != State::Waiting
+                        || !deps[position].iter().all(|&d| state[d] == State::Done)
+                    {
+                        continue;
+                    }
+                    progressed = true;
+                    if let Some(j) = &journal {
+                        // Completed by an earlier attempt: its result is restored, its effect
+                        // not repeated.
+                        if let Some((status, output)) = j.done.get(&s.id) {
+                            let ended = match (status, output) {
+                                (NodeStatus::Ok, Some(v)) => Ended::Ok(v.clone()),
+                                _ => Ended::Skipped,
+                            };
+                            run.settle(s, &ended);
+                            let t = NodeTrace {
+                                node: s.id.clone(),
+                                status: *status,
+                                input: None,
+                                output: output.clone(),
+                                error: None,
+                                duration_ms: 0.0,
+                            };
+                            self.record_step(j, position, &t, false).await;
+                            nodes.push((position, t));
+                            state[position] = State::Done;
+                            continue;
+                        }
+                        if has_side_effects(&s.action) {
+                            self.record_running(j, position, &s.id).await;
+                        }
+                    }
+                    state[position] = State::Running;
+                    let mut worker = Run {
+                        app: self,
+                        ctx,
+                        session: session(),
+                        named: run.named.clone(),
+                        skipped: run.skipped.clone(),
+                        console: Vec::new(),
+                        usage: Default::default(),
+                        input: run.input.clone(),
+                    };
+                    running.push(async move {
+                        let (trace, ended) = worker.execute(s, retries, backoff).await;
+                        (position, s, trace, ended, worker)
+                    });
+                }
+            }
+            let Some((position, s, trace, ended, worker)) = running.next().await else {
                 break;
-            }
-            // The error handler runs only when a step fails.
-            if Some(s.id.as_str()) == handler {
-                continue;
-            }
-            if let Some(j) = &journal {
-                // Completed by an earlier attempt: its result is restored, its effect not repeated.
-                if let Some((status, output)) = j.done.get(&s.id) {
-                    match (status, output) {
-                        (NodeStatus::Ok, Some(v)) => {
-                            if let Some(o) = &s.output {
-                                run.named.insert(o.clone(), v.clone());
-                            }
-                            run.named.insert(s.id.clone(), v.clone());
-                            last_ok = Some(s.id.clone());
-                        }
-                        _ => {
-                            run.skipped.insert(s.id.clone());
-                            if let Some(o) = &s.output {
-                                run.skipped.insert(o.clone());
-                            }
-                        }
-                    }
-                    let t = NodeTrace {
-                        node: s.id.clone(),
-                        status: *status,
-                        input: None,
-                        output: output.clone(),
-                        error: None,
-                        duration_ms: 0.0,
-                    };
-                    self.record_step(j, position, &t, false).await;
-                    nodes.push(t);
-                    continue;
-                }
-                if has_side_effects(&s.action) {
-                    self.record_running(j, position, &s.id).await;
-                }
-            }
-            let started = Instant::now();
-            let resolved = match &s.input {
-                Some(v) => run.resolve(v),
-                None => Ok(Value::Null),
             };
-            let mut trace = NodeTrace {
-                node: s.id.clone(),
-                status: NodeStatus::Skipped,
-                input: None,
-                output: None,
-                error: None,
-                duration_ms: 0.0,
-            };
-            let input = match resolved {
-                // A merge goes ahead with whatever its branches produced, if any did.
-                Err(Failure::Skip) if s.action == "flow.merge" => {
-                    let parts = s
-                        .input
-                        .as_ref()
-                        .and_then(Value::as_array)
-                        .cloned()
-                        .unwrap_or_default();
-                    let ran: Vec<Value> =
-                        parts.iter().filter_map(|p| run.resolve(p).ok()).collect();
-                    if ran.is_empty() {
-                        Err(Failure::Skip)
-                    } else {
-                        Ok(Value::Array(ran))
-                    }
-                }
-                // A step after a skipped one is skipped.
-                _ if s.after.iter().any(|a| run.skipped.contains(a)) => Err(Failure::Skip),
-                other => other,
-            };
-            let outcome = match input {
-                Err(f) => Err(f),
-                Ok(input) => {
-                    trace.input = Some(input.clone());
-                    let go = match &s.when {
-                        Some(w) => match run.condition(w, input.clone()).await {
-                            Ok(b) => Ok(b),
-                            Err(e) => Err(Failure::Error(e)),
-                        },
-                        None => Ok(true),
-                    };
-                    match go {
-                        Ok(false) => Err(Failure::Skip),
-                        Err(e) => Err(e),
-                        Ok(true) => {
-                            let attempts = s
-                                .retry
-                                .unwrap_or(retries)
-                                .saturating_add(1)
-                                .min(MAX_ATTEMPTS);
-                            let mut result = Err(Failure::Skip);
-                            for attempt in 0..attempts {
-                                if attempt > 0 {
-                                    let wait = backoff
-                                        .saturating_mul(1 << (attempt - 1).min(6))
-                                        .min(MAX_BACKOFF_MS);
-                                    tokio::time::sleep(Duration::from_millis(wait)).await;
-                                }
-                                result = run.step(s, input.clone()).await;
-                                match &result {
-                                    Err(Failure::Error(e)) if e.is_transient() => {}
-                                    _ => break,
-                                }
-                            }
-                            result
-                        }
-                    }
-                }
-            };
-            trace.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-            match outcome {
-                Ok(v) => {
-                    let mut v = v;
-                    engine::redact_value(&mut v, &run.session);
-                    trace.status = NodeStatus::Ok;
-                    trace.output = Some(v.clone());
-                    if let Some(o) = &s.output {
-                        run.named.insert(o.clone(), v.clone());
-                    }
-                    run.named.insert(s.id.clone(), v);
-                    last_ok = Some(s.id.clone());
-                }
-                Err(Failure::Skip) => {
-                    run.skipped.insert(s.id.clone());
-                    if let Some(o) = &s.output {
-                        run.skipped.insert(o.clone());
-                    }
-                }
-                Err(Failure::Error(e)) => {
-                    let e = engine::redact_error(e, &run.session);
-                    trace.status = NodeStatus::Error;
-                    trace.error = Some(e.to_string());
-                    failure = Some(e);
-                }
+            run.session.trace.extend(worker.session.trace);
+            run.console.extend(worker.console);
+            run.usage.prompt_tokens += worker.usage.prompt_tokens;
+            run.usage.completion_tokens += worker.usage.completion_tokens;
+            run.settle(s, &ended);
+            if let Ended::Failed(e) = ended {
+                // The first failure stops new steps; those already running finish.
+                failure.get_or_insert(e);
             }
             if let Some(j) = &journal {
                 // A step with side effects is on disk as soon as it is done.
                 self.record_step(j, position, &trace, has_side_effects(&s.action))
                     .await;
             }
-            nodes.push(trace);
+            nodes.push((position, trace));
+            state[position] = State::Done;
         }
-        // `on_error` naming a step of this workflow runs it once, with the error in `error`.
+        nodes.sort_by_key(|(p, _)| *p);
+        let last_ok = nodes
+            .iter()
+            .rev()
+            .find(|(_, t)| t.status == NodeStatus::Ok)
+            .map(|(_, t)| t.node.clone());
+        let mut nodes: Vec<NodeTrace> = nodes.into_iter().map(|(_, t)| t).collect();
         // `on_error` naming `<capability>.<action>` instead runs that action with the error.
         let synthetic;
         if let (Some(e), Some(handler)) = (&failure, handler) {
@@ -810,7 +951,7 @@ impl Capsmith {
                 None => None,
             };
             if let Some(s) = target {
-                run.named
+                std::sync::Arc::make_mut(&mut run.named)
                     .insert("error".into(), Value::String(e.to_string()));
                 let started = Instant::now();
                 let input = s

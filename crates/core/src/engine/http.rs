@@ -49,6 +49,9 @@ pub struct Session {
     pub calls: u32,
     pub trace: Vec<CallTrace>,
     pub secrets: Vec<String>,
+    /// Calls counted across sessions of one run (workflow steps running side by side share
+    /// the run's budget).
+    pub shared_calls: Option<std::sync::Arc<std::sync::atomic::AtomicU32>>,
 }
 
 const SECRET_HEADERS: &[&str] = &[
@@ -67,7 +70,17 @@ impl Session {
             calls: 0,
             trace: Vec::new(),
             secrets: secrets.into_iter().filter(|s| !s.is_empty()).collect(),
+            shared_calls: None,
         }
+    }
+
+    /// This session counts its calls against `budget`, shared with other sessions.
+    pub fn with_shared_calls(
+        mut self,
+        budget: std::sync::Arc<std::sync::atomic::AtomicU32>,
+    ) -> Self {
+        self.shared_calls = Some(budget);
+        self
     }
 
     /// Replaces every secret value in `s` with `[redacted]`.
@@ -84,7 +97,14 @@ impl Session {
         let mut hops = 0u32;
         loop {
             self.policy.check(&req.url, &req.method)?;
-            if self.calls >= self.policy.max_calls {
+            let used = match &self.shared_calls {
+                Some(shared) => shared.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
+                None => self.calls,
+            };
+            if used >= self.policy.max_calls {
+                if let Some(shared) = &self.shared_calls {
+                    shared.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                }
                 return Err(EngineError::CallBudgetExceeded {
                     limit: self.policy.max_calls,
                 });
