@@ -3,11 +3,11 @@ by behaviour, not by timing: the loopback server answers the two reads only once
 flight at the same time (a barrier), so a sequential runner fails the run."""
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from workflow_support import capsmith
+from workflow_support import capsmith, send_json, serve
 
 
 class Recorder:
@@ -22,12 +22,7 @@ class Recorder:
                 pass
 
             def answer(self, status, body):
-                out = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(out)))
-                self.end_headers()
-                self.wfile.write(out)
+                send_json(self, status, body)
 
             def handle_any(self):
                 n = int(self.headers.get("Content-Length") or 0)
@@ -47,9 +42,7 @@ class Recorder:
             do_GET = handle_any
             do_POST = handle_any
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server, self.port = serve(Handler)
 
     def index(self, kind, path):
         return self.events.index((kind, path))

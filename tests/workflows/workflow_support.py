@@ -4,14 +4,12 @@ SMTP server (aiosmtpd), and a home set up to use both."""
 import json
 import os
 import re
-import socket
 import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("CAPSMITH_BIN", ROOT / "target" / "debug" / "capsmith"))
@@ -31,6 +29,23 @@ def capsmith(home, *args, stdin=None, check=True):
     if check and p.returncode != 0:
         raise AssertionError(f"capsmith {' '.join(args)} exited {p.returncode}:\n{p.stdout}\n{p.stderr}")
     return p
+
+
+def send_json(handler, status, body):
+    """Answers a request with a JSON body."""
+    out = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(out)))
+    handler.end_headers()
+    handler.wfile.write(out)
+
+
+def serve(handler_class):
+    """A threaded HTTP server on a free loopback port, serving in the background."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, server.server_address[1]
 
 
 class AiStandIn:
@@ -70,16 +85,9 @@ class AiStandIn:
                     "choices": [{"index": 0, "message": {"role": "assistant", "content": content}}],
                     "usage": {"prompt_tokens": len(text.split()), "completion_tokens": 24, "total_tokens": len(text.split()) + 24},
                 }
-                out = json.dumps(answer).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(out)))
-                self.end_headers()
-                self.wfile.write(out)
+                send_json(self, 200, answer)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server, self.port = serve(Handler)
 
 
 class Inbox:

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use capsmith_core::api::agents::AgentView;
 use capsmith_core::api::run::Origin;
 use capsmith_core::api::{self};
+use capsmith_core::secrets::Sensitive;
 use capsmith_core::CoreError;
 use clap::Subcommand;
 
@@ -53,6 +54,18 @@ pub enum AgentCmd {
         enabled: Option<bool>,
         #[arg(long)]
         priority: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The agent's own configuration of one of its capabilities (secrets go to the OS
+    /// keyring): list it, set KEY to VALUE (`-` or nothing reads standard input), or --unset.
+    Config {
+        name: String,
+        capability: String,
+        key: Option<String>,
+        value: Option<String>,
+        #[arg(long)]
+        unset: bool,
         #[arg(long)]
         json: bool,
     },
@@ -104,6 +117,7 @@ pub async fn run(cmd: AgentCmd, home: Option<PathBuf>, style: &Style) -> ExitCod
             | AgentCmd::Add { json: true, .. }
             | AgentCmd::Run { json: true, .. }
             | AgentCmd::Set { json: true, .. }
+            | AgentCmd::Config { json: true, .. }
     );
     let app = match open(home).await {
         Ok(a) => a,
@@ -135,6 +149,46 @@ pub async fn run(cmd: AgentCmd, home: Option<PathBuf>, style: &Style) -> ExitCod
             app.agent_update(&name, &capability, enabled, priority)
                 .await,
         ),
+        AgentCmd::Config {
+            name,
+            capability,
+            key,
+            value,
+            unset,
+            ..
+        } => {
+            let result = match (key, unset) {
+                (None, _) => app.agent_config(&name, &capability).await,
+                (Some(k), true) => app.agent_config_set(&name, &capability, &k, None).await,
+                (Some(k), false) => {
+                    let v = match super::read_value(&k, value.as_deref()) {
+                        Ok(v) => v,
+                        Err(code) => return code,
+                    };
+                    app.agent_config_set(&name, &capability, &k, Some(Sensitive::new(v)))
+                        .await
+                }
+            };
+            match result {
+                Ok(entries) if json => {
+                    print_json(&entries);
+                    ExitCode::SUCCESS
+                }
+                Ok(entries) => {
+                    for e in entries {
+                        let shown = match (&e.value, e.ty.as_str(), e.set) {
+                            (_, _, false) => "(the capability's)".to_string(),
+                            (_, "secret", true) => "[secret, in the OS keyring]".to_string(),
+                            (Some(v), _, true) => v.to_string(),
+                            (None, _, true) => String::new(),
+                        };
+                        println!("  {:<24} {shown}", e.key);
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e, json),
+            }
+        }
         AgentCmd::Budget {
             name,
             monthly,

@@ -700,22 +700,31 @@ async fn run(cli: Cli, style: &Style) -> ExitCode {
     }
 }
 
+/// A configuration value from the command line, or (`-` or none) from standard input, so a
+/// secret need not appear in the shell's history.
+fn read_value(key: &str, value: Option<&str>) -> Result<String, ExitCode> {
+    match value {
+        Some("-") | None => {
+            if std::io::stdin().is_terminal() {
+                eprint!("value for {key}: ");
+            }
+            let mut line = String::new();
+            if let Err(e) = std::io::stdin().read_line(&mut line) {
+                eprintln!("error: cannot read the value: {e}");
+                return Err(ExitCode::from(2));
+            }
+            Ok(line.trim_end_matches(['\n', '\r']).to_string())
+        }
+        Some(v) => Ok(v.to_string()),
+    }
+}
+
 async fn config_command(app: &Capsmith, action: ConfigCommand) -> ExitCode {
     match action {
         ConfigCommand::Set { id, key, value } => {
-            let value = match value.as_deref() {
-                Some("-") | None => {
-                    if std::io::stdin().is_terminal() {
-                        eprint!("value for {key}: ");
-                    }
-                    let mut line = String::new();
-                    if let Err(e) = std::io::stdin().read_line(&mut line) {
-                        eprintln!("error: cannot read the value: {e}");
-                        return ExitCode::from(2);
-                    }
-                    line.trim_end_matches(['\n', '\r']).to_string()
-                }
-                Some(v) => v.to_string(),
+            let value = match read_value(&key, value.as_deref()) {
+                Ok(v) => v,
+                Err(code) => return code,
             };
             match app.config_set(&id, &key, Sensitive::new(value)).await {
                 Ok(e) => {

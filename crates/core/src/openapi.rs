@@ -599,6 +599,7 @@ pub fn convert(
             allowed_domains: vec![],
             dependencies: vec![],
             schemas: Default::default(),
+            conflicts_with: vec![],
         },
     };
     Ok(Conversion {

@@ -99,6 +99,16 @@ pub fn fields_schema(fields: &[crate::manifest::model::Field], with_required: bo
     s
 }
 
+tokio::task_local! {
+    /// The agent a run is for: its own configuration and secrets override the capability's.
+    pub(crate) static AGENT: String;
+}
+
+/// The keyring namespace of an agent's secrets for one capability.
+pub(crate) fn agent_secret_slot(agent: &str, capability: &str) -> String {
+    format!("agent:{agent}:{capability}")
+}
+
 type Provider = OfflineDependencyProvider<String, Ranges<semver::Version>>;
 
 /// An agent id from its name: lowercase letters, digits and single `-`.
@@ -307,9 +317,37 @@ impl Capsmith {
             .collect();
         versions.sort();
         let mut perms = BTreeSet::new();
+        let mut conflicts = Vec::new();
         for (cap, v) in &versions {
             let stored = self.registry().get(cap, Some(v)).await?;
             perms.extend(granted(&stored));
+            // What the agent would hold must not include what any of it conflicts with.
+            for c in &stored.document.capability.conflicts_with {
+                let Some((_, other)) = versions.iter().find(|(o, _)| *o == c.id) else {
+                    continue;
+                };
+                let hit = match (
+                    semver::VersionReq::parse(&c.version),
+                    semver::Version::parse(other),
+                ) {
+                    (Ok(req), Ok(ver)) => req.matches(&ver),
+                    _ => true,
+                };
+                if hit {
+                    conflicts.push(format!(
+                        "`{cap}@{v}` conflicts with `{}@{other}` (it declares conflicts_with {} {})",
+                        c.id, c.id, c.version
+                    ));
+                }
+            }
+        }
+        if !conflicts.is_empty() {
+            return Err(CoreError::Unresolvable {
+                explanation: format!(
+                    "adding `{capability}` to agent `{id}` would put conflicting capabilities together:\n{}",
+                    conflicts.join("\n")
+                ),
+            });
         }
         Ok(AddPlan {
             capability: capability.to_string(),
@@ -410,15 +448,26 @@ impl Capsmith {
                 agents: format!("`{id}` (needed by {})", users.join(", ")),
             });
         }
+        // The agent's own secrets for it leave the keyring with it.
+        let secret_keys: Vec<String> = self
+            .agent_config(&id, capability)
+            .await?
+            .into_iter()
+            .filter(|e| e.ty == "secret" && e.set)
+            .map(|e| e.key)
+            .collect();
         sqlx::query("DELETE FROM agent_capabilities WHERE agent_id = ? AND capability_id = ?")
             .bind(&id)
             .bind(capability)
             .execute(self.registry().pool())
             .await?;
+        let slot = agent_secret_slot(&id, capability);
+        for key in secret_keys {
+            self.secrets().delete(&slot, &key).await?;
+        }
         self.agent(&id).await
     }
 
-    /// `agent.execute("weather-lookup.get-weather", params)`: runs one of the agent's actions.
     /// Turns one of the agent's capabilities on or off, or changes its priority (higher
     /// first). Takes effect at the next call: nothing caches the agent.
     pub async fn agent_update(
@@ -445,6 +494,123 @@ impl Capsmith {
             )));
         }
         self.agent(&id).await
+    }
+
+    /// Sets (or with `None` removes) the agent's own value of a capability's configuration
+    /// key: plain values in the registry, secrets in the OS keyring. The agent's value wins
+    /// over the capability's when the agent runs it.
+    pub async fn agent_config_set(
+        &self,
+        agent: &str,
+        capability: &str,
+        key: &str,
+        value: Option<crate::secrets::Sensitive<String>>,
+    ) -> CoreResult<Vec<super::dto::ConfigEntryView>> {
+        let id = self.agent_id(agent).await?;
+        let view = self.agent(&id).await?;
+        let Some(c) = view
+            .capabilities
+            .iter()
+            .find(|c| c.capability == capability)
+        else {
+            return Err(CoreError::InvalidArgument(format!(
+                "agent `{id}` has no capability `{capability}`"
+            )));
+        };
+        let stored = self.registry().get(capability, Some(&c.version)).await?;
+        let cap = &stored.document.capability;
+        let slot = agent_secret_slot(&id, capability);
+        let pool = self.registry().pool();
+        let current: String = sqlx::query_scalar(
+            "SELECT config FROM agent_capabilities WHERE agent_id = ? AND capability_id = ?",
+        )
+        .bind(&id)
+        .bind(capability)
+        .fetch_one(pool)
+        .await?;
+        let mut plain: serde_json::Map<String, Value> =
+            serde_json::from_str(&current).unwrap_or_default();
+        match value {
+            Some(v) => match super::run::parse_config_value(cap, key, v)? {
+                super::run::ConfigValue::Secret(s) => {
+                    self.secrets().persist(&slot, key, s).await?;
+                }
+                super::run::ConfigValue::Plain(v) => {
+                    plain.insert(key.to_string(), v);
+                }
+            },
+            None => match super::run::is_secret_key(cap, key) {
+                Some(true) => {
+                    self.secrets().delete(&slot, key).await?;
+                }
+                Some(false) => {
+                    plain.remove(key);
+                }
+                None => {
+                    return Err(CoreError::InvalidArgument(format!(
+                        "`{capability}` has no configuration key `{key}`"
+                    )))
+                }
+            },
+        }
+        sqlx::query(
+            "UPDATE agent_capabilities SET config = ? WHERE agent_id = ? AND capability_id = ?",
+        )
+        .bind(Value::Object(plain).to_string())
+        .bind(&id)
+        .bind(capability)
+        .execute(pool)
+        .await?;
+        self.agent_config(&id, capability).await
+    }
+
+    /// The agent's own configuration of one of its capabilities: which keys it sets (secret
+    /// values are never returned).
+    pub async fn agent_config(
+        &self,
+        agent: &str,
+        capability: &str,
+    ) -> CoreResult<Vec<super::dto::ConfigEntryView>> {
+        let id = self.agent_id(agent).await?;
+        let row: Option<(String, Option<String>)> = sqlx::query_as(
+            "SELECT config, version FROM agent_capabilities WHERE agent_id = ? AND capability_id = ?",
+        )
+        .bind(&id)
+        .bind(capability)
+        .fetch_optional(self.registry().pool())
+        .await?;
+        let Some((config, version)) = row else {
+            return Err(CoreError::InvalidArgument(format!(
+                "agent `{id}` has no capability `{capability}`"
+            )));
+        };
+        let plain: serde_json::Map<String, Value> =
+            serde_json::from_str(&config).unwrap_or_default();
+        let stored = self.registry().get(capability, version.as_deref()).await?;
+        let slot = agent_secret_slot(&id, capability);
+        let mut out = Vec::new();
+        for item in &stored.document.capability.configuration {
+            let secret = item.ty == crate::manifest::model::ConfigType::Secret;
+            let (set, value) = if secret {
+                (
+                    self.secrets().retrieve(&slot, &item.key).await?.is_some(),
+                    None,
+                )
+            } else {
+                let v = plain.get(&item.key).cloned();
+                (v.is_some(), v)
+            };
+            out.push(super::dto::ConfigEntryView {
+                key: item.key.clone(),
+                label: item.label.clone(),
+                ty: item.ty.as_str().to_string(),
+                required: item.required,
+                help_url: item.help_url.clone(),
+                set,
+                value,
+            });
+        }
+        Ok(out)
     }
 
     /// The actions of the agent's enabled capabilities, highest priority first, each with JSON
@@ -492,6 +658,8 @@ impl Capsmith {
         Ok(out)
     }
 
+    /// `agent.execute("weather-lookup.get-weather", params)`: runs one of the agent's actions
+    /// with the agent's own configuration and secrets for it, within its budget.
     pub async fn agent_run(
         &self,
         agent: &str,
@@ -529,8 +697,11 @@ impl Capsmith {
         self.check_budget(&id, &c.capability, &c.permissions)
             .await?;
         let action = &qualified[c.capability.len() + 1..];
-        let report = self
-            .run_action(&c.capability, Some(&c.version), action, input, origin)
+        let report = AGENT
+            .scope(
+                id.clone(),
+                self.run_action(&c.capability, Some(&c.version), action, input, origin),
+            )
             .await?;
         let pool = self.registry().pool();
         sqlx::query("UPDATE executions SET agent_id = ? WHERE id = ?")

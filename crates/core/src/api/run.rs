@@ -183,6 +183,68 @@ fn config_items(cap: &Capability) -> Vec<ConfigItem> {
     items
 }
 
+/// A configuration value checked against the key's declared type.
+pub(crate) enum ConfigValue {
+    Secret(Sensitive<String>),
+    Plain(Value),
+}
+
+/// Checks `key` is one of the capability's configuration keys and `value` fits its type.
+pub(crate) fn parse_config_value(
+    cap: &Capability,
+    key: &str,
+    value: Sensitive<String>,
+) -> CoreResult<ConfigValue> {
+    let items = config_items(cap);
+    let Some(item) = items.iter().find(|i| i.key == key) else {
+        let known: Vec<&str> = items.iter().map(|i| i.key.as_str()).collect();
+        return Err(CoreError::InvalidArgument(format!(
+            "`{}` has no configuration key `{key}` (it has: {})",
+            cap.id,
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        )));
+    };
+    Ok(match item.ty {
+        ConfigType::Secret => {
+            if value.expose().is_empty() {
+                return Err(CoreError::InvalidArgument(format!(
+                    "the value of secret `{key}` is empty"
+                )));
+            }
+            ConfigValue::Secret(value)
+        }
+        ty => {
+            let raw = value.expose().trim();
+            ConfigValue::Plain(match ty {
+                ConfigType::Number => json!(raw.parse::<f64>().map_err(|_| {
+                    CoreError::InvalidArgument(format!("`{key}` is a number, not `{raw}`"))
+                })?),
+                ConfigType::Boolean => json!(match raw {
+                    "true" | "yes" | "1" => true,
+                    "false" | "no" | "0" => false,
+                    _ =>
+                        return Err(CoreError::InvalidArgument(format!(
+                            "`{key}` is true or false, not `{raw}`"
+                        ))),
+                }),
+                _ => json!(raw),
+            })
+        }
+    })
+}
+
+/// Whether `key` is a secret configuration key of the capability.
+pub(crate) fn is_secret_key(cap: &Capability, key: &str) -> Option<bool> {
+    config_items(cap)
+        .iter()
+        .find(|i| i.key == key)
+        .map(|i| i.ty == ConfigType::Secret)
+}
+
 /// `expected` ⊆ `actual`: every field of `expected` is present in `actual` with an equal
 /// value (objects recursively; arrays element by element, same length).
 pub fn subset_mismatches(expected: &Value, actual: &Value, path: &str, out: &mut Vec<Mismatch>) {
@@ -444,46 +506,9 @@ impl Capsmith {
         value: Sensitive<String>,
     ) -> CoreResult<ConfigEntryView> {
         let stored = self.registry().get(id, None).await?;
-        let cap = &stored.document.capability;
-        let items = config_items(cap);
-        let Some(item) = items.iter().find(|i| i.key == key) else {
-            let known: Vec<&str> = items.iter().map(|i| i.key.as_str()).collect();
-            return Err(CoreError::InvalidArgument(format!(
-                "`{id}` has no configuration key `{key}` (it has: {})",
-                if known.is_empty() {
-                    "none".to_string()
-                } else {
-                    known.join(", ")
-                }
-            )));
-        };
-        match item.ty {
-            ConfigType::Secret => {
-                if value.expose().is_empty() {
-                    return Err(CoreError::InvalidArgument(format!(
-                        "the value of secret `{key}` is empty"
-                    )));
-                }
-                self.secrets().persist(id, key, value).await?
-            }
-            ty => {
-                let raw = value.expose().trim();
-                let v = match ty {
-                    ConfigType::Number => {
-                        json!(raw.parse::<f64>().map_err(|_| CoreError::InvalidArgument(
-                            format!("`{key}` is a number, not `{raw}`")
-                        ))?)
-                    }
-                    ConfigType::Boolean => json!(match raw {
-                        "true" | "yes" | "1" => true,
-                        "false" | "no" | "0" => false,
-                        _ =>
-                            return Err(CoreError::InvalidArgument(format!(
-                                "`{key}` is true or false, not `{raw}`"
-                            ))),
-                    }),
-                    _ => json!(raw),
-                };
+        match parse_config_value(&stored.document.capability, key, value)? {
+            ConfigValue::Secret(v) => self.secrets().persist(id, key, v).await?,
+            ConfigValue::Plain(v) => {
                 sqlx::query(
                     "INSERT INTO capability_config(capability_id, key, value) VALUES (?, ?, ?)
                      ON CONFLICT(capability_id, key) DO UPDATE SET value = excluded.value, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
@@ -582,6 +607,27 @@ impl Capsmith {
             if item.ty == ConfigType::Secret {
                 if let Some(v) = self.secrets().retrieve(&cap.id, &item.key).await? {
                     secrets.insert(item.key, v);
+                }
+            }
+        }
+        // Run for an agent: its own configuration and secrets for this capability win.
+        if let Ok(agent) = super::agents::AGENT.try_with(|a| a.clone()) {
+            let own: Option<String> = sqlx::query_scalar(
+                "SELECT config FROM agent_capabilities WHERE agent_id = ? AND capability_id = ?",
+            )
+            .bind(&agent)
+            .bind(&cap.id)
+            .fetch_optional(self.registry().pool())
+            .await?;
+            if let Some(Value::Object(m)) = own.and_then(|t| serde_json::from_str(&t).ok()) {
+                config.extend(m);
+            }
+            let slot = super::agents::agent_secret_slot(&agent, &cap.id);
+            for item in config_items(cap) {
+                if item.ty == ConfigType::Secret {
+                    if let Some(v) = self.secrets().retrieve(&slot, &item.key).await? {
+                        secrets.insert(item.key, v);
+                    }
                 }
             }
         }

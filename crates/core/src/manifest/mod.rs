@@ -493,6 +493,7 @@ fn check_js(label: &str, text: &str) -> Checked {
             allowed_domains: vec![],
             dependencies: vec![],
             schemas: Default::default(),
+            conflicts_with: vec![],
         },
     };
     let (analysis, semantic) = rules::check(&document, Some(&info.actions));

@@ -129,6 +129,9 @@ pub struct Capability {
     pub allowed_domains: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dependencies: Vec<Dependency>,
+    /// Capabilities (and version ranges) this one cannot share an agent with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicts_with: Vec<Dependency>,
     /// Named JSON Schemas, for `validate.schema` steps (`schema: invoice_schema`).
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub schemas: Map<String, Value>,

@@ -1634,9 +1634,26 @@ fn examples(cx: &mut Ctx, kind: Option<Kind>) {
 
 fn dependencies(cx: &mut Ctx) {
     let cap = cx.cap;
+    dependency_list(cx, "dependencies", &cap.dependencies);
+    dependency_list(cx, "conflicts_with", &cap.conflicts_with);
+    for (i, c) in cap.conflicts_with.iter().enumerate() {
+        if cap.dependencies.iter().any(|d| d.id == c.id) {
+            cx.err(
+                "depends-on-conflict",
+                cx.base.key("conflicts_with").index(i).key("id"),
+                format!("`{}` is both a dependency and a conflict", c.id),
+            );
+        }
+    }
+}
+
+/// `dependencies` and `conflicts_with` entries: a capability id (not this one, not twice) and
+/// a semver requirement.
+fn dependency_list(cx: &mut Ctx, key: &str, list: &[crate::manifest::model::Dependency]) {
+    let cap = cx.cap;
     let mut seen = HashSet::new();
-    for (i, d) in cap.dependencies.iter().enumerate() {
-        let p = cx.base.key("dependencies").index(i);
+    for (i, d) in list.iter().enumerate() {
+        let p = cx.base.key(key).index(i);
         if !is_slug(&d.id) {
             cx.err(
                 "bad-id",
@@ -1648,14 +1665,14 @@ fn dependencies(cx: &mut Ctx) {
             cx.err(
                 "self-dependency",
                 p.key("id"),
-                "a capability cannot depend on itself",
+                "a capability cannot depend on or conflict with itself",
             );
         }
         if !seen.insert(d.id.as_str()) {
             cx.err(
                 "duplicate-dependency",
                 p.key("id"),
-                format!("dependency `{}` is listed twice", d.id),
+                format!("`{}` is listed twice in `{key}`", d.id),
             );
         }
         if let Err(e) = semver::VersionReq::parse(&d.version) {
