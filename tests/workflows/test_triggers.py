@@ -139,3 +139,22 @@ def test_a_scheduled_workflow_runs_on_time(served):
         assert time.time() < deadline, runs
         time.sleep(0.3)
     assert all(r["status"] == "ok" for r in runs)
+
+
+def test_a_burst_of_webhooks_is_recorded_run_by_run(served):
+    """Runs without side effects are group-committed: many at once must each get their own
+    record (run, steps, audit-log entry), none lost or merged."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    home, base = served
+    names = [f"n{i}" for i in range(60)]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        answers = list(pool.map(lambda n: post(f"{base}/hooks/echo-hook", {"name": n, "items": [1]}), names))
+    assert all(status == 200 for status, _ in answers), answers[:3]
+    assert sorted(json.loads(t)["greeting"] for _, t in answers) == sorted(f"hello {n}" for n in names)
+    runs = json.loads(capsmith(home, "workflow", "runs", "echo-hook", "--limit", "100", "--json").stdout)
+    assert len(runs) == 60 and len({r["id"] for r in runs}) == 60
+    assert all(r["status"] == "ok" and [s["step"] for s in r["steps"]] == ["shaped", "answer"] for r in runs)
+    assert sorted(r["output"]["greeting"] for r in runs) == sorted(f"hello {n}" for n in names)
+    audit = json.loads(capsmith(home, "runs", "echo-hook", "--limit", "100", "--json").stdout)
+    assert len(audit) == 60 and all(a["origin"] == "trigger" and a["status"] == "ok" for a in audit)

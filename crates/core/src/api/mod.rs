@@ -4,7 +4,9 @@
 pub mod agents;
 pub mod builder;
 pub mod bundled;
+mod cache;
 pub mod dto;
+mod recorder;
 pub mod run;
 pub mod standard;
 pub mod stats;
@@ -101,6 +103,10 @@ pub struct Capsmith {
     pub(crate) sandbox: std::sync::Arc<crate::sandbox::host::SandboxHost>,
     /// At most this many sandbox workers run at once; further calls wait their turn.
     pub(crate) sandbox_slots: std::sync::Arc<tokio::sync::Semaphore>,
+    /// What trigger runs read before they start (see `cache`).
+    pub(crate) cache: std::sync::Arc<cache::RunCache>,
+    /// Group-committed records of trigger runs (see `recorder`).
+    pub(crate) recorder: std::sync::Arc<recorder::Recorder>,
 }
 
 impl Capsmith {
@@ -117,6 +123,8 @@ impl Capsmith {
             secrets,
             sandbox: Default::default(),
             sandbox_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(SANDBOX_WORKERS)),
+            cache: Default::default(),
+            recorder: Default::default(),
         };
         if app.registry.meta("seeded_examples").await?.is_none() {
             app.seed_examples().await?;

@@ -47,6 +47,12 @@ pub(crate) const SETTINGS_SECRETS: &str = "@settings";
 const AI_KEY: &str = "AI_API_KEY";
 pub(crate) const EMAIL_PASSWORD_KEY: &str = "EMAIL_PASSWORD";
 
+tokio::task_local! {
+    /// Set by a group-committed trigger run: the run's audit-log entry goes here instead of
+    /// being written at once (see `recorder`).
+    pub(crate) static DEFER_EXECUTION: Option<std::sync::Arc<std::sync::Mutex<Option<super::recorder::ExecRow>>>>;
+}
+
 /// Settings kept in the OS keyring, never in SQLite: the setting and its keyring slot.
 const SECRET_SETTINGS: &[(&str, &str)] = &[
     ("ai.api_key", AI_KEY),
@@ -452,7 +458,7 @@ impl Capsmith {
 
     /// A capability's stored (non-secret) configuration and the network settings, in one
     /// query: this runs before every action.
-    async fn config_and_policy(
+    pub(crate) async fn config_and_policy(
         &self,
         capability: Option<&str>,
     ) -> CoreResult<(HashMap<String, Value>, NetPolicy)> {
@@ -580,15 +586,17 @@ impl Capsmith {
         &self,
         cap: &crate::manifest::model::Capability,
     ) -> CoreResult<(HashMap<String, Value>, HashMap<String, Sensitive<String>>)> {
-        let (c, s, _) = self.config_secrets_policy(cap).await?;
+        let (c, s, _) = self.config_secrets_policy(cap, false).await?;
         Ok((c, s))
     }
 
     /// Configuration (defaults, then what the user stored), secrets from the keyring, and
     /// the network policy from settings.
+    /// `cached`: a trigger run may use what the run cache holds (see `api::cache`).
     pub(crate) async fn config_secrets_policy(
         &self,
         cap: &crate::manifest::model::Capability,
+        cached: bool,
     ) -> CoreResult<(
         HashMap<String, Value>,
         HashMap<String, Sensitive<String>>,
@@ -600,7 +608,11 @@ impl Capsmith {
             .filter(|c| c.ty != ConfigType::Secret)
             .filter_map(|c| Some((c.key.clone(), c.default.clone()?)))
             .collect();
-        let (stored, policy) = self.config_and_policy(Some(&cap.id)).await?;
+        let (stored, policy) = if cached {
+            self.config_and_policy_cached(&cap.id).await?
+        } else {
+            self.config_and_policy(Some(&cap.id)).await?
+        };
         config.extend(stored);
         let mut secrets = HashMap::new();
         for item in config_items(cap) {
@@ -705,7 +717,9 @@ impl Capsmith {
     ) -> CoreResult<RunReport> {
         let cap = &stored.document.capability;
         let started = Instant::now();
-        let (config, secrets, policy) = self.config_secrets_policy(cap).await?;
+        let (config, secrets, policy) = self
+            .config_secrets_policy(cap, matches!(origin, Origin::Trigger))
+            .await?;
         let permissions: Vec<String> = match &cap.permissions {
             Some(declared) => declared.clone(),
             None => stored.required_permissions.clone(),
@@ -756,33 +770,36 @@ impl Capsmith {
         } else {
             "error"
         };
-        let pool = self.registry().pool();
-        let execution_id: i64 = sqlx::query_scalar(
-            "INSERT INTO executions (capability_id, version, action, status, error_kind, error_message, security_violation, input, output,
-             duration_ms, origin, network_calls, bytes_in, bytes_out, trace, prompt_tokens, completion_tokens, cost)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-               coalesce((SELECT per_call + per_1k_tokens * (?16 + ?17) / 1000.0 FROM capability_costs WHERE capability_id = ?1), 0))
-             RETURNING id",
-        )
-        .bind(id)
-        .bind(&stored.version)
-        .bind(action)
-        .bind(status)
-        .bind(error.as_ref().map(|e| e.kind.clone()))
-        .bind(error.as_ref().map(|e| e.message.clone()))
-        .bind(violation)
-        .bind(redact(&input.to_string()))
-        .bind(output.as_ref().map(|o| redact(&o.to_string())))
-        .bind(duration_ms)
-        .bind(origin.as_str())
-        .bind(result.trace.len() as i64)
-        .bind(bytes_in as i64)
-        .bind(bytes_out as i64)
-        .bind(redact(&serde_json::to_string(&result.trace).unwrap_or_default()))
-        .bind(result.usage.prompt_tokens as i64)
-        .bind(result.usage.completion_tokens as i64)
-        .fetch_one(pool)
-        .await?;
+        let row = super::recorder::ExecRow {
+            capability_id: id.to_string(),
+            version: stored.version.clone(),
+            action: action.to_string(),
+            status: status.to_string(),
+            error_kind: error.as_ref().map(|e| e.kind.clone()),
+            error_message: error.as_ref().map(|e| e.message.clone()),
+            security_violation: violation,
+            input: redact(&input.to_string()),
+            output: output.as_ref().map(|o| redact(&o.to_string())),
+            duration_ms,
+            origin: origin.as_str().to_string(),
+            network_calls: result.trace.len() as i64,
+            bytes_in: bytes_in as i64,
+            bytes_out: bytes_out as i64,
+            trace: redact(&serde_json::to_string(&result.trace).unwrap_or_default()),
+            prompt_tokens: result.usage.prompt_tokens as i64,
+            completion_tokens: result.usage.completion_tokens as i64,
+        };
+        // A group-committed trigger run writes its audit-log entry with the run (id 0 here).
+        let deferred = DEFER_EXECUTION.try_with(|d| d.clone()).ok().flatten();
+        let execution_id = match deferred {
+            Some(slot) => {
+                if let Ok(mut s) = slot.lock() {
+                    *s = Some(row);
+                }
+                0
+            }
+            None => self.insert_execution(&row).await?,
+        };
         Ok(RunReport {
             execution_id,
             capability: id.to_string(),
@@ -797,6 +814,35 @@ impl Capsmith {
             console: result.console,
             memory_used: result.memory_used,
         })
+    }
+
+    async fn insert_execution(&self, e: &super::recorder::ExecRow) -> CoreResult<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO executions (capability_id, version, action, status, error_kind, error_message, security_violation, input, output,
+             duration_ms, origin, network_calls, bytes_in, bytes_out, trace, prompt_tokens, completion_tokens, cost)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+               coalesce((SELECT per_call + per_1k_tokens * (?16 + ?17) / 1000.0 FROM capability_costs WHERE capability_id = ?1), 0))
+             RETURNING id",
+        )
+        .bind(&e.capability_id)
+        .bind(&e.version)
+        .bind(&e.action)
+        .bind(&e.status)
+        .bind(&e.error_kind)
+        .bind(&e.error_message)
+        .bind(e.security_violation)
+        .bind(&e.input)
+        .bind(&e.output)
+        .bind(e.duration_ms)
+        .bind(&e.origin)
+        .bind(e.network_calls)
+        .bind(e.bytes_in)
+        .bind(e.bytes_out)
+        .bind(&e.trace)
+        .bind(e.prompt_tokens)
+        .bind(e.completion_tokens)
+        .fetch_one(self.registry().pool())
+        .await?)
     }
 
     /// The audit log, newest first.

@@ -37,6 +37,9 @@ pub(crate) struct Journal {
     /// Records of steps without side effects, written together with the next record that
     /// must be on disk before its step starts (or at the end of the run).
     pub pending: std::sync::Mutex<Vec<(usize, NodeTrace)>>,
+    /// Nothing is written as the run goes: the whole record is group-committed when it ends
+    /// (a trigger run whose steps have no side effects; see `recorder`).
+    pub deferred: bool,
     /// Every step's last record, by step id, for the run's view.
     pub steps: std::sync::Mutex<HashMap<String, (usize, super::workflows::WorkflowStepView)>>,
 }
@@ -44,7 +47,7 @@ pub(crate) struct Journal {
 /// Whether a step changes something outside the run (a request, a message, a row, a paid
 /// call). Such a step is marked `running` on disk before it starts, so a crash during it is
 /// seen and a resume knows not to trust it; a step without side effects may simply run again.
-fn has_side_effects(action: &str) -> bool {
+pub(crate) fn has_side_effects(action: &str) -> bool {
     !matches!(
         action,
         "transform.map"
@@ -88,7 +91,7 @@ impl Capsmith {
         let batch: Vec<(usize, NodeTrace)> = {
             let Ok(mut p) = j.pending.lock() else { return };
             p.push((position, t.clone()));
-            if !now {
+            if !now || j.deferred {
                 return;
             }
             std::mem::take(&mut *p)
@@ -98,6 +101,9 @@ impl Capsmith {
 
     /// Writes the records still pending (at the end of a run).
     pub(crate) async fn flush_steps(&self, j: &Journal) {
+        if j.deferred {
+            return;
+        }
         let batch = match j.pending.lock() {
             Ok(mut p) => std::mem::take(&mut *p),
             Err(_) => return,
@@ -533,7 +539,13 @@ impl Run<'_, '_> {
                         .run_action(cap, version.as_deref(), action, &input, Origin::App);
                 // A called capability's own workflow is not part of this run's record.
                 let report = CALL_DEPTH
-                    .scope(depth + 1, JOURNAL.scope(None, Box::pin(call)))
+                    .scope(
+                        depth + 1,
+                        JOURNAL.scope(
+                            None,
+                            super::run::DEFER_EXECUTION.scope(None, Box::pin(call)),
+                        ),
+                    )
                     .await
                     .map_err(|e| EngineError::BadRequest {
                         message: e.to_string(),

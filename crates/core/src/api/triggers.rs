@@ -80,7 +80,7 @@ async fn hook(
             format!("no webhook `{id}` here"),
         );
     }
-    let stored = match h.app.registry().get(&id, None).await {
+    let stored = match h.app.stored_cached(&id).await {
         Ok(s) => s,
         Err(_) => {
             return problem(

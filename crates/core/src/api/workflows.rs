@@ -198,6 +198,24 @@ impl Capsmith {
         origin: Origin,
     ) -> CoreResult<WorkflowRunView> {
         let (id, version) = (stored.summary.id.as_str(), stored.version.as_str());
+        // A trigger run whose steps change nothing outside it has nothing to resume: it is
+        // recorded in one piece when it ends, group-committed with other runs.
+        let group = matches!(origin, Origin::Trigger)
+            && resumed_from.is_none()
+            && stored
+                .document
+                .capability
+                .workflow
+                .as_ref()
+                .is_some_and(|w| {
+                    w.steps
+                        .iter()
+                        .all(|s| !super::steps::has_side_effects(&s.action))
+                })
+            && stored.document.capability.inferred_kind() == Some(Kind::Workflow);
+        if group {
+            return self.recorded_group(stored, action, input, origin).await;
+        }
         let pool = self.registry().pool();
         let (run_id, started_at): (i64, String) = sqlx::query_as(
             "INSERT INTO workflow_runs (capability_id, version, action, input, status, pid, resumed_from)
@@ -216,6 +234,7 @@ impl Capsmith {
             done,
             filtered: Default::default(),
             pending: Default::default(),
+            deferred: false,
             steps: Default::default(),
         });
         let report = JOURNAL
@@ -262,6 +281,108 @@ impl Capsmith {
             resumed_from,
             started_at,
             steps: steps.into_iter().map(|(_, s)| s).collect(),
+        })
+    }
+
+    /// `recorded` for a run without side effects: it runs first, then its run, steps and
+    /// audit-log rows go to the group-commit recorder; the view is built from memory.
+    async fn recorded_group(
+        &self,
+        stored: &crate::registry::StoredVersion,
+        action: &str,
+        input: &Value,
+        origin: Origin,
+    ) -> CoreResult<WorkflowRunView> {
+        use super::recorder::{FinishedRun, StepRow};
+        let started_at = chrono::Utc::now()
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string();
+        let journal = Arc::new(Journal {
+            run_id: 0,
+            done: HashMap::new(),
+            filtered: Default::default(),
+            pending: Default::default(),
+            deferred: true,
+            steps: Default::default(),
+        });
+        let execution = Arc::new(std::sync::Mutex::new(None));
+        let report = super::run::DEFER_EXECUTION
+            .scope(
+                Some(execution.clone()),
+                JOURNAL.scope(
+                    Some(journal.clone()),
+                    self.run_stored(stored, action, input, origin),
+                ),
+            )
+            .await?;
+        let filtered = journal.filtered.load(std::sync::atomic::Ordering::SeqCst);
+        let (status, output, error) = if report.ok && filtered {
+            ("filtered", None, None)
+        } else if report.ok {
+            ("ok", report.output.as_ref().map(|o| o.to_string()), None)
+        } else {
+            (
+                "error",
+                None,
+                report.error.as_ref().map(|e| e.message.clone()),
+            )
+        };
+        let mut traces: Vec<(usize, crate::api::dto::NodeTrace)> = journal
+            .pending
+            .lock()
+            .map(|mut p| std::mem::take(&mut *p))
+            .unwrap_or_default();
+        traces.sort_by_key(|(p, _)| *p);
+        let steps: Vec<StepRow> = traces
+            .iter()
+            .map(|(position, t)| StepRow {
+                step_id: t.node.clone(),
+                position: *position as i64,
+                status: match t.status {
+                    NodeStatus::Ok => "ok",
+                    NodeStatus::Error => "error",
+                    NodeStatus::Skipped => "skipped",
+                }
+                .to_string(),
+                input: t.input.as_ref().map(|v| v.to_string()),
+                output: t.output.as_ref().map(|v| v.to_string()),
+                error: t.error.clone(),
+                duration_ms: t.duration_ms,
+            })
+            .collect();
+        let run = FinishedRun {
+            capability_id: stored.summary.id.clone(),
+            version: stored.version.clone(),
+            action: action.to_string(),
+            input: input.to_string(),
+            status: status.to_string(),
+            output: output.clone(),
+            error: error.clone(),
+            started_at: started_at.clone(),
+            steps: steps.clone(),
+            execution: execution.lock().ok().and_then(|mut e| e.take()),
+        };
+        let run_id = self.recorder.submit(self.registry().pool(), run).await?;
+        Ok(WorkflowRunView {
+            id: run_id,
+            capability: stored.summary.id.clone(),
+            version: stored.version.clone(),
+            action: action.to_string(),
+            status: status.to_string(),
+            output: output.and_then(|t| serde_json::from_str(&t).ok()),
+            error,
+            resumed_from: None,
+            started_at,
+            steps: steps
+                .into_iter()
+                .map(|s| WorkflowStepView {
+                    step: s.step_id,
+                    status: s.status,
+                    output: s.output.and_then(|t| serde_json::from_str(&t).ok()),
+                    error: s.error,
+                    duration_ms: s.duration_ms,
+                })
+                .collect(),
         })
     }
 

@@ -19,8 +19,9 @@ use crate::engine::render::{Place, Scope};
 use crate::engine::EngineError;
 use crate::secrets::Sensitive;
 
-/// Idle workers kept for the next call.
-const POOL_SIZE: usize = 2;
+/// Idle workers kept for the next call: as many as may run at once, so a busy host never
+/// starts a process per call (a worker costs about 4 MB).
+const POOL_SIZE: usize = crate::api::SANDBOX_WORKERS;
 /// Time a worker gets past its deadline before the watchdog kills it.
 const GRACE: Duration = Duration::from_millis(100);
 

@@ -228,7 +228,9 @@ async fn no_host_objects_and_no_state_between_runs() {
     },
     async dynamicImport() { try { await import('os'); return 'imported'; } catch (e) { return 'rejected'; } },
     pollute() { Object.prototype.polluted = 'yes'; Array.prototype.push = () => 0; return 1; },
-    check() { return { polluted: ({}).polluted === undefined ? 'clean' : 'polluted', push: [1].push(2) }; },"#,
+    check() { return { polluted: ({}).polluted === undefined ? 'clean' : 'polluted', push: [1].push(2) }; },
+    bump() { globalThis.counter = (globalThis.counter || 0) + 1; return globalThis.counter; },
+    spin() { for (;;) {} },"#,
         &["compute.light"],
         &[],
     )
@@ -253,6 +255,16 @@ async fn no_host_objects_and_no_state_between_runs() {
         Some(json!({"polluted": "clean", "push": 2})),
         "a later run starts clean"
     );
+    // Workers are reused between calls, their state never: a global set by one call is gone
+    // in the next, also after a call that ran out of time.
+    for _ in 0..3 {
+        let (r, _) = run(&app, "probe", "bump", json!({})).await;
+        assert_eq!(r.output, Some(json!(1)), "{:?}", r.error);
+    }
+    let (r, _) = run(&app, "probe", "spin", json!({})).await;
+    assert_eq!(kind(&r), "timeout");
+    let (r, _) = run(&app, "probe", "bump", json!({})).await;
+    assert_eq!(r.output, Some(json!(1)));
 }
 
 #[tokio::test]
