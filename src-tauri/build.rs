@@ -44,6 +44,10 @@ fn main() {
             "set_cost",
             "workflow_upload",
             "workflow_runs",
+            "workflow_resume",
+            "triggers_status",
+            "triggers_start",
+            "triggers_stop",
         ]),
     ))
     .unwrap_or_else(|e| {

@@ -10,9 +10,11 @@ use capsmith_core::api::dto::{
     TestReport, ValidationReport,
 };
 use capsmith_core::api::stats::{CostView, StatsView};
+use capsmith_core::api::triggers::{TriggerOptions, TriggerStatus};
 use capsmith_core::api::workflows::WorkflowRunView;
 use capsmith_core::api::{self, run::Origin};
 use capsmith_core::secrets::Sensitive;
+use capsmith_core::CoreError;
 use tauri::State;
 
 use crate::AppState;
@@ -432,4 +434,46 @@ pub async fn workflow_runs(
         .core()?
         .workflow_runs(capability.as_deref(), limit)
         .await?)
+}
+
+#[tauri::command]
+pub async fn workflow_resume(state: State<'_, AppState>, run_id: i64) -> Res<WorkflowRunView> {
+    Ok(state.core()?.workflow_resume(run_id, Origin::App).await?)
+}
+
+/// The webhook and scheduled workflows, and where the app serves them (if it does).
+#[tauri::command]
+pub async fn triggers_status(state: State<'_, AppState>) -> Res<TriggerStatus> {
+    let listening = state.triggers.lock().await.as_ref().map(|h| h.addr);
+    Ok(state.core()?.trigger_status(listening).await?)
+}
+
+/// Starts serving webhooks on `listen` (loopback) and running schedules while the app is open.
+#[tauri::command]
+pub async fn triggers_start(state: State<'_, AppState>, listen: String) -> Res<TriggerStatus> {
+    let core = state.core()?;
+    let addr: std::net::SocketAddr = listen.parse().map_err(|_| {
+        ApiError::from(&CoreError::InvalidArgument(format!(
+            "`{listen}` is not HOST:PORT"
+        )))
+    })?;
+    let mut slot = state.triggers.lock().await;
+    if let Some(running) = slot.take() {
+        running.stop().await?;
+    }
+    *slot = Some(core.start_triggers(addr, TriggerOptions {
+        only: vec![],
+        schedules: true,
+    })
+    .await?);
+    let listening = slot.as_ref().map(|h| h.addr);
+    Ok(core.trigger_status(listening).await?)
+}
+
+#[tauri::command]
+pub async fn triggers_stop(state: State<'_, AppState>) -> Res<TriggerStatus> {
+    if let Some(running) = state.triggers.lock().await.take() {
+        running.stop().await?;
+    }
+    Ok(state.core()?.trigger_status(None).await?)
 }

@@ -13,12 +13,16 @@ mod commands;
 
 use capsmith_core::api::{self, dto::ApiError, Capsmith};
 
-/// Managed state: the core, or why it could not be opened (shown by the UI, not a panic).
-pub struct AppState(Result<Capsmith, ApiError>);
+/// Managed state: the core, or why it could not be opened (shown by the UI, not a panic), and
+/// the trigger service while the user has it running.
+pub struct AppState {
+    core: Result<Capsmith, ApiError>,
+    pub triggers: tokio::sync::Mutex<Option<capsmith_core::api::triggers::TriggerHandle>>,
+}
 
 impl AppState {
     pub fn core(&self) -> Result<&Capsmith, ApiError> {
-        self.0.as_ref().map_err(Clone::clone)
+        self.core.as_ref().map_err(Clone::clone)
     }
 }
 
@@ -35,7 +39,10 @@ fn main() {
         );
     }
     let result = tauri::Builder::default()
-        .manage(AppState(core))
+        .manage(AppState {
+            core,
+            triggers: Default::default(),
+        })
         .invoke_handler(tauri::generate_handler![
             commands::list_capabilities,
             commands::validate_source,
@@ -79,6 +86,10 @@ fn main() {
             commands::set_cost,
             commands::workflow_upload,
             commands::workflow_runs,
+            commands::workflow_resume,
+            commands::triggers_status,
+            commands::triggers_start,
+            commands::triggers_stop,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -22,6 +22,7 @@ import type { SaveView } from "../generated/SaveView";
 import type { SettingView } from "../generated/SettingView";
 import type { StatsView } from "../generated/StatsView";
 import type { TestReport } from "../generated/TestReport";
+import type { TriggerStatus } from "../generated/TriggerStatus";
 import type { ValidationReport } from "../generated/ValidationReport";
 import type { WorkflowRunView } from "../generated/WorkflowRunView";
 // Type-only: the flow document is plain JSON whose shape the builder owns (docs/flow-format.md).
@@ -113,6 +114,13 @@ export type Commands = {
   /** Starts a `file_upload` workflow with a file from disk; resolves with the recorded run. */
   workflow_upload: { args: { capability: string; path: string }; result: WorkflowRunView };
   workflow_runs: { args: { capability: string | null; limit: number }; result: Array<WorkflowRunView> };
+  /** Carries on an `interrupted` or `error` run from its first unfinished step; rejects otherwise. */
+  workflow_resume: { args: { runId: number }; result: WorkflowRunView };
+  // Triggers (crates/core/src/api/triggers.rs): webhooks on loopback and schedules, while the app runs.
+  triggers_status: { args: Record<string, never>; result: TriggerStatus };
+  /** `listen` is HOST:PORT on loopback (e.g. 127.0.0.1:8787); restarts if already running. */
+  triggers_start: { args: { listen: string }; result: TriggerStatus };
+  triggers_stop: { args: Record<string, never>; result: TriggerStatus };
 };
 
 export type Command = keyof Commands;

@@ -16,7 +16,9 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
+use ts_rs::TS;
 
 use super::run::Origin;
 use super::Capsmith;
@@ -175,6 +177,42 @@ async fn hook(
     }
 }
 
+/// A running trigger service (webhook listener and scheduler), stopped with `stop`.
+#[derive(Debug)]
+pub struct TriggerHandle {
+    pub addr: SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<CoreResult<()>>,
+}
+
+impl TriggerHandle {
+    /// Stops listening (runs in progress finish first) and waits until it has.
+    pub async fn stop(self) -> CoreResult<()> {
+        let _ = self.stop.send(());
+        self.task
+            .await
+            .map_err(|e| CoreError::InvalidArgument(format!("the trigger service failed: {e}")))?
+    }
+}
+
+/// What the trigger service serves: its address when running, the webhook URLs, and the
+/// scheduled workflows with their next time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TriggerStatus {
+    pub listening: Option<String>,
+    pub webhooks: Vec<TriggerEntry>,
+    pub schedules: Vec<TriggerEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TriggerEntry {
+    pub workflow: String,
+    /// The webhook's URL (when listening), or the cron expression.
+    pub detail: String,
+    /// When a schedule fires next (RFC 3339, UTC), or why it cannot.
+    pub next: Option<String>,
+}
+
 /// The next time a cron expression fires after now.
 pub fn next_fire(cron: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
     let c = croner::parser::CronParser::builder()
@@ -187,6 +225,71 @@ pub fn next_fire(cron: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
 }
 
 impl Capsmith {
+    /// Starts webhooks on `addr` (loopback only) and the scheduler, in the background.
+    pub async fn start_triggers(
+        &self,
+        addr: SocketAddr,
+        options: TriggerOptions,
+    ) -> CoreResult<TriggerHandle> {
+        if !addr.ip().is_loopback() {
+            return Err(CoreError::InvalidArgument(format!(
+                "webhooks listen on loopback only (127.0.0.1 or ::1), not {addr}"
+            )));
+        }
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| CoreError::InvalidArgument(format!("cannot listen on {addr}: {e}")))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| CoreError::InvalidArgument(e.to_string()))?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let app = self.clone();
+        let task = tokio::spawn(async move {
+            app.serve_triggers(listener, options, async {
+                let _ = stopped.await;
+            })
+            .await
+        });
+        Ok(TriggerHandle { addr, stop, task })
+    }
+
+    /// The webhook and scheduled workflows in the library, and where they are served.
+    pub async fn trigger_status(&self, listening: Option<SocketAddr>) -> CoreResult<TriggerStatus> {
+        let webhooks = self
+            .triggered_workflows("webhook")
+            .await?
+            .into_iter()
+            .map(|(id, _)| TriggerEntry {
+                detail: listening
+                    .map(|a| format!("http://{a}/hooks/{id}"))
+                    .unwrap_or_default(),
+                workflow: id,
+                next: None,
+            })
+            .collect();
+        let schedules = self
+            .triggered_workflows("schedule")
+            .await?
+            .into_iter()
+            .map(|(id, cron)| {
+                let cron = cron.unwrap_or_default();
+                TriggerEntry {
+                    workflow: id,
+                    next: Some(match next_fire(&cron) {
+                        Ok(t) => t.to_rfc3339(),
+                        Err(e) => format!("never: {e}"),
+                    }),
+                    detail: cron,
+                }
+            })
+            .collect();
+        Ok(TriggerStatus {
+            listening: listening.map(|a| a.to_string()),
+            webhooks,
+            schedules,
+        })
+    }
+
     /// The workflows in the library started by `trigger` (`webhook`, `schedule`), with their
     /// cron expressions.
     pub async fn triggered_workflows(

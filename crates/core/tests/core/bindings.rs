@@ -189,6 +189,8 @@ fn typescript_bindings_are_current() {
         capsmith_core::api::stats::CostView,
         capsmith_core::api::workflows::WorkflowRunView,
         capsmith_core::api::workflows::WorkflowStepView,
+        capsmith_core::api::triggers::TriggerStatus,
+        capsmith_core::api::triggers::TriggerEntry,
     ) {
         check_file(&format!("ui/src/generated/{name}.ts"), &text);
     }
