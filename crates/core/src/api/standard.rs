@@ -779,12 +779,13 @@ impl Capsmith {
                 how: "capsmith settings set knowledge.folder /path/to/documents".into(),
             })?;
         let mut conn = self.knowledge_index(&folder).await?;
-        // Every word a quoted term: the user's text is never FTS5 syntax.
+        // Every word a quoted prefix term, any of them (ranked by bm25): the user's text is
+        // never FTS5 syntax, and `refund` finds `refunds`.
         let terms: Vec<String> = query
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
             .take(32)
-            .map(|w| format!("\"{w}\""))
+            .map(|w| format!("\"{w}\"*"))
             .collect();
         if terms.is_empty() {
             return Ok(json!([]));
