@@ -36,7 +36,7 @@ WRITER_TOOLS = {"text-toolkit__slugify", "text-toolkit__wordCount"}
 
 
 @asynccontextmanager
-async def stdio_session(bin_: Path, home: Path, workdir: Path, agent: str):
+async def stdio_session(bin_: Path, home: Path, workdir: Path, agent: str, message_handler=None):
     """An initialized client session on `capsmith --home H mcp serve --agent AGENT` (stdio).
     The server's stderr goes to a log that is printed when the test fails."""
     params = StdioServerParameters(
@@ -49,7 +49,7 @@ async def stdio_session(bin_: Path, home: Path, workdir: Path, agent: str):
         try:
             async with stdio_client(params, errlog=errlog) as (read, write):
                 async with ClientSession(
-                    read, write, read_timeout_seconds=timedelta(seconds=30)
+                    read, write, read_timeout_seconds=timedelta(seconds=30), message_handler=message_handler
                 ) as session:
                     init = await session.initialize()
                     yield session, init
@@ -291,3 +291,30 @@ async def test_http_stops_on_ctrl_c_with_a_session_open(http_server):
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-v"]))
+
+
+async def test_stdio_a_connected_client_is_told_when_the_agent_changes(capsmith_bin, home, workdir):
+    """No restart: switching a capability off (from the CLI, another process) reaches a client
+    that is connected, as notifications/tools/list_changed, and the next list shows it."""
+    from conftest import run_cli
+
+    run_cli(capsmith_bin, home, "agent", "create", "watcher")
+    run_cli(capsmith_bin, home, "agent", "add", "watcher", "text-toolkit", "--yes")
+    changed = anyio.Event()
+
+    async def on_message(message):
+        root = getattr(message, "root", None)
+        if getattr(root, "method", None) == "notifications/tools/list_changed":
+            changed.set()
+
+    with anyio.fail_after(TIMEOUT):
+        async with stdio_session(capsmith_bin, home, workdir, "watcher", on_message) as (session, init):
+            assert init.capabilities.tools.listChanged is True
+            assert {t.name for t in (await session.list_tools()).tools} == WRITER_TOOLS
+            await anyio.to_thread.run_sync(
+                lambda: run_cli(capsmith_bin, home, "agent", "set", "watcher", "text-toolkit", "--enabled", "false")
+            )
+            await changed.wait()
+            assert (await session.list_tools()).tools == []
+            message = await call_error(session, "text-toolkit__slugify", {"text": "x"})
+            assert "text-toolkit__slugify" in message

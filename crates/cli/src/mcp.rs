@@ -2,7 +2,8 @@
 //! Model Context Protocol tools, over stdio or streamable HTTP (rmcp, the official Rust SDK).
 //!
 //! Tools are read from the registry on every `tools/list` and `tools/call`, so a capability
-//! added to or removed from the agent while the server runs is live at the next request. A tool is named `<capability>__<action>` (clients allow only `[A-Za-z0-9_-]`;
+//! added to or removed from the agent while the server runs is live at the next request, and
+//! a connected client is sent `notifications/tools/list_changed` when they change. A tool is named `<capability>__<action>` (clients allow only `[A-Za-z0-9_-]`;
 //! capability ids never contain `_`), titled `<capability>.<action>`. What an action reports —
 //! a bad input, a guard refusal, an API failure — is a tool error the model sees; an unknown
 //! tool is a protocol error. In stdio mode stdout carries only the protocol.
@@ -46,6 +47,9 @@ pub fn tool_name(capability: &str, action: &str) -> String {
     format!("{capability}__{action}")
 }
 
+/// How often a connected session looks for changes to the agent's tools.
+const TOOL_WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
+
 #[derive(Clone)]
 struct AgentServer {
     app: Capsmith,
@@ -83,7 +87,10 @@ impl AgentServer {
 impl ServerHandler for AgentServer {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(
-            ServerCapabilities::builder().enable_tools().build(),
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_tool_list_changed()
+                .build(),
         )
         .with_server_info(
             Implementation::new("capsmith", env!("CARGO_PKG_VERSION")).with_title("Capsmith"),
@@ -92,6 +99,34 @@ impl ServerHandler for AgentServer {
             "The actions of the Capsmith agent `{}`. Each tool is one action of a capability the user installed on this agent; it runs with that capability's permissions only.",
             self.agent
         ))
+    }
+
+    /// Watches the agent while the client is connected: when its tools change (a capability
+    /// added, removed, switched off, upgraded), the client is told to list them again.
+    async fn on_initialized(&self, context: rmcp::service::NotificationContext<RoleServer>) {
+        let peer = context.peer;
+        let me = self.clone();
+        tokio::spawn(async move {
+            let signature = |tools: Result<Vec<AgentTool>, ErrorData>| {
+                tools
+                    .ok()
+                    .map(|t| serde_json::to_string(&t).unwrap_or_default())
+            };
+            let mut last = signature(me.tools().await);
+            loop {
+                tokio::time::sleep(TOOL_WATCH_INTERVAL).await;
+                if peer.is_transport_closed() {
+                    break;
+                }
+                let now = signature(me.tools().await);
+                if now != last {
+                    if peer.notify_tool_list_changed().await.is_err() {
+                        break;
+                    }
+                    last = now;
+                }
+            }
+        });
     }
 
     async fn list_tools(
