@@ -461,11 +461,16 @@ pub async fn triggers_start(state: State<'_, AppState>, listen: String) -> Res<T
     if let Some(running) = slot.take() {
         running.stop().await?;
     }
-    *slot = Some(core.start_triggers(addr, TriggerOptions {
-        only: vec![],
-        schedules: true,
-    })
-    .await?);
+    *slot = Some(
+        core.start_triggers(
+            addr,
+            TriggerOptions {
+                only: vec![],
+                schedules: true,
+            },
+        )
+        .await?,
+    );
     let listening = slot.as_ref().map(|h| h.addr);
     Ok(core.trigger_status(listening).await?)
 }

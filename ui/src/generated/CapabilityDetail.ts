@@ -13,4 +13,9 @@ version: string, actions: Array<ActionView>, configuration: Array<ConfigView>, p
 /**
  * Permissions the integration needs; shown beside the declared ones.
  */
-inferred_permissions: Array<string>, allowed_domains: Array<string>, dependencies: Array<DependencyView>, source: string, source_format: SourceFormatView, created_at: string, };
+inferred_permissions: Array<string>, allowed_domains: Array<string>, dependencies: Array<DependencyView>, source: string, source_format: SourceFormatView, created_at: string, 
+/**
+ * A workflow's trigger (`manual`, `file_upload`, `webhook`, `schedule`, …); none for
+ * other kinds.
+ */
+trigger: string | null, };

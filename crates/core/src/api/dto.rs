@@ -139,6 +139,9 @@ pub struct CapabilityDetail {
     pub source: String,
     pub source_format: SourceFormatView,
     pub created_at: String,
+    /// A workflow's trigger (`manual`, `file_upload`, `webhook`, `schedule`, …); none for
+    /// other kinds.
+    pub trigger: Option<String>,
 }
 
 /// How an error crosses to the UI and to `--json` output.

@@ -243,6 +243,7 @@ impl Capsmith {
                 })
                 .collect(),
             source: stored.source.clone(),
+            trigger: cap.workflow.as_ref().map(|w| w.trigger.clone()),
             source_format: match stored.source_format {
                 SourceFormat::Yaml => SourceFormatView::Yaml,
                 SourceFormat::Json => SourceFormatView::Json,

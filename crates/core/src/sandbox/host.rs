@@ -198,8 +198,9 @@ impl FetchContext {
 
 /// What `ai.call` and the `ai.*` workflow actions answer when no endpoint is set.
 pub fn no_ai_endpoint() -> EngineError {
-    EngineError::BadRequest {
-        message: "no AI endpoint is configured: `capsmith settings set ai.base_url https://…/v1` (and ai.model, ai.api_key)".into(),
+    EngineError::NotConfigured {
+        what: "the AI endpoint".into(),
+        how: "capsmith settings set ai.base_url https://…/v1 (and ai.model, ai.api_key), or Settings → AI endpoint".into(),
     }
 }
 

@@ -1,7 +1,7 @@
 // The Activity tab: this capability's runs from the audit log, newest first; reloaded after every
 // run or test started here.
 import { RetryAlert } from "../../components/ErrorAlert";
-import { plural } from "../../lib/format";
+import { RunsToolbar } from "../../components/RunsToolbar";
 import { ActivityTable } from "../monitor/ActivityTable";
 import { useRuns } from "../monitor/useRuns";
 
@@ -33,14 +33,7 @@ export function ActivityPanel({ capabilityId, refresh }: ActivityPanelProps) {
   }
   return (
     <div className={state.status === "loading" ? "is-stale" : undefined}>
-      <div className="panel-toolbar">
-        <p className="muted small" aria-live="polite">
-          {runs.length >= LIMIT ? `The latest ${plural(runs.length, "run")}` : plural(runs.length, "run")}, newest first
-        </p>
-        <button type="button" className="button button-small" data-testid="activity-refresh" onClick={reload}>
-          <span aria-hidden="true">↻</span> Refresh
-        </button>
-      </div>
+      <RunsToolbar count={runs.length} limit={LIMIT} testId="activity-refresh" onReload={reload} />
       <ActivityTable runs={runs} caption="Runs of this capability, newest first" />
     </div>
   );

@@ -1,6 +1,6 @@
 // One capability in full: header, version switcher, actions, configuration, permissions,
 // domains, dependencies and source; editing the source; export and removal; and working with it:
-// configure, run, test, and its activity.
+// configure, run, test, its recorded workflow runs, and its activity.
 import { useEffect, useRef, useState } from "react";
 
 import { ErrorAlert, RetryAlert } from "../../components/ErrorAlert";
@@ -24,6 +24,7 @@ import { Tabs, type TabSpec } from "./Tabs";
 import { TestsPanel } from "./TestsPanel";
 import { useCapabilityDetail } from "./useCapabilityDetail";
 import { useCapabilitySession, type CapabilitySession } from "./useCapabilitySession";
+import { WorkflowRunsPanel } from "./WorkflowRunsPanel";
 
 export type DetailTab =
   | "actions"
@@ -35,6 +36,7 @@ export type DetailTab =
   | "edit"
   | "configure"
   | "run"
+  | "runs"
   | "tests"
   | "activity";
 
@@ -119,6 +121,9 @@ type DetailBodyProps = {
 /** The kinds the builder opens as flows. */
 const BUILDABLE: ReadonlyArray<CapabilityKind> = ["declarative", "workflow", "flow"];
 
+/** The kinds whose runs are recorded step by step (the Runs tab). */
+const RECORDED: ReadonlyArray<CapabilityKind> = ["workflow", "flow"];
+
 function DetailBody({ detail, stale, tab, onTabChange, onVersionChange, onRemoved, onNotice, session, onOpenInBuilder }: DetailBodyProps) {
   const { summary } = detail;
   const [publishing, setPublishing] = useState(false);
@@ -157,6 +162,9 @@ function DetailBody({ detail, stale, tab, onTabChange, onVersionChange, onRemove
   };
 
   const undeclared = detail.inferred_permissions.filter((p) => !detail.permissions.includes(p));
+  const recorded = RECORDED.includes(summary.kind);
+  // Another version may be of a kind without recorded runs: its Runs tab falls back to Actions.
+  const shownTab: DetailTab = tab === "runs" && !recorded ? "actions" : tab;
   const tabs: Array<TabSpec<DetailTab>> = [
     { key: "actions", label: "Actions", count: detail.actions.length },
     { key: "configuration", label: "Configuration", count: detail.configuration.length },
@@ -167,6 +175,7 @@ function DetailBody({ detail, stale, tab, onTabChange, onVersionChange, onRemove
     { key: "edit", label: "Edit" },
     configureTab(session),
     { key: "run", label: "Run" },
+    ...(recorded ? [{ key: "runs" as const, label: "Runs" }] : []),
     { key: "tests", label: "Tests" },
     { key: "activity", label: "Activity" },
   ];
@@ -290,20 +299,21 @@ function DetailBody({ detail, stale, tab, onTabChange, onVersionChange, onRemove
             {exportError && <ErrorAlert error={exportError} testId="export-error" />}
       {publishError && <ErrorAlert error={publishError} testId="publish-error" />}
 
-      <Tabs tabs={tabs} active={tab} onChange={onTabChange} label="Capability details">
-        {tab === "actions" && <ActionsPanel actions={detail.actions} />}
-        {tab === "configuration" && <ConfigurationPanel detail={detail} />}
-        {tab === "permissions" && <PermissionsPanel detail={detail} undeclared={undeclared} />}
-        {tab === "domains" && <DomainsPanel domains={detail.allowed_domains} />}
-        {tab === "dependencies" && <DependenciesPanel detail={detail} />}
-        {tab === "source" && <SourceView source={detail.source} format={detail.source_format} />}
-        {tab === "edit" && <EditPanel detail={detail} session={session} onSaved={onSourceSaved} />}
-        {tab === "configure" && (
+      <Tabs tabs={tabs} active={shownTab} onChange={onTabChange} label="Capability details">
+        {shownTab === "actions" && <ActionsPanel actions={detail.actions} />}
+        {shownTab === "configuration" && <ConfigurationPanel detail={detail} />}
+        {shownTab === "permissions" && <PermissionsPanel detail={detail} undeclared={undeclared} />}
+        {shownTab === "domains" && <DomainsPanel domains={detail.allowed_domains} />}
+        {shownTab === "dependencies" && <DependenciesPanel detail={detail} />}
+        {shownTab === "source" && <SourceView source={detail.source} format={detail.source_format} />}
+        {shownTab === "edit" && <EditPanel detail={detail} session={session} onSaved={onSourceSaved} />}
+        {shownTab === "configure" && (
           <ConfigurePanel capabilityId={summary.id} config={session.config} onChanged={session.reloadConfig} />
         )}
-        {tab === "run" && <RunPanel detail={detail} session={session} onOpenConfigure={openConfigure} />}
-        {tab === "tests" && <TestsPanel detail={detail} session={session} onOpenConfigure={openConfigure} />}
-        {tab === "activity" && <ActivityPanel capabilityId={summary.id} refresh={session.activityGeneration} />}
+        {shownTab === "run" && <RunPanel detail={detail} session={session} onOpenConfigure={openConfigure} />}
+        {shownTab === "runs" && <WorkflowRunsPanel detail={detail} refresh={session.activityGeneration} />}
+        {shownTab === "tests" && <TestsPanel detail={detail} session={session} onOpenConfigure={openConfigure} />}
+        {shownTab === "activity" && <ActivityPanel capabilityId={summary.id} refresh={session.activityGeneration} />}
       </Tabs>
 
       {confirmingRemove && (

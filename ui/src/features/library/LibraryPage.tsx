@@ -21,6 +21,11 @@ function anyModalOpen(): boolean {
   return document.querySelector("dialog[open]") !== null;
 }
 
+/** A box on the page takes dropped files itself (a workflow's "Run with a file"), unless a dialog is open. */
+function dropsClaimed(): boolean {
+  return !anyModalOpen() && document.querySelector("[data-claims-file-drops]") !== null;
+}
+
 function hasFiles(e: DragEvent): boolean {
   return e.dataTransfer?.types.includes("Files") ?? false;
 }
@@ -106,6 +111,10 @@ export function LibraryPage({ open = null, onOpenInBuilder }: LibraryPageProps) 
 
   // Native drops (the desktop shell): we get paths, and the backend reads the file.
   const onNativeDrop = useEffectEvent((event: FileDropEvent) => {
+    if (dropsClaimed()) {
+      setDragging(false);
+      return;
+    }
     switch (event.type) {
       case "enter":
         setDragging(true);
@@ -138,7 +147,7 @@ export function LibraryPage({ open = null, onOpenInBuilder }: LibraryPageProps) 
   });
   useEffect(() => {
     const enter = (e: DragEvent) => {
-      if (!hasFiles(e)) return;
+      if (!hasFiles(e) || dropsClaimed()) return;
       e.preventDefault();
       htmlDragDepth.current += 1;
       setDragging(true);
@@ -159,7 +168,8 @@ export function LibraryPage({ open = null, onOpenInBuilder }: LibraryPageProps) 
       e.preventDefault();
       htmlDragDepth.current = 0;
       setDragging(false);
-      if (e.dataTransfer) onHtmlDrop(e.dataTransfer.files);
+      // The box that claims drops needs a path, which an HTML5 drop does not give.
+      if (e.dataTransfer && !dropsClaimed()) onHtmlDrop(e.dataTransfer.files);
     };
     window.addEventListener("dragenter", enter);
     window.addEventListener("dragover", over);

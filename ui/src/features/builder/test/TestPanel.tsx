@@ -5,6 +5,7 @@ import { useId, useMemo, useState, type FormEvent } from "react";
 import { useShallow } from "zustand/react/shallow";
 
 import { ErrorAlert } from "../../../components/ErrorAlert";
+import { RunButton } from "../../../components/RunButton";
 import { flowInputs, WORKFLOW_FLOW, type FlowDoc, type TestCase } from "../model";
 import { selectFlow } from "../store";
 import { useBuilder, useBuilderStore } from "../useBuilder";
@@ -74,23 +75,7 @@ export function TestPanel({ compact = false }: { compact?: boolean }) {
         <TestInputForm fields={fields} form={form} onChange={(next) => store.getState().setTestForm(action, next)} />
         <div className="run-form-foot">
           <span className="muted small">Runs the flow as it is now, saved or not; API calls are real.</span>
-          <button
-            type="submit"
-            className="button button-primary"
-            data-testid="test-run"
-            disabled={running || !parsed.ok}
-            aria-busy={running}
-          >
-            {running ? (
-              <>
-                <span className="spinner spinner-light" aria-hidden="true" /> Running…
-              </>
-            ) : (
-              <>
-                <span aria-hidden="true">▶</span> Run
-              </>
-            )}
-          </button>
+          <RunButton running={running} disabled={running || !parsed.ok} testId="test-run" />
         </div>
       </form>
 
