@@ -48,6 +48,8 @@ fn main() {
             "triggers_status",
             "triggers_start",
             "triggers_stop",
+            "agent_config",
+            "agent_config_set",
         ]),
     ))
     .unwrap_or_else(|e| {

@@ -482,3 +482,28 @@ pub async fn triggers_stop(state: State<'_, AppState>) -> Res<TriggerStatus> {
     }
     Ok(state.core()?.trigger_status(None).await?)
 }
+
+/// The agent's own configuration of one of its capabilities (secrets: set or not, never values).
+#[tauri::command]
+pub async fn agent_config(
+    state: State<'_, AppState>,
+    agent: String,
+    capability: String,
+) -> Res<Vec<ConfigEntryView>> {
+    Ok(state.core()?.agent_config(&agent, &capability).await?)
+}
+
+/// Sets the agent's own value (`value: null` removes it); secrets go to the OS keyring.
+#[tauri::command]
+pub async fn agent_config_set(
+    state: State<'_, AppState>,
+    agent: String,
+    capability: String,
+    key: String,
+    value: Option<String>,
+) -> Res<Vec<ConfigEntryView>> {
+    Ok(state
+        .core()?
+        .agent_config_set(&agent, &capability, &key, value.map(Sensitive::new))
+        .await?)
+}

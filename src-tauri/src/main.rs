@@ -90,6 +90,8 @@ fn main() {
             commands::triggers_status,
             commands::triggers_start,
             commands::triggers_stop,
+            commands::agent_config,
+            commands::agent_config_set,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

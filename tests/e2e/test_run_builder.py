@@ -9,6 +9,12 @@ first test here makes sure of it either way."""
 
 import time
 
+from selenium.common.exceptions import (
+    ElementClickInterceptedException,
+    ElementNotInteractableException,
+    NoSuchElementException,
+    StaleElementReferenceException,
+)
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -87,7 +93,16 @@ def inspected(d):
 
 
 def select_node(d, node):
-    d.find_element(By.CSS_SELECTOR, f'.react-flow__node[data-id="{node}"]').click()
+    # The canvas may still be fitting its view when a step opens: until the node takes the
+    # click, try again (a click it does not take changes nothing).
+    def clicked(drv):
+        try:
+            drv.find_element(By.CSS_SELECTOR, f'.react-flow__node[data-id="{node}"]').click()
+            return True
+        except (ElementNotInteractableException, ElementClickInterceptedException, NoSuchElementException):
+            return False
+
+    wait(d).until(clicked)
     wait(d).until(lambda drv: inspected(drv) == node)
 
 
@@ -270,8 +285,13 @@ def test_32_workflow_1_weather_lookup_through_the_wizard(app, weather_api):
     wait(d).until(lambda drv: drv.find_element(By.CSS_SELECTOR, tid("test-cases")).get_attribute("data-count") == "1")
     # 6. Publish: the saved test runs first, and passes.
     click(d, "builder-publish")
-    wait(d, 30).until(lambda drv: "ublished" in drv.find_element(By.CSS_SELECTOR, tid("builder-status")).text)
-    assert not d.find_elements(By.CSS_SELECTOR, tid("builder-publish-error"))
+    wait(d, 60).until(
+        lambda drv: "ublished" in drv.find_element(By.CSS_SELECTOR, tid("builder-status")).text
+        or drv.find_elements(By.CSS_SELECTOR, tid("builder-publish-error")),
+        "publish neither finished nor failed",
+    )
+    errors = d.find_elements(By.CSS_SELECTOR, tid("builder-publish-error"))
+    assert not errors, errors[0].text
     click(d, "builder-close")
 
 
@@ -356,7 +376,32 @@ def measure_flow(app, n):
     wait(d, 60).until(lambda drv: drv.find_element(By.CSS_SELECTOR, tid("compiled-yaml")).get_attribute("data-ok") == "true")
     compiled_s = time.monotonic() - started
     rendered = len(d.find_elements(By.CSS_SELECTOR, ".react-flow__node"))
-    # A node in view, nearest the canvas's centre.
+    # The canvas renders only what is in view and may re-mount nodes while it settles: a node
+    # gone stale under the pointer is looked up again (up to three times).
+    for attempt in range(3):
+        try:
+            frames, drag_s = drag_a_node(d)
+            break
+        except StaleElementReferenceException:
+            if attempt == 2:
+                raise
+    frames.sort()
+    click(d, "builder-close")
+    return {
+        "nodes": n,
+        "rendered_nodes": rendered,
+        "open_to_nodes_s": round(opened_s, 2),
+        "open_to_compiled_s": round(compiled_s, 2),
+        "drag_40_moves_s": round(drag_s, 2),
+        "drag_frames": len(frames),
+        "frame_ms_p50": round(statistics.median(frames), 1),
+        "frame_ms_p95": round(frames[max(0, int(len(frames) * 0.95) - 1)], 1),
+        "frame_ms_max": round(frames[-1], 1),
+    }
+
+
+def drag_a_node(d):
+    """Drags the node nearest the canvas's centre in 40 moves, recording frame times."""
     node = d.execute_script(
         "const pane = document.querySelector('.react-flow__pane').getBoundingClientRect();"
         "const cx = pane.left + pane.width / 2, cy = pane.top + pane.height / 2;"
@@ -380,19 +425,7 @@ def measure_flow(app, n):
     drag_s = time.monotonic() - moves_started
     frames = d.execute_script("window.__recording = false; return window.__frames;")[1:] or [0]
     assert node.get_attribute("style") != before, "the node moved"
-    frames.sort()
-    click(d, "builder-close")
-    return {
-        "nodes": n,
-        "rendered_nodes": rendered,
-        "open_to_nodes_s": round(opened_s, 2),
-        "open_to_compiled_s": round(compiled_s, 2),
-        "drag_40_moves_s": round(drag_s, 2),
-        "drag_frames": len(frames),
-        "frame_ms_p50": round(statistics.median(frames), 1),
-        "frame_ms_p95": round(frames[max(0, int(len(frames) * 0.95) - 1)], 1),
-        "frame_ms_max": round(frames[-1], 1),
-    }
+    return frames, drag_s
 
 
 def test_34_a_500_node_flow_stays_responsive(app):

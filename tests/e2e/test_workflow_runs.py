@@ -12,7 +12,7 @@ from pathlib import Path
 from selenium.webdriver.common.by import By
 
 from test_library import cards, tid, wait, wait_cards
-from test_run_builder import click, el, type_into
+from test_run_builder import click, el, select, type_into
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = ROOT / "target" / "debug" / "capsmith"
@@ -99,3 +99,31 @@ def test_60_secret_settings_triggers_and_workflow_runs(app, home, tmp_path):
     click(d, "nav-settings")
     click(d, "triggers-stop")
     wait(d).until(lambda drv: not drv.find_elements(By.CSS_SELECTOR, tid("triggers-listening")))
+
+
+def test_61_an_agent_keeps_its_own_secret_for_a_capability(app, home):
+    d = app.driver
+    click(d, "nav-agents")
+    type_into(d, "agent-new-name", "Forecaster")
+    click(d, "agent-create")
+    el(d, "agent-forecaster")
+    select(d, "agent-add-select", "weather-e2e")
+    click(d, "agent-add")
+    click(d, "agent-consent-allow")
+    el(d, "agent-capability-weather-e2e")
+    click(d, "agent-config-toggle")
+    panel = el(d, "agent-config")
+    assert panel.get_attribute("data-capability") == "weather-e2e"
+    row = wait(d).until(lambda drv: drv.find_element(By.CSS_SELECTOR, '[data-testid="agent-config-row"][data-key="API_KEY"]'))
+    assert row.get_attribute("data-set") == "false"
+    box = row.find_element(By.CSS_SELECTOR, tid("agent-config-input"))
+    assert box.get_attribute("value") == ""
+    box.send_keys("forecaster-only-key-42")
+    row.find_element(By.CSS_SELECTOR, tid("agent-config-save")).click()
+    wait(d).until(lambda drv: drv.find_element(By.CSS_SELECTOR, '[data-testid="agent-config-row"][data-key="API_KEY"]').get_attribute("data-set") == "true")
+    assert "forecaster-only-key-42" not in d.page_source
+    app.screenshot("agent-config")
+    # The core agrees: the agent has its own secret, kept out of the registry.
+    out = subprocess.run([str(CLI), "--home", str(home), "agent", "config", "forecaster", "weather-e2e", "--json"], check=True, capture_output=True, text=True)
+    assert {e["key"]: e["set"] for e in json.loads(out.stdout)}["API_KEY"] is True
+    assert b"forecaster-only-key-42" not in (home / "registry.sqlite3").read_bytes()

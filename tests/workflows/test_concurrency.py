@@ -98,3 +98,20 @@ def test_no_effect_happens_after_an_earlier_step_failed(tmp_path, rec):
     assert run["status"] == "error"
     assert [s["step"] for s in run["steps"]] == ["broken"]
     assert ("start", "/write/never") not in rec.events
+
+
+def test_a_step_whose_javascript_names_an_earlier_result_waits_for_it(tmp_path, rec):
+    """No template ties `doubled` to `slow`: only its JavaScript names it. It must still wait."""
+    home = tmp_path / "home"
+    workflow(tmp_path, home, rec.port, """\
+      - { id: slow, action: http.request, url: 'http://127.0.0.1:PORT/both/slow' }
+      - { id: other, action: http.request, url: 'http://127.0.0.1:PORT/both/other' }
+      - { id: doubled, action: transform.js, expression: 'slow.n * 2' }
+      - { id: gated, action: transform.js, when: 'other.n > 0', expression: '"ran"' }
+""")
+    p = capsmith(home, "workflow", "run", "side-by-side", "--json", check=False)
+    run = json.loads(p.stdout)
+    assert run["status"] == "ok", run
+    steps = {s["step"]: s for s in run["steps"]}
+    assert steps["doubled"]["output"] == 2 * len("/both/slow")
+    assert steps["gated"]["status"] == "ok" and steps["gated"]["output"] == "ran"

@@ -121,6 +121,13 @@ export type Commands = {
   /** `listen` is HOST:PORT on loopback (e.g. 127.0.0.1:8787); restarts if already running. */
   triggers_start: { args: { listen: string }; result: TriggerStatus };
   triggers_stop: { args: Record<string, never>; result: TriggerStatus };
+  /** The agent's own configuration of one of its capabilities; secrets say only whether they are set. */
+  agent_config: { args: { agent: string; capability: string }; result: Array<ConfigEntryView> };
+  /** `value: null` removes the agent's value (the capability's own applies again). */
+  agent_config_set: {
+    args: { agent: string; capability: string; key: string; value: string | null };
+    result: Array<ConfigEntryView>;
+  };
 };
 
 export type Command = keyof Commands;

@@ -734,6 +734,12 @@ impl Run<'_, '_> {
     }
 }
 
+/// The identifier-like words of JavaScript text.
+fn js_identifiers(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
+        .filter(|w| !w.is_empty() && !w.starts_with(|c: char| c.is_ascii_digit()))
+}
+
 /// For each step, the earlier steps it must wait for: those whose results it reads (by id or
 /// output name), those it names in `after`, and for a barrier step every step before it.
 fn dependencies(wf: &Workflow) -> Vec<Vec<usize>> {
@@ -752,6 +758,20 @@ fn dependencies(wf: &Workflow) -> Vec<Vec<usize>> {
                         .filter_map(|a| by_name.get(a.as_str()).copied()),
                 )
                 .collect();
+            // JavaScript (a `when`, an expression, a script) sees earlier results as variables:
+            // any identifier in it that names one is a dependency (a name inside a string only
+            // adds an ordering, never removes one).
+            let js = s.when.iter().map(String::as_str).chain(
+                s.params
+                    .iter()
+                    .filter(|(k, _)| {
+                        crate::manifest::permissions::is_javascript_param(&s.action, k)
+                    })
+                    .filter_map(|(_, v)| v.as_str()),
+            );
+            for text in js {
+                d.extend(js_identifiers(text).filter_map(|w| by_name.get(w).copied()));
+            }
             // And the last barrier before it: a read after a write (a query after an insert)
             // sees the write, as written.
             if let Some(b) = (0..i).rev().find(|&j| is_barrier(&wf.steps[j])) {

@@ -1,6 +1,6 @@
-// One agent: its capabilities (version, pinning, on/off, priority, actions) with removal, adding
-// one from the library, its monthly budget, how to use it from an MCP client, and trying one of
-// its actions.
+// One agent: its capabilities (version, pinning, on/off, priority, actions, the agent's own
+// configuration of each) with removal, adding one from the library, its monthly budget, how to
+// use it from an MCP client, and trying one of its actions.
 import { useState } from "react";
 
 import { ErrorAlert } from "../../components/ErrorAlert";
@@ -12,6 +12,7 @@ import { toAppError, type AppError } from "../../lib/errors";
 import type { QueryState } from "../../lib/useBackendQuery";
 import { AddCapability } from "./AddCapability";
 import { AgentBudget } from "./AgentBudget";
+import { AgentConfigPanel } from "./AgentConfig";
 import { AgentRunPanel } from "./AgentRunPanel";
 import { CapabilitySettings } from "./CapabilitySettings";
 import { McpPanel } from "./McpPanel";
@@ -94,6 +95,8 @@ type CapabilityRowProps = {
 function CapabilityRow({ agentId, cap, onChanged, onRemoved }: CapabilityRowProps) {
   const [removing, setRemoving] = useState(false);
   const [error, setError] = useState<AppError | null>(null);
+  const [configOpen, setConfigOpen] = useState(false);
+  const configId = `agent-config-${agentId}-${cap.capability}`;
 
   const remove = async () => {
     setRemoving(true);
@@ -131,6 +134,16 @@ function CapabilityRow({ agentId, cap, onChanged, onRemoved }: CapabilityRowProp
         <CapabilitySettings agentId={agentId} cap={cap} onChanged={onChanged} />
         <button
           type="button"
+          className="button button-small button-ghost"
+          data-testid="agent-config-toggle"
+          aria-expanded={configOpen}
+          aria-controls={configOpen ? configId : undefined}
+          onClick={() => setConfigOpen((o) => !o)}
+        >
+          <span aria-hidden="true">{configOpen ? "▾" : "▸"}</span> Configuration for this agent
+        </button>
+        <button
+          type="button"
           className="button button-small button-danger-outline agent-capability-remove"
           data-testid={`agent-remove-${cap.capability}`}
           disabled={removing}
@@ -155,6 +168,9 @@ function CapabilityRow({ agentId, cap, onChanged, onRemoved }: CapabilityRowProp
         <p className="muted small">
           Permissions: <span className="mono">{cap.permissions.join(", ")}</span>
         </p>
+      )}
+      {configOpen && (
+        <AgentConfigPanel id={configId} agentId={agentId} capability={cap.capability} version={cap.version} />
       )}
       {error && <ErrorAlert error={error} testId="agent-remove-error" />}
     </li>

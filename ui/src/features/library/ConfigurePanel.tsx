@@ -1,12 +1,13 @@
 // The Configure tab: set each configuration key of a capability. Secrets go to the system
 // keyring and never come back to the UI; other values are stored in the library.
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 
 import { ErrorAlert } from "../../components/ErrorAlert";
 import type { ConfigEntryView } from "../../generated/ConfigEntryView";
 import { invoke } from "../../lib/backend";
 import { errorTitle, toAppError, type AppError } from "../../lib/errors";
 import type { QueryState } from "../../lib/useBackendQuery";
+import { ConfigActions, ConfigEntryTitle, ConfigValueInput, useConfigEditor } from "./configEntry";
 
 type ConfigurePanelProps = {
   capabilityId: string;
@@ -152,16 +153,6 @@ function KeyringBanner({
   );
 }
 
-function isSecret(entry: ConfigEntryView): boolean {
-  return entry.type.toLowerCase() === "secret";
-}
-
-/** The stored value as the input shows it. */
-function storedText(entry: ConfigEntryView): string {
-  if (entry.value === null || entry.value === undefined) return entry.type === "boolean" ? "false" : "";
-  return typeof entry.value === "string" ? entry.value : JSON.stringify(entry.value);
-}
-
 type ConfigRowProps = {
   capabilityId: string;
   entry: ConfigEntryView;
@@ -170,59 +161,18 @@ type ConfigRowProps = {
 };
 
 function ConfigRow({ capabilityId, entry, onSaved, onKeyringError }: ConfigRowProps) {
-  const secret = isSecret(entry);
-  const [draft, setDraft] = useState(() => (secret ? "" : storedText(entry)));
-  const [reveal, setReveal] = useState(false);
-  const [busy, setBusy] = useState<"save" | "remove" | null>(null);
-  const [error, setError] = useState<AppError | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
+  const editor = useConfigEditor(entry, {
+    set: (value) => invoke("config_set", { id: capabilityId, key: entry.key, value }),
+    unset: () => invoke("config_unset", { id: capabilityId, key: entry.key }),
+    onSaved,
+    onError: (e) => {
+      if (e.kind === KEYRING) onKeyringError(e);
+    },
+  });
+  const { secret, error } = editor;
   const inputId = `config-${capabilityId}-${entry.key}`;
   const helpId = `${inputId}-help`;
   const errorId = `${inputId}-error`;
-
-  const dirty = secret ? draft !== "" : !entry.set || draft !== storedText(entry);
-  const canSave = busy === null && dirty && (entry.type === "boolean" || draft.trim() !== "");
-
-  const fail = (reason: unknown) => {
-    const e = toAppError(reason);
-    setError(e);
-    if (e.kind === KEYRING) onKeyringError(e);
-  };
-
-  const save = async (e: FormEvent) => {
-    e.preventDefault();
-    if (!canSave) return;
-    setBusy("save");
-    setError(null);
-    setNotice(null);
-    try {
-      const saved = await invoke("config_set", { id: capabilityId, key: entry.key, value: draft });
-      if (secret) setDraft("");
-      else setDraft(storedText(saved));
-      setNotice(secret ? "Saved to the keyring" : "Saved");
-      onSaved();
-    } catch (reason) {
-      fail(reason);
-    } finally {
-      setBusy(null);
-    }
-  };
-
-  const remove = async () => {
-    setBusy("remove");
-    setError(null);
-    setNotice(null);
-    try {
-      await invoke("config_unset", { id: capabilityId, key: entry.key });
-      setDraft(secret ? "" : entry.type === "boolean" ? "false" : "");
-      setNotice(secret ? "Removed from the keyring" : "Removed");
-      onSaved();
-    } catch (reason) {
-      fail(reason);
-    } finally {
-      setBusy(null);
-    }
-  };
 
   const describedBy = [helpId, error ? errorId : null].filter(Boolean).join(" ");
   const tone = entry.set ? "set" : entry.required ? "missing" : "unset";
@@ -235,23 +185,9 @@ function ConfigRow({ capabilityId, entry, onSaved, onKeyringError }: ConfigRowPr
       data-secret={secret}
       data-set={entry.set}
     >
-      <form className="config-form" onSubmit={(e) => void save(e)} noValidate>
+      <form className="config-form" onSubmit={(e) => void editor.save(e)} noValidate>
         <div className="config-head">
-          <div className="config-title">
-            <label htmlFor={inputId} className="config-label">
-              {secret && (
-                <span role="img" aria-label="Secret" title="Secret: stored in the system keyring">
-                  🔒{" "}
-                </span>
-              )}
-              {entry.label ?? entry.key}
-            </label>
-            <span className="config-meta">
-              {entry.label && <code className="mono">{entry.key}</code>}
-              <code className="type">{entry.type}</code>
-              {entry.required ? <span className="required">Required</span> : <span className="muted small">Optional</span>}
-            </span>
-          </div>
+          <ConfigEntryTitle entry={entry} inputId={inputId} />
           <span className={`pill pill-${tone}`} data-testid="config-status">
             {entry.set ? "Set" : "Not set"}
           </span>
@@ -267,81 +203,20 @@ function ConfigRow({ capabilityId, entry, onSaved, onKeyringError }: ConfigRowPr
         </div>
 
         <div className="config-controls">
-          {entry.type === "boolean" ? (
-            <label className="checkbox">
-              <input
-                id={inputId}
-                type="checkbox"
-                data-testid="config-input"
-                checked={draft === "true"}
-                aria-describedby={describedBy || undefined}
-                onChange={(e) => {
-                  setDraft(e.currentTarget.checked ? "true" : "false");
-                  setNotice(null);
-                }}
-              />
-              <span>{draft === "true" ? "On" : "Off"}</span>
-            </label>
-          ) : (
-            <span className="input-group">
-              <input
-                id={inputId}
-                className={`input${error ? " is-invalid" : ""}`}
-                data-testid="config-input"
-                type={secret && !reveal ? "password" : entry.type === "number" ? "number" : "text"}
-                step={entry.type === "number" ? "any" : undefined}
-                autoComplete={secret ? "new-password" : "off"}
-                spellCheck={false}
-                placeholder={secret ? (entry.set ? "•••••••• (stored) — type to replace" : "Paste the secret") : undefined}
-                value={draft}
-                aria-describedby={describedBy || undefined}
-                aria-invalid={error !== null}
-                aria-required={entry.required}
-                onChange={(e) => {
-                  setDraft(e.currentTarget.value);
-                  setNotice(null);
-                }}
-              />
-              {secret && (
-                <button
-                  type="button"
-                  className="button button-ghost input-addon"
-                  aria-pressed={reveal}
-                  aria-label={reveal ? "Hide the secret" : "Show the secret"}
-                  title={reveal ? "Hide" : "Show"}
-                  onClick={() => setReveal((r) => !r)}
-                >
-                  {reveal ? "🙈" : "👁️"}
-                </button>
-              )}
-            </span>
-          )}
-          <div className="button-row">
-            <button type="submit" className="button button-primary" data-testid="config-save" disabled={!canSave}>
-              {busy === "save" && <span className="spinner spinner-light" aria-hidden="true" />}
-              Save
-            </button>
-            {entry.set && (
-              <button
-                type="button"
-                className="button button-danger-outline"
-                data-testid="config-remove"
-                disabled={busy !== null}
-                title={secret ? "Delete the secret from the keyring" : "Forget the stored value"}
-                onClick={() => void remove()}
-              >
-                {busy === "remove" && <span className="spinner" aria-hidden="true" />}
-                Remove
-              </button>
-            )}
-          </div>
-          <span className="config-notice small" role="status" aria-live="polite">
-            {notice && (
-              <span className="saved" data-testid="config-saved">
-                ✓ {notice}
-              </span>
-            )}
-          </span>
+          <ConfigValueInput
+            entry={entry}
+            editor={editor}
+            inputId={inputId}
+            testId="config-input"
+            placeholder={secret ? (entry.set ? "•••••••• (stored) — type to replace" : "Paste the secret") : undefined}
+            describedBy={describedBy || undefined}
+          />
+          <ConfigActions
+            editor={editor}
+            canRemove={entry.set}
+            removeTitle={secret ? "Delete the secret from the keyring" : "Forget the stored value"}
+            testIdPrefix="config"
+          />
         </div>
 
         {error && (
