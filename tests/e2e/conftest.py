@@ -19,6 +19,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.common.options import ArgOptions
 from selenium.webdriver.remote.file_detector import UselessFileDetector
+from urllib3.exceptions import ProtocolError
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_BIN = Path(os.environ.get("CAPSMITH_APP_BIN", ROOT / "target/debug/capsmith-app"))
@@ -74,7 +75,17 @@ class App:
         opts = ArgOptions()
         opts.set_capability("tauri:options", {"application": str(APP_BIN)})
         opts.set_capability("browserName", "wry")
-        self.driver = webdriver.Remote(command_executor=self.url, options=opts)
+        # tauri-driver starts WebKitWebDriver for the session; when that start is cut short the
+        # connection closes without an answer (seen once in CI). Try again before giving up.
+        for attempt in range(3):
+            try:
+                self.driver = webdriver.Remote(command_executor=self.url, options=opts)
+                break
+            except (ProtocolError, ConnectionError) as e:
+                if attempt == 2:
+                    raise
+                print(f"WebDriver session did not start ({e}); trying again")
+                time.sleep(2)
         self.driver.implicitly_wait(0)
         # The app runs on this machine: send file paths as they are, not through Selenium
         # Grid's upload endpoint (which WebKitWebDriver does not have).
