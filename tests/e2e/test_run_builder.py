@@ -285,11 +285,15 @@ def test_32_workflow_1_weather_lookup_through_the_wizard(app, weather_api):
     wait(d).until(lambda drv: drv.find_element(By.CSS_SELECTOR, tid("test-cases")).get_attribute("data-count") == "1")
     # 6. Publish: the saved test runs first, and passes.
     click(d, "builder-publish")
+    # The status line shows the latest of the explicit save and autosave; an autosave landing
+    # after the publish may be what it says, so the outcome is read from its attribute.
     wait(d, 60).until(
-        lambda drv: "ublished" in drv.find_element(By.CSS_SELECTOR, tid("builder-status")).text
+        lambda drv: drv.find_element(By.CSS_SELECTOR, tid("builder-status")).get_attribute("data-outcome") in ("published", "invalid")
         or drv.find_elements(By.CSS_SELECTOR, tid("builder-publish-error")),
         "publish neither finished nor failed",
     )
+    status = el(d, "builder-status")
+    assert status.get_attribute("data-outcome") == "published", status.text
     errors = d.find_elements(By.CSS_SELECTOR, tid("builder-publish-error"))
     assert not errors, errors[0].text
     click(d, "builder-close")

@@ -65,6 +65,7 @@ export function BuilderHeader({ busy, outcome, onSave, onPublish, onClose }: Bui
       <span
         className={`builder-status${autosave.status === "error" ? " is-error" : ""}`}
         data-testid="builder-status"
+        data-outcome={outcome === null ? "" : outcome.kind === "invalid" ? "invalid" : outcome.published ? "published" : "saved"}
         role="status"
         aria-live="polite"
         title={autosave.error?.message}
