@@ -96,8 +96,11 @@ def test_04_capability_survives_a_restart(app):
     assert "e2e-echo" in found
     found["e2e-echo"].click()
     detail = wait(d).until(EC.visibility_of_element_located((By.CSS_SELECTOR, tid("capability-detail"))))
-    assert "Echo Service" in detail.find_element(By.CSS_SELECTOR, tid("detail-name")).text
-    assert "1.4.2" in detail.find_element(By.CSS_SELECTOR, tid("detail-version")).text
+    # The detail frame shows before its content has loaded: wait for the content.
+    name = wait(d).until(EC.visibility_of_element_located((By.CSS_SELECTOR, tid("detail-name"))))
+    assert "Echo Service" in name.text
+    assert "1.4.2" in wait(d).until(EC.visibility_of_element_located((By.CSS_SELECTOR, tid("detail-version")))).text
+    detail = d.find_element(By.CSS_SELECTOR, tid("capability-detail"))
     actions = detail.find_elements(By.CSS_SELECTOR, tid("action"))
     assert any("message" in a.text for a in actions)
     app.screenshot("detail")
