@@ -40,6 +40,8 @@ type CapabilityTableProps = {
   onOpen: (id: string) => void;
 };
 
+const NUMBER_COLUMNS = ["Runs", "Success", "p50", "p95", "Calls", "Tokens", "Cost"];
+
 export function UsageByCapability({ rows, labels, onOpen }: CapabilityTableProps) {
   return (
     <div className="table-scroll">
@@ -48,27 +50,11 @@ export function UsageByCapability({ rows, labels, onOpen }: CapabilityTableProps
         <thead>
           <tr>
             <th scope="col">Capability</th>
-            <th scope="col" className="num">
-              Runs
-            </th>
-            <th scope="col" className="num">
-              Success
-            </th>
-            <th scope="col" className="num">
-              p50
-            </th>
-            <th scope="col" className="num">
-              p95
-            </th>
-            <th scope="col" className="num">
-              Calls
-            </th>
-            <th scope="col" className="num">
-              Tokens
-            </th>
-            <th scope="col" className="num">
-              Cost
-            </th>
+            {NUMBER_COLUMNS.map((c) => (
+              <th key={c} scope="col" className="num">
+                {c}
+              </th>
+            ))}
           </tr>
         </thead>
         <tbody>
