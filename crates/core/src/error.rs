@@ -58,6 +58,20 @@ pub enum CoreError {
     Unresolvable { explanation: String },
     #[error("agent `{0}` does not exist")]
     AgentNotFound(String),
+    /// A package or its signature was refused (`package_invalid`, `package_tampered`,
+    /// `signature_invalid`, `publisher_key_changed`, `yanked`, …).
+    #[error("{message}")]
+    Package { code: &'static str, message: String },
+    /// The marketplace answered with an error envelope (its stable code is kept).
+    #[error("the marketplace refused: {message} ({code})")]
+    Market {
+        code: String,
+        message: String,
+        status: u16,
+    },
+    /// The marketplace cannot be reached; cached data still works.
+    #[error("the marketplace at {url} cannot be reached ({reason}); browsing works offline from the cache")]
+    MarketUnreachable { url: String, reason: String },
     #[error(transparent)]
     Engine(#[from] crate::engine::EngineError),
 }
@@ -82,6 +96,9 @@ impl CoreError {
             CoreError::ConsentRequired { .. } => "consent_required",
             CoreError::Unresolvable { .. } => "unresolvable",
             CoreError::AgentNotFound(_) => "agent_not_found",
+            CoreError::Package { code, .. } => code,
+            CoreError::Market { .. } => "market",
+            CoreError::MarketUnreachable { .. } => "market_unreachable",
             CoreError::Engine(e) => e.kind(),
         }
     }
