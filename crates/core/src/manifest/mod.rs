@@ -48,6 +48,13 @@ impl Manifest {
     pub fn version(&self) -> String {
         self.document.capability.version_or_default()
     }
+    /// The permissions in force: the declared ones, else the inferred ones.
+    pub fn permissions_in_force(&self) -> Vec<String> {
+        match &self.document.capability.permissions {
+            Some(p) => p.clone(),
+            None => self.analysis.inferred_permissions.clone(),
+        }
+    }
 }
 
 /// The outcome of checking one file: the manifest when there is no error, and every finding.

@@ -1,0 +1,445 @@
+//! The HTTP API (`/v1/…`, axum). Each handler reads the caller (an optional bearer token),
+//! checks limits, and calls one `store` function. Every error is the JSON envelope of
+//! `MarketError`; bodies are capped (`MAX_BODY`, `MAX_PUBLISH_BODY`); publish and failed
+//! sign-ins are rate limited per caller.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use capsmith_core::market::{
+    DeprecateInput, EntitlementInput, FeaturedInput, KeyInput, PublishRequest, ReasonInput,
+    ReviewInput,
+};
+use serde::Deserialize;
+
+use crate::db::Db;
+use crate::error::{MarketError, MarketResult};
+use crate::store::{self, SearchParams};
+use crate::users::{self, User};
+
+/// Largest request body, but for publishing.
+pub const MAX_BODY: usize = 64 * 1024;
+/// Largest publish body: a package at its cap, in base64, with room for the rest.
+pub const MAX_PUBLISH_BODY: usize = capsmith_core::package::MAX_PACKAGE_BYTES * 4 / 3 + 64 * 1024;
+
+/// Token buckets per caller.
+#[derive(Default)]
+pub struct Limiter {
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+}
+
+impl Limiter {
+    /// Takes one token from `key`'s bucket (`burst` tokens, refilled at `per_minute`).
+    pub fn take(&self, key: &str, burst: f64, per_minute: f64) -> MarketResult<()> {
+        let mut b = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        if b.len() > 100_000 {
+            b.retain(|_, (_, t)| now.duration_since(*t).as_secs() < 600);
+        }
+        let (tokens, at) = b.entry(key.to_string()).or_insert((burst, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * per_minute / 60.0).min(burst);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            let wait = ((1.0 - *tokens) * 60.0 / per_minute).ceil() as u64;
+            Err(MarketError::RateLimited(wait.max(1)))
+        }
+    }
+}
+
+/// Limits, per minute; tests lower them.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub publish_burst: f64,
+    pub publish_per_minute: f64,
+    pub login_burst: f64,
+    pub login_per_minute: f64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            publish_burst: 20.0,
+            publish_per_minute: 10.0,
+            login_burst: 10.0,
+            login_per_minute: 5.0,
+        }
+    }
+}
+
+pub struct AppState {
+    pub db: Db,
+    pub limiter: Limiter,
+    pub limits: Limits,
+}
+
+type St = State<Arc<AppState>>;
+
+/// JSON bodies whose rejections are envelopes too.
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = MarketError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(JsonRejection::BytesRejection(e))
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                Err(MarketError::TooLarge(
+                    "the request body is too large".into(),
+                ))
+            }
+            Err(e) => Err(MarketError::BadRequest(e.body_text())),
+        }
+    }
+}
+
+/// The caller: `None` without a token; a wrong token is an error and counts against the
+/// caller's sign-in limit.
+async fn viewer(
+    app: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+) -> MarketResult<Option<User>> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or(MarketError::BadToken)?;
+    match users::by_token(&app.db, token).await? {
+        Some(u) => Ok(Some(u)),
+        None => {
+            let l = app.limits;
+            app.limiter.take(
+                &format!("login:{}", peer.ip()),
+                l.login_burst,
+                l.login_per_minute,
+            )?;
+            Err(MarketError::BadToken)
+        }
+    }
+}
+
+async fn signed_in(app: &AppState, headers: &HeaderMap, peer: SocketAddr) -> MarketResult<User> {
+    viewer(app, headers, peer)
+        .await?
+        .ok_or(MarketError::Unauthorized)
+}
+
+type Peer = ConnectInfo<SocketAddr>;
+
+async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+}
+
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        crate::openapi::spec_string(),
+    )
+        .into_response()
+}
+
+async fn me(State(app): St, ConnectInfo(peer): Peer, h: HeaderMap) -> MarketResult<Response> {
+    Ok(Json(signed_in(&app, &h, peer).await?.account()).into_response())
+}
+
+async fn me_key(
+    State(app): St,
+    ConnectInfo(peer): Peer,
+    h: HeaderMap,
+    Body(input): Body<KeyInput>,
+) -> MarketResult<Response> {
+    let user = signed_in(&app, &h, peer).await?;
+    let l = app.limits;
+    app.limiter.take(
+        &format!("key:{}", user.id),
+        l.login_burst,
+        l.login_per_minute,
+    )?;
+    Ok(Json(users::set_key(&app.db, &user, &input.public_key).await?).into_response())
+}
+
+async fn search(
+    State(app): St,
+    ConnectInfo(peer): Peer,
+    h: HeaderMap,
+    Query(p): Query<SearchParams>,
+) -> MarketResult<Response> {
+    let v = viewer(&app, &h, peer).await?;
+    Ok(Json(store::search(&app.db, v.as_ref(), &p).await?).into_response())
+}
+
+async fn featured(State(app): St, ConnectInfo(peer): Peer, h: HeaderMap) -> MarketResult<Response> {
+    let v = viewer(&app, &h, peer).await?;
+    let p = SearchParams {
+        featured: Some(true),
+        per_page: Some(100),
+        ..Default::default()
+    };
+    Ok(Json(store::search(&app.db, v.as_ref(), &p).await?.items).into_response())
+}
+
+async fn categories(
+    State(app): St,
+    ConnectInfo(peer): Peer,
+    h: HeaderMap,
+) -> MarketResult<Response> {
+    let v = viewer(&app, &h, peer).await?;
+    Ok(Json(store::categories(&app.db, v.as_ref()).await?).into_response())
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct SyncParams {
+    /// The cursor of the previous page (0 for everything).
+    pub since: Option<i64>,
+    /// Listings per page (at most 5000, default 1000).
+    pub limit: Option<i64>,
+}
+
+async fn sync(
+    State(app): St,
+    ConnectInfo(peer): Peer,
+    h: HeaderMap,
+    Query(p): Query<SyncParams>,
+) -> MarketResult<Response> {
+    let v = viewer(&app, &h, peer).await?;
+    let since = p.since.unwrap_or(0).max(0);
+    // Nothing changed since the client's cursor: a 304 without touching the listings.
+    let max = store::max_seq(&app.db).await?;
+    let etag = format!(
+        "W/\"s{since}-m{max}-u{}\"",
+        v.as_ref().map(|u| u.id).unwrap_or(0)
+    );
+    if h.get(header::IF_NONE_MATCH).and_then(|x| x.to_str().ok()) == Some(etag.as_str()) {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    }
+    let page = store::sync(&app.db, v.as_ref(), since, p.limit.unwrap_or(1000)).await?;
+    Ok(([(header::ETAG, etag)], Json(page)).into_response())
+}
+
+async fn detail(
+    State(app): St,
+    ConnectInfo(peer): Peer,
+    h: HeaderMap,
+    Path(id): Path<String>,
+) -> MarketResult<Response> {
+    let v = viewer(&app, &h, peer).await?;
+    Ok(Json(store::listing(&app.db, v.as_ref(), &id).await?).into_response())
+}
+
+async fn publish(
+    State(app): St,
+    ConnectInfo(peer): Peer,
+    h: HeaderMap,
+    Path(id): Path<String>,
+    Body(req): Body<PublishRequest>,
+) -> MarketResult<Response> {
+    let user = signed_in(&app, &h, peer).await?;
+    let l = app.limits;
+    app.limiter.take(
+        &format!("publish:{}", user.id),
+        l.publish_burst,
+        l.publish_per_minute,
+    )?;
+    let out = store::publish(&app.db, &user, &id, &req).await?;
+    Ok((StatusCode::CREATED, Json(out)).into_response())
+}
+
+async fn package(
+    State(app): St,
+    ConnectInfo(peer): Peer,
+    h: HeaderMap,
+    Path((id, version)): Path<(String, String)>,
+) -> MarketResult<Response> {
+    let v = viewer(&app, &h, peer).await?;
+    let bytes = store::package(&app.db, v.as_ref(), &id, &version).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{id}-{version}.capkg\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn yank(
+    State(app): St,
+    ConnectInfo(peer): Peer,
+    h: HeaderMap,
+    Path((id, version)): Path<(String, String)>,
+    Body(r): Body<ReasonInput>,
+) -> MarketResult<Response> {
+    let user = signed_in(&app, &h, peer).await?;
+    store::yank(&app.db, &user, &id, &version, &r.reason).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn approve(
+    State(app): St,
+    ConnectInfo(peer): Peer,
+    h: HeaderMap,
+    Path((id, version)): Path<(String, String)>,
+) -> MarketResult<Response> {
+    let user = signed_in(&app, &h, peer).await?;
+    store::approve(&app.db, &user, &id, &version).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn deprecate(
+    State(app): St,
+    ConnectInfo(peer): Peer,
+    h: HeaderMap,
+    Path(id): Path<String>,
+    Body(d): Body<DeprecateInput>,
+) -> MarketResult<Response> {
+    let user = signed_in(&app, &h, peer).await?;
+    store::deprecate(&app.db, &user, &id, d.message.as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn reviews(
+    State(app): St,
+    ConnectInfo(peer): Peer,
+    h: HeaderMap,
+    Path(id): Path<String>,
+) -> MarketResult<Response> {
+    let v = viewer(&app, &h, peer).await?;
+    Ok(Json(store::reviews(&app.db, v.as_ref(), &id).await?).into_response())
+}
+
+async fn review(
+    State(app): St,
+    ConnectInfo(peer): Peer,
+    h: HeaderMap,
+    Path(id): Path<String>,
+    Body(r): Body<ReviewInput>,
+) -> MarketResult<Response> {
+    let user = signed_in(&app, &h, peer).await?;
+    Ok(Json(store::review(&app.db, &user, &id, r.stars, &r.text).await?).into_response())
+}
+
+async fn install(
+    State(app): St,
+    ConnectInfo(peer): Peer,
+    h: HeaderMap,
+    Path(id): Path<String>,
+) -> MarketResult<Response> {
+    let v = viewer(&app, &h, peer).await?;
+    let who = v
+        .as_ref()
+        .map(|u| u.id.to_string())
+        .unwrap_or_else(|| peer.ip().to_string());
+    app.limiter
+        .take(&format!("install:{who}:{id}"), 5.0, 10.0)?;
+    store::count_install(&app.db, v.as_ref(), &id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn set_featured(
+    State(app): St,
+    ConnectInfo(peer): Peer,
+    h: HeaderMap,
+    Path(id): Path<String>,
+    Body(f): Body<FeaturedInput>,
+) -> MarketResult<Response> {
+    let user = signed_in(&app, &h, peer).await?;
+    store::set_featured(&app.db, &user, &id, f.featured).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn grant(
+    State(app): St,
+    ConnectInfo(peer): Peer,
+    h: HeaderMap,
+    Path(id): Path<String>,
+    Body(e): Body<EntitlementInput>,
+) -> MarketResult<Response> {
+    let user = signed_in(&app, &h, peer).await?;
+    store::grant(&app.db, &user, &id, &e.user).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn verify_user(
+    State(app): St,
+    ConnectInfo(peer): Peer,
+    h: HeaderMap,
+    Path(name): Path<String>,
+) -> MarketResult<Response> {
+    let user = signed_in(&app, &h, peer).await?;
+    if !user.admin {
+        return Err(MarketError::Forbidden(
+            "only a marketplace administrator may verify publishers".into(),
+        ));
+    }
+    users::set_verified(&app.db, &name, true).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn fallback() -> MarketError {
+    MarketError::NotFound("no such endpoint; see /v1/openapi.json".into())
+}
+
+/// The whole API.
+pub fn router(state: Arc<AppState>) -> Router {
+    let publish_route = Router::new()
+        .route("/v1/capabilities/{id}/versions", post(publish))
+        .layer(DefaultBodyLimit::max(MAX_PUBLISH_BODY));
+    Router::new()
+        .route("/v1/health", get(health))
+        .route("/v1/openapi.json", get(openapi))
+        .route("/v1/me", get(me))
+        .route("/v1/me/key", put(me_key))
+        .route("/v1/capabilities", get(search))
+        .route("/v1/featured", get(featured))
+        .route("/v1/categories", get(categories))
+        .route("/v1/sync", get(sync))
+        .route("/v1/capabilities/{id}", get(detail))
+        .route(
+            "/v1/capabilities/{id}/versions/{version}/package",
+            get(package),
+        )
+        .route("/v1/capabilities/{id}/versions/{version}/yank", post(yank))
+        .route(
+            "/v1/capabilities/{id}/versions/{version}/approve",
+            post(approve),
+        )
+        .route("/v1/capabilities/{id}/deprecate", post(deprecate))
+        .route("/v1/capabilities/{id}/reviews", get(reviews))
+        .route("/v1/capabilities/{id}/review", put(review))
+        .route("/v1/capabilities/{id}/installs", post(install))
+        .route("/v1/capabilities/{id}/featured", put(set_featured))
+        .route("/v1/capabilities/{id}/entitlements", post(grant))
+        .route("/v1/users/{name}/verify", post(verify_user))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .merge(publish_route)
+        .fallback(fallback)
+        .with_state(state)
+}
+
+/// Serves until the process is stopped.
+pub async fn serve(state: Arc<AppState>, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
+}

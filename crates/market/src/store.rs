@@ -1,0 +1,1034 @@
+//! What the API does with the database: listings as a reader may see them, search, the change
+//! feed, publishing, yanking, approvals, reviews, entitlements and install counts. Every write
+//! runs in one transaction and moves the capability up the change feed (`seq`).
+
+use std::collections::HashMap;
+
+use capsmith_core::market::{
+    Card, CategoryCount, ConfigKey, DependencyRef, Listing, PublishOutcome, PublishRequest, Review,
+    SearchPage, SyncPage, VersionInfo, VISIBILITIES,
+};
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::db::{now, Backend, Db};
+use crate::error::{MarketError, MarketResult};
+use crate::users::User;
+
+/// What a version's `info` column holds.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct VersionExtra {
+    permissions: Vec<String>,
+    domains: Vec<String>,
+    configuration: Vec<ConfigKey>,
+    dependencies: Vec<DependencyRef>,
+}
+
+const CARD_COLUMNS: &str = "c.id, c.owner_id, c.org, c.visibility, c.name, c.description, c.icon, \
+    c.category, c.tags, c.kind, c.license, c.price_cents, c.installs, c.rating_sum, \
+    c.rating_count, c.featured, c.deprecated, c.latest_version, c.seq, c.updated_at, \
+    u.name AS publisher, u.verified AS publisher_verified, u.public_key AS publisher_key";
+
+/// The SQL condition "the reader may see capability `c`" (ids are integers from the database,
+/// written in as literals).
+fn visible(viewer: Option<&User>) -> String {
+    match viewer {
+        Some(u) if u.admin => "1 = 1".to_string(),
+        Some(u) => format!(
+            "(c.visibility = 'public' OR c.owner_id = {id} OR (c.visibility = 'organization' AND \
+               c.org IN (SELECT org FROM org_members WHERE user_id = {id}))) \
+             AND (c.latest_version IS NOT NULL OR c.owner_id = {id} OR \
+               c.org IN (SELECT org FROM org_members WHERE user_id = {id} AND role = 'admin'))",
+            id = u.id
+        ),
+        None => "c.visibility = 'public' AND c.latest_version IS NOT NULL".to_string(),
+    }
+}
+
+/// May the reader see unapproved versions (and act as the publisher)?
+fn privileged(viewer: Option<&User>, owner_id: i64, org: Option<&str>) -> bool {
+    viewer.is_some_and(|u| u.admin || u.id == owner_id || org.is_some_and(|o| u.is_org_admin(o)))
+}
+
+struct CardRow {
+    card: Card,
+    owner_id: i64,
+    seq: i64,
+    publisher_key: Option<String>,
+}
+
+fn card_row(r: &AnyRow) -> MarketResult<CardRow> {
+    let tags: String = r.try_get("tags")?;
+    let rating_sum: i64 = r.try_get("rating_sum")?;
+    let rating_count: i64 = r.try_get("rating_count")?;
+    let price_cents: i64 = r.try_get("price_cents")?;
+    Ok(CardRow {
+        owner_id: r.try_get("owner_id")?,
+        seq: r.try_get("seq")?,
+        publisher_key: r.try_get("publisher_key")?,
+        card: Card {
+            id: r.try_get("id")?,
+            name: r.try_get("name")?,
+            description: r.try_get("description")?,
+            icon: r.try_get("icon")?,
+            category: r.try_get("category")?,
+            tags: serde_json::from_str(&tags).unwrap_or_default(),
+            kind: r.try_get("kind")?,
+            publisher: r.try_get("publisher")?,
+            publisher_verified: r.try_get::<i64, _>("publisher_verified")? != 0,
+            org: r.try_get("org")?,
+            visibility: r.try_get("visibility")?,
+            license: r.try_get("license")?,
+            price_cents,
+            entitled: price_cents == 0,
+            installs: r.try_get("installs")?,
+            rating: (rating_count > 0).then(|| rating_sum as f64 / rating_count as f64),
+            rating_count,
+            featured: r.try_get::<i64, _>("featured")? != 0,
+            deprecated: r.try_get("deprecated")?,
+            latest_version: r.try_get("latest_version")?,
+            updated_at: r.try_get("updated_at")?,
+        },
+    })
+}
+
+fn version_row(r: &AnyRow) -> MarketResult<(String, VersionInfo, String)> {
+    let info: String = r.try_get("info")?;
+    let extra: VersionExtra = serde_json::from_str(&info).unwrap_or_default();
+    Ok((
+        r.try_get("capability_id")?,
+        VersionInfo {
+            version: r.try_get("version")?,
+            sha256: r.try_get("sha256")?,
+            signature: r.try_get("signature")?,
+            public_key: r.try_get("public_key")?,
+            size: r.try_get("size")?,
+            permissions: extra.permissions,
+            domains: extra.domains,
+            configuration: extra.configuration,
+            dependencies: extra.dependencies,
+            tests_passed: r.try_get("tests_passed")?,
+            tests_total: r.try_get("tests_total")?,
+            yanked: r.try_get("yanked")?,
+            approved: r.try_get::<i64, _>("approved")? != 0,
+            published_at: r.try_get("published_at")?,
+        },
+        r.try_get("readme")?,
+    ))
+}
+
+fn semver_key(v: &str) -> semver::Version {
+    semver::Version::parse(v).unwrap_or(semver::Version::new(0, 0, 0))
+}
+
+/// Ids of paid capabilities among `ids` the user holds an entitlement to.
+async fn entitled_ids(db: &Db, viewer: Option<&User>) -> MarketResult<Vec<String>> {
+    let Some(u) = viewer else {
+        return Ok(Vec::new());
+    };
+    let rows: Vec<(String,)> =
+        sqlx::query_as(db.sql("SELECT capability_id FROM entitlements WHERE user_id = $1"))
+            .bind(u.id)
+            .fetch_all(&db.pool)
+            .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// Turns card rows and their version rows into listings as the reader may see them.
+async fn listings(
+    db: &Db,
+    viewer: Option<&User>,
+    rows: Vec<CardRow>,
+    versions: Vec<(String, VersionInfo, String)>,
+) -> MarketResult<Vec<Listing>> {
+    let entitled = entitled_ids(db, viewer).await?;
+    let mut by_cap: HashMap<String, Vec<(VersionInfo, String)>> = HashMap::new();
+    for (id, v, readme) in versions {
+        by_cap.entry(id).or_default().push((v, readme));
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut card = row.card;
+        let privileged = privileged(viewer, row.owner_id, card.org.as_deref());
+        let mut vs: Vec<(VersionInfo, String)> = by_cap
+            .remove(&card.id)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(v, _)| v.approved || privileged)
+            .collect();
+        vs.sort_by_key(|b| std::cmp::Reverse(semver_key(&b.0.version)));
+        let latest = vs.iter().find(|(v, _)| v.yanked.is_none());
+        card.latest_version = latest.map(|(v, _)| v.version.clone());
+        let readme = latest
+            .or(vs.first())
+            .map(|(_, r)| r.clone())
+            .unwrap_or_default();
+        card.entitled = card.price_cents == 0 || privileged || entitled.contains(&card.id);
+        out.push(Listing {
+            card,
+            publisher_key: row.publisher_key,
+            versions: vs.into_iter().map(|(v, _)| v).collect(),
+            readme,
+            seq: row.seq,
+        });
+    }
+    Ok(out)
+}
+
+const VERSION_COLUMNS: &str = "v.capability_id, v.version, v.sha256, v.signature, v.public_key, \
+    v.size, v.readme, v.info, v.tests_passed, v.tests_total, v.yanked, v.approved, v.published_at";
+
+/// One capability as the reader may see it.
+pub async fn listing(db: &Db, viewer: Option<&User>, id: &str) -> MarketResult<Listing> {
+    let row = sqlx::query(db.sql(&format!(
+        "SELECT {CARD_COLUMNS} FROM capabilities c JOIN users u ON u.id = c.owner_id
+         WHERE c.id = $1 AND {}",
+        visible(viewer)
+    )))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or_else(|| MarketError::NotFound(format!("no capability `{id}` in the marketplace")))?;
+    let row = card_row(&row)?;
+    let versions = sqlx::query(db.sql(&format!(
+        "SELECT {VERSION_COLUMNS} FROM versions v WHERE v.capability_id = $1"
+    )))
+    .bind(id)
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(version_row)
+    .collect::<MarketResult<Vec<_>>>()?;
+    Ok(listings(db, viewer, vec![row], versions).await?.remove(0))
+}
+
+/// Search and browse parameters.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+pub struct SearchParams {
+    /// Full-text query (words match name, description and tags; prefixes count).
+    pub q: Option<String>,
+    pub category: Option<String>,
+    pub tag: Option<String>,
+    /// `free` or `paid`.
+    pub price: Option<String>,
+    /// `relevance` (default with `q`), `installs` (default), `rating`, `recent`, `name`.
+    pub sort: Option<String>,
+    /// `true` for featured ones only.
+    pub featured: Option<bool>,
+    /// 1-based.
+    pub page: Option<i64>,
+    /// At most 100 (default 24).
+    pub per_page: Option<i64>,
+}
+
+/// Words of a query, each reduced to letters and digits (nothing reaches the FTS syntax).
+fn words(q: &str) -> Vec<String> {
+    q.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(8)
+        .map(|w| w.to_lowercase())
+        .collect()
+}
+
+pub async fn search(db: &Db, viewer: Option<&User>, p: &SearchParams) -> MarketResult<SearchPage> {
+    let per_page = p.per_page.unwrap_or(24).clamp(1, 100);
+    let page = p.page.unwrap_or(1).max(1);
+    let mut conds = vec![visible(viewer)];
+    let mut binds: Vec<String> = Vec::new();
+    let mut n = 0;
+    let mut param = |binds: &mut Vec<String>, v: String| {
+        n += 1;
+        binds.push(v);
+        format!("${n}")
+    };
+    let ws = p.q.as_deref().map(words).unwrap_or_default();
+    let mut rank = String::new();
+    if !ws.is_empty() {
+        match db.backend {
+            Backend::Sqlite => {
+                let m = ws
+                    .iter()
+                    .map(|w| format!("\"{w}\"*"))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let ph = param(&mut binds, m);
+                conds.push(format!(
+                    "c.id IN (SELECT id FROM capabilities_fts WHERE capabilities_fts MATCH {ph})"
+                ));
+            }
+            Backend::Postgres => {
+                let m = ws
+                    .iter()
+                    .map(|w| format!("{w}:*"))
+                    .collect::<Vec<_>>()
+                    .join(" & ");
+                let ph = param(&mut binds, m);
+                conds.push(format!("c.search @@ to_tsquery('simple', {ph})"));
+                rank = format!("ts_rank(c.search, to_tsquery('simple', {ph})) DESC, ");
+            }
+        }
+    }
+    if let Some(cat) = p.category.as_deref().filter(|c| !c.is_empty()) {
+        let ph = param(&mut binds, cat.to_string());
+        conds.push(format!("c.category = {ph}"));
+    }
+    if let Some(tag) = p.tag.as_deref().filter(|c| !c.is_empty()) {
+        let ph = param(
+            &mut binds,
+            format!("%{}%", serde_json::to_string(tag).unwrap_or_default()),
+        );
+        conds.push(format!("c.tags LIKE {ph}"));
+    }
+    match p.price.as_deref() {
+        Some("free") => conds.push("c.price_cents = 0".into()),
+        Some("paid") => conds.push("c.price_cents > 0".into()),
+        None | Some("") | Some("all") => {}
+        Some(other) => {
+            return Err(MarketError::BadRequest(format!(
+                "price must be free or paid, not `{other}`"
+            )))
+        }
+    }
+    if p.featured == Some(true) {
+        conds.push("c.featured = 1".into());
+    }
+    let order = match p.sort.as_deref() {
+        None | Some("") | Some("relevance") if !ws.is_empty() => {
+            format!("{rank}c.installs DESC, c.id")
+        }
+        None | Some("") | Some("relevance") | Some("installs") => "c.installs DESC, c.id".into(),
+        Some("rating") => "CASE WHEN c.rating_count = 0 THEN 0 ELSE c.rating_sum * 1000 / c.rating_count END DESC, c.rating_count DESC, c.id".into(),
+        Some("recent") => "c.updated_at DESC, c.id".into(),
+        Some("name") => "c.name, c.id".into(),
+        Some(other) => {
+            return Err(MarketError::BadRequest(format!(
+                "sort must be relevance, installs, rating, recent or name, not `{other}`"
+            )))
+        }
+    };
+    let where_ = conds.join(" AND ");
+    let count_sql = db.sql(&format!(
+        "SELECT COUNT(*) FROM capabilities c WHERE {where_}"
+    ));
+    let mut count = sqlx::query_as::<_, (i64,)>(count_sql);
+    for b in &binds {
+        count = count.bind(b.as_str());
+    }
+    let (total,) = count.fetch_one(&db.pool).await?;
+    let list_sql = db.sql(&format!(
+        "SELECT {CARD_COLUMNS} FROM capabilities c JOIN users u ON u.id = c.owner_id
+         WHERE {where_} ORDER BY {order} LIMIT {per_page} OFFSET {}",
+        (page - 1) * per_page
+    ));
+    let mut q = sqlx::query(list_sql);
+    for b in &binds {
+        q = q.bind(b.as_str());
+    }
+    let rows = q.fetch_all(&db.pool).await?;
+    let entitled = entitled_ids(db, viewer).await?;
+    let items = rows
+        .iter()
+        .map(|r| {
+            let row = card_row(r)?;
+            let mut card = row.card;
+            card.entitled = card.price_cents == 0
+                || privileged(viewer, row.owner_id, card.org.as_deref())
+                || entitled.contains(&card.id);
+            Ok(card)
+        })
+        .collect::<MarketResult<Vec<_>>>()?;
+    Ok(SearchPage {
+        items,
+        total,
+        page,
+        per_page,
+    })
+}
+
+pub async fn categories(db: &Db, viewer: Option<&User>) -> MarketResult<Vec<CategoryCount>> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(db.sql(&format!(
+        "SELECT c.category, COUNT(*) FROM capabilities c
+         WHERE c.category IS NOT NULL AND {} GROUP BY c.category ORDER BY c.category",
+        visible(viewer)
+    )))
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(name, count)| CategoryCount { name, count })
+        .collect())
+}
+
+/// The change feed: listings the reader may see that changed after `since`, in change order.
+/// A page ends on a whole change number, so equal numbers never straddle two pages.
+pub async fn sync(
+    db: &Db,
+    viewer: Option<&User>,
+    since: i64,
+    limit: i64,
+) -> MarketResult<SyncPage> {
+    let limit = limit.clamp(1, 5000);
+    let vis = visible(viewer);
+    let cutoff: Option<(i64,)> = sqlx::query_as(db.sql(&format!(
+        "SELECT c.seq FROM capabilities c WHERE c.seq > $1 AND {vis}
+         ORDER BY c.seq LIMIT 1 OFFSET {}",
+        limit - 1
+    )))
+    .bind(since)
+    .fetch_optional(&db.pool)
+    .await?;
+    let (upper, more) = match cutoff {
+        Some((s,)) => {
+            let (after,): (i64,) = sqlx::query_as(db.sql(&format!(
+                "SELECT COUNT(*) FROM capabilities c WHERE c.seq > $1 AND {vis}"
+            )))
+            .bind(s)
+            .fetch_one(&db.pool)
+            .await?;
+            (s, after > 0)
+        }
+        None => (i64::MAX, false),
+    };
+    let rows = sqlx::query(db.sql(&format!(
+        "SELECT {CARD_COLUMNS} FROM capabilities c JOIN users u ON u.id = c.owner_id
+         WHERE c.seq > $1 AND c.seq <= $2 AND {vis} ORDER BY c.seq"
+    )))
+    .bind(since)
+    .bind(upper)
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(card_row)
+    .collect::<MarketResult<Vec<_>>>()?;
+    let versions = sqlx::query(db.sql(&format!(
+        "SELECT {VERSION_COLUMNS} FROM versions v JOIN capabilities c ON c.id = v.capability_id
+         WHERE c.seq > $1 AND c.seq <= $2 AND {vis}"
+    )))
+    .bind(since)
+    .bind(upper)
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(version_row)
+    .collect::<MarketResult<Vec<_>>>()?;
+    let removed: Vec<String> = if since > 0 {
+        sqlx::query_as::<_, (String,)>(db.sql(&format!(
+            "SELECT c.id FROM capabilities c WHERE c.seq > $1 AND c.seq <= $2 AND NOT ({vis})"
+        )))
+        .bind(since)
+        .bind(upper)
+        .fetch_all(&db.pool)
+        .await?
+        .into_iter()
+        .map(|r| r.0)
+        .collect()
+    } else {
+        Vec::new()
+    };
+    let items = listings(db, viewer, rows, versions).await?;
+    let cursor = match items.last() {
+        Some(l) => l.seq.max(since),
+        None if upper == i64::MAX => max_seq(db).await?.max(since),
+        None => upper,
+    };
+    Ok(SyncPage {
+        cursor,
+        items,
+        removed,
+        more,
+    })
+}
+
+/// The newest change number.
+pub async fn max_seq(db: &Db) -> MarketResult<i64> {
+    let (v,): (i64,) = sqlx::query_as("SELECT value FROM counters WHERE name = 'seq'")
+        .fetch_one(&db.pool)
+        .await?;
+    Ok(v)
+}
+
+/// A package's test report (`tests.json`), as `capsmith publish` writes it.
+#[derive(Debug, Deserialize)]
+struct TestsFile {
+    passed: i64,
+    failed: i64,
+}
+
+/// Publishes a version: checks the archive, its manifest, its signature by the user's
+/// registered key, the publish-time test report, the id's owner and that the version is new;
+/// then stores it all in one transaction.
+pub async fn publish(
+    db: &Db,
+    user: &User,
+    id: &str,
+    req: &PublishRequest,
+) -> MarketResult<PublishOutcome> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(req.package.trim())
+        .map_err(|_| MarketError::BadRequest("`package` is not base64".into()))?;
+    let contents = capsmith_core::package::open(&bytes)?;
+    let checked = capsmith_core::manifest::check_text(
+        &contents.manifest_name,
+        &contents.manifest,
+        capsmith_core::manifest::SourceFormat::detect(&contents.manifest_name, &contents.manifest),
+        None,
+    );
+    let Some(manifest) = checked.manifest.as_ref() else {
+        let first = checked
+            .diagnostics
+            .iter()
+            .find(|d| d.severity == capsmith_core::diagnostics::Severity::Error)
+            .map(|d| {
+                format!(
+                    "{}{}: {}",
+                    d.path.clone().unwrap_or_default(),
+                    d.line.map(|l| format!(" (line {l})")).unwrap_or_default(),
+                    d.message
+                )
+            })
+            .unwrap_or_default();
+        return Err(MarketError::PackageInvalid(format!(
+            "the package's {} is not a valid capability: {first}",
+            contents.manifest_name
+        )));
+    };
+    let cap = &manifest.document.capability;
+    let version = cap.version_or_default();
+    if cap.id != id {
+        return Err(MarketError::BadRequest(format!(
+            "the package is `{}`, not `{id}`",
+            cap.id
+        )));
+    }
+    let Some(key) = user.public_key.as_deref() else {
+        return Err(MarketError::NoPublicKey);
+    };
+    let sha256 = capsmith_core::package::sha256_hex(&bytes);
+    capsmith_core::package::verify(key, id, &version, &sha256, &req.signature)?;
+    let tests: TestsFile = contents
+        .tests
+        .as_deref()
+        .and_then(|t| serde_json::from_str(t).ok())
+        .ok_or_else(|| {
+            MarketError::TestsFailing(
+                "the package has no test report (tests.json); publish with `capsmith publish`, which runs the tests first".into(),
+            )
+        })?;
+    if tests.failed > 0 {
+        return Err(MarketError::TestsFailing(format!(
+            "{} of {} test case(s) failed at publish",
+            tests.failed,
+            tests.passed + tests.failed
+        )));
+    }
+    let visibility = req.visibility.clone().unwrap_or_else(|| "public".into());
+    if !VISIBILITIES.contains(&visibility.as_str()) {
+        return Err(MarketError::BadRequest(format!(
+            "visibility must be public, organization or private, not `{visibility}`"
+        )));
+    }
+    if let Some(org) = &req.org {
+        if !user.is_member(org) {
+            return Err(MarketError::Forbidden(format!(
+                "you are not a member of the organization `{org}`"
+            )));
+        }
+    }
+    if visibility == "organization" && req.org.is_none() {
+        return Err(MarketError::BadRequest(
+            "organization visibility needs `org`".into(),
+        ));
+    }
+    let price = req.price_cents.unwrap_or(0);
+    if !(0..=100_000_000).contains(&price) {
+        return Err(MarketError::BadRequest(
+            "price_cents must be 0 or more".into(),
+        ));
+    }
+
+    let readme = contents.readme.clone().unwrap_or_else(|| {
+        capsmith_core::package::docs::generate(
+            &manifest.document,
+            &manifest.permissions_in_force(),
+            &manifest.analysis.allowed_domains,
+            capsmith_core::package::docs::DocFormat::Markdown,
+        )
+    });
+    let extra = VersionExtra {
+        permissions: manifest.permissions_in_force(),
+        domains: manifest.analysis.allowed_domains.clone(),
+        configuration: cap
+            .configuration
+            .iter()
+            .map(|c| ConfigKey {
+                key: c.key.clone(),
+                label: c.label.clone(),
+                secret: c.ty.as_str() == "secret",
+                required: c.required,
+            })
+            .collect(),
+        dependencies: cap
+            .dependencies
+            .iter()
+            .filter(|d| !d.optional)
+            .map(|d| DependencyRef {
+                id: d.id.clone(),
+                version: d.version.clone(),
+            })
+            .collect(),
+    };
+    let kind = manifest
+        .analysis
+        .kind
+        .map(|k| k.as_str().to_string())
+        .unwrap_or_else(|| "declarative".into());
+
+    let mut tx = db.write().await?;
+    let existing = sqlx::query(db.sql(
+        "SELECT c.owner_id, c.org, u.name FROM capabilities c JOIN users u ON u.id = c.owner_id WHERE c.id = $1",
+    ))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let org = match &existing {
+        Some(r) => {
+            let owner: i64 = r.try_get("owner_id")?;
+            let org: Option<String> = r.try_get("org")?;
+            let may = owner == user.id || org.as_deref().is_some_and(|o| user.is_member(o));
+            if !may {
+                return Err(MarketError::NamespaceTaken {
+                    id: id.to_string(),
+                    owner: r.try_get("name")?,
+                });
+            }
+            req.org.clone().or(org)
+        }
+        None => req.org.clone(),
+    };
+    let exists: Option<(String,)> = sqlx::query_as(
+        db.sql("SELECT version FROM versions WHERE capability_id = $1 AND version = $2"),
+    )
+    .bind(id)
+    .bind(&version)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if exists.is_some() {
+        return Err(MarketError::VersionExists {
+            id: id.to_string(),
+            version,
+        });
+    }
+    let approved =
+        org.is_none() || user.admin || org.as_deref().is_some_and(|o| user.is_org_admin(o));
+    let seq = db.next_seq(&mut tx).await?;
+    let at = now();
+    let tags = serde_json::to_string(&cap.tags).unwrap_or_else(|_| "[]".into());
+    if existing.is_none() {
+        sqlx::query(db.sql(
+            "INSERT INTO capabilities (id, owner_id, org, visibility, name, description, icon, category,
+               tags, kind, license, price_cents, seq, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
+        ))
+        .bind(id)
+        .bind(user.id)
+        .bind(org.as_deref())
+        .bind(&visibility)
+        .bind(&cap.name)
+        .bind(cap.description.as_deref())
+        .bind(cap.icon.as_deref())
+        .bind(cap.category.as_deref())
+        .bind(&tags)
+        .bind(&kind)
+        .bind(cap.license.as_deref())
+        .bind(price)
+        .bind(seq)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?;
+    }
+    db.put_blob(&mut tx, &sha256, &bytes).await?;
+    sqlx::query(db.sql(
+        "INSERT INTO versions (capability_id, version, sha256, signature, public_key, size, readme,
+           info, tests_passed, tests_total, approved, published_by, published_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    ))
+    .bind(id)
+    .bind(&version)
+    .bind(&sha256)
+    .bind(req.signature.trim())
+    .bind(key)
+    .bind(bytes.len() as i64)
+    .bind(&readme)
+    .bind(serde_json::to_string(&extra).unwrap_or_default())
+    .bind(tests.passed)
+    .bind(tests.passed + tests.failed)
+    .bind(approved as i64)
+    .bind(user.id)
+    .bind(&at)
+    .execute(&mut *tx)
+    .await?;
+    // The head row follows the newest version's metadata.
+    let newest = newest_version(db, &mut tx, id, false).await?;
+    if newest.as_deref() == Some(version.as_str()) {
+        sqlx::query(db.sql(
+            "UPDATE capabilities SET name = $1, description = $2, icon = $3, category = $4, tags = $5,
+               kind = $6, license = $7, visibility = $8, org = $9, price_cents = $10 WHERE id = $11",
+        ))
+        .bind(&cap.name)
+        .bind(cap.description.as_deref())
+        .bind(cap.icon.as_deref())
+        .bind(cap.category.as_deref())
+        .bind(&tags)
+        .bind(&kind)
+        .bind(cap.license.as_deref())
+        .bind(&visibility)
+        .bind(org.as_deref())
+        .bind(price)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if db.backend == Backend::Sqlite {
+            sqlx::query("DELETE FROM capabilities_fts WHERE id = ?1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO capabilities_fts (id, name, description, tags) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .bind(id)
+            .bind(&cap.name)
+            .bind(cap.description.as_deref().unwrap_or(""))
+            .bind(cap.tags.join(" "))
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    touch(db, &mut tx, id, seq).await?;
+    tx.commit().await?;
+    Ok(PublishOutcome {
+        id: id.to_string(),
+        version,
+        sha256,
+        approved,
+    })
+}
+
+/// The highest version (optionally only approved, not yanked ones).
+async fn newest_version(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: &str,
+    installable: bool,
+) -> MarketResult<Option<String>> {
+    let sql = if installable {
+        "SELECT version FROM versions WHERE capability_id = $1 AND approved = 1 AND yanked IS NULL"
+    } else {
+        "SELECT version FROM versions WHERE capability_id = $1"
+    };
+    let rows: Vec<(String,)> = sqlx::query_as(db.sql(sql))
+        .bind(id)
+        .fetch_all(&mut **tx)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| r.0)
+        .max_by(|a, b| semver_key(a).cmp(&semver_key(b))))
+}
+
+/// Moves a capability up the change feed and recomputes its installable latest version.
+async fn touch(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: &str,
+    seq: i64,
+) -> MarketResult<()> {
+    let latest = newest_version(db, tx, id, true).await?;
+    sqlx::query(db.sql(
+        "UPDATE capabilities SET latest_version = $1, seq = $2, updated_at = $3 WHERE id = $4",
+    ))
+    .bind(latest.as_deref())
+    .bind(seq)
+    .bind(now())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The owner, org and price of a capability the user may see; `not_found` otherwise.
+async fn head(
+    db: &Db,
+    viewer: Option<&User>,
+    id: &str,
+) -> MarketResult<(i64, Option<String>, i64)> {
+    let row = sqlx::query(db.sql(&format!(
+        "SELECT c.owner_id, c.org, c.price_cents FROM capabilities c WHERE c.id = $1 AND {}",
+        visible(viewer)
+    )))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or_else(|| MarketError::NotFound(format!("no capability `{id}` in the marketplace")))?;
+    Ok((
+        row.try_get("owner_id")?,
+        row.try_get("org")?,
+        row.try_get("price_cents")?,
+    ))
+}
+
+/// The package archive of a version the reader may download.
+pub async fn package(
+    db: &Db,
+    viewer: Option<&User>,
+    id: &str,
+    version: &str,
+) -> MarketResult<Vec<u8>> {
+    let (owner, org, price) = head(db, viewer, id).await?;
+    let privileged = privileged(viewer, owner, org.as_deref());
+    let row = sqlx::query(
+        db.sql("SELECT sha256, approved FROM versions WHERE capability_id = $1 AND version = $2"),
+    )
+    .bind(id)
+    .bind(version)
+    .fetch_optional(&db.pool)
+    .await?
+    .filter(|r| privileged || r.try_get::<i64, _>("approved").unwrap_or(0) != 0)
+    .ok_or_else(|| MarketError::NotFound(format!("no version {version} of `{id}`")))?;
+    if price > 0 && !privileged {
+        let ok =
+            match viewer {
+                Some(u) => sqlx::query_as::<_, (i64,)>(db.sql(
+                    "SELECT COUNT(*) FROM entitlements WHERE capability_id = $1 AND user_id = $2",
+                ))
+                .bind(id)
+                .bind(u.id)
+                .fetch_one(&db.pool)
+                .await?
+                .0 > 0,
+                None => false,
+            };
+        if !ok {
+            return Err(MarketError::PaymentRequired(id.to_string()));
+        }
+    }
+    let sha: String = row.try_get("sha256")?;
+    db.get_blob(&sha).await
+}
+
+/// Actions only the publisher side may take: the owner, an admin of its organization, or a
+/// marketplace administrator.
+async fn require_publisher(db: &Db, user: &User, id: &str) -> MarketResult<Option<String>> {
+    let (owner, org, _) = head(db, Some(user), id).await?;
+    if !privileged(Some(user), owner, org.as_deref()) {
+        return Err(MarketError::Forbidden(format!(
+            "only the publisher of `{id}` (or an admin of its organization) may do this"
+        )));
+    }
+    Ok(org)
+}
+
+pub async fn yank(db: &Db, user: &User, id: &str, version: &str, reason: &str) -> MarketResult<()> {
+    require_publisher(db, user, id).await?;
+    let mut tx = db.write().await?;
+    let n = sqlx::query(
+        db.sql("UPDATE versions SET yanked = $1 WHERE capability_id = $2 AND version = $3"),
+    )
+    .bind(if reason.trim().is_empty() {
+        "yanked"
+    } else {
+        reason.trim()
+    })
+    .bind(id)
+    .bind(version)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(MarketError::NotFound(format!(
+            "no version {version} of `{id}`"
+        )));
+    }
+    let seq = db.next_seq(&mut tx).await?;
+    touch(db, &mut tx, id, seq).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn deprecate(db: &Db, user: &User, id: &str, message: Option<&str>) -> MarketResult<()> {
+    require_publisher(db, user, id).await?;
+    let mut tx = db.write().await?;
+    sqlx::query(db.sql("UPDATE capabilities SET deprecated = $1 WHERE id = $2"))
+        .bind(message.map(str::trim).filter(|m| !m.is_empty()))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let seq = db.next_seq(&mut tx).await?;
+    touch(db, &mut tx, id, seq).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An organization admin (or a marketplace administrator) approves a version.
+pub async fn approve(db: &Db, user: &User, id: &str, version: &str) -> MarketResult<()> {
+    let (_, org, _) = head(db, Some(user), id).await?;
+    let may = user.admin || org.as_deref().is_some_and(|o| user.is_org_admin(o));
+    if !may {
+        return Err(MarketError::Forbidden(format!(
+            "only an admin of `{}` may approve its versions",
+            org.unwrap_or_else(|| "the organization".into())
+        )));
+    }
+    let mut tx = db.write().await?;
+    let n = sqlx::query(
+        db.sql("UPDATE versions SET approved = 1 WHERE capability_id = $1 AND version = $2"),
+    )
+    .bind(id)
+    .bind(version)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(MarketError::NotFound(format!(
+            "no version {version} of `{id}`"
+        )));
+    }
+    let seq = db.next_seq(&mut tx).await?;
+    touch(db, &mut tx, id, seq).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One review per user and capability; writing again edits it.
+pub async fn review(
+    db: &Db,
+    user: &User,
+    id: &str,
+    stars: i64,
+    text: &str,
+) -> MarketResult<Review> {
+    if !(1..=5).contains(&stars) {
+        return Err(MarketError::BadRequest("stars must be 1 to 5".into()));
+    }
+    if text.len() > 4000 {
+        return Err(MarketError::TooLarge(
+            "a review is at most 4000 bytes".into(),
+        ));
+    }
+    head(db, Some(user), id).await?;
+    let at = now();
+    let mut tx = db.write().await?;
+    sqlx::query(db.sql(
+        "INSERT INTO reviews (capability_id, user_id, stars, text, updated_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (capability_id, user_id) DO UPDATE SET stars = excluded.stars, text = excluded.text,
+           updated_at = excluded.updated_at",
+    ))
+    .bind(id)
+    .bind(user.id)
+    .bind(stars)
+    .bind(text.trim())
+    .bind(&at)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(db.sql(
+        "UPDATE capabilities SET
+           rating_sum = (SELECT COALESCE(SUM(stars), 0) FROM reviews WHERE capability_id = $1),
+           rating_count = (SELECT COUNT(*) FROM reviews WHERE capability_id = $1)
+         WHERE id = $1",
+    ))
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    let seq = db.next_seq(&mut tx).await?;
+    touch(db, &mut tx, id, seq).await?;
+    tx.commit().await?;
+    Ok(Review {
+        user: user.name.clone(),
+        stars,
+        text: text.trim().to_string(),
+        updated_at: at,
+    })
+}
+
+pub async fn reviews(db: &Db, viewer: Option<&User>, id: &str) -> MarketResult<Vec<Review>> {
+    head(db, viewer, id).await?;
+    let rows = sqlx::query(db.sql(
+        "SELECT u.name, r.stars, r.text, r.updated_at FROM reviews r JOIN users u ON u.id = r.user_id
+         WHERE r.capability_id = $1 ORDER BY r.updated_at DESC LIMIT 200",
+    ))
+    .bind(id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Review {
+                user: r.try_get("name")?,
+                stars: r.try_get("stars")?,
+                text: r.try_get("text")?,
+                updated_at: r.try_get("updated_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Counts an install (once per call; clients call it after a verified install).
+pub async fn count_install(db: &Db, viewer: Option<&User>, id: &str) -> MarketResult<()> {
+    head(db, viewer, id).await?;
+    let mut tx = db.write().await?;
+    sqlx::query(db.sql("UPDATE capabilities SET installs = installs + 1 WHERE id = $1"))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let seq = db.next_seq(&mut tx).await?;
+    touch(db, &mut tx, id, seq).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn require_admin(user: &User) -> MarketResult<()> {
+    if user.admin {
+        Ok(())
+    } else {
+        Err(MarketError::Forbidden(
+            "only a marketplace administrator may do this".into(),
+        ))
+    }
+}
+
+pub async fn set_featured(db: &Db, user: &User, id: &str, featured: bool) -> MarketResult<()> {
+    require_admin(user)?;
+    head(db, Some(user), id).await?;
+    let mut tx = db.write().await?;
+    sqlx::query(db.sql("UPDATE capabilities SET featured = $1 WHERE id = $2"))
+        .bind(featured as i64)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let seq = db.next_seq(&mut tx).await?;
+    touch(db, &mut tx, id, seq).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An administrator lets a user download a paid capability.
+pub async fn grant(db: &Db, admin: &User, id: &str, user_name: &str) -> MarketResult<()> {
+    require_admin(admin)?;
+    head(db, Some(admin), id).await?;
+    let target = crate::users::by_name(db, user_name).await?;
+    let mut tx = db.write().await?;
+    sqlx::query(db.sql(
+        "INSERT INTO entitlements (capability_id, user_id, granted_by, granted_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (capability_id, user_id) DO NOTHING",
+    ))
+    .bind(id)
+    .bind(target.id)
+    .bind(admin.id)
+    .bind(now())
+    .execute(&mut *tx)
+    .await?;
+    let seq = db.next_seq(&mut tx).await?;
+    touch(db, &mut tx, id, seq).await?;
+    tx.commit().await?;
+    Ok(())
+}
