@@ -25,6 +25,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod agent;
 mod flow;
+mod market;
 mod mcp;
 mod stats;
 mod workflow;
@@ -83,6 +84,101 @@ enum Command {
     Remove { spec: String },
     /// Print the JSON Schema of the manifest format.
     Schema,
+    /// Sign in to a marketplace; the token (`-` reads it from standard input) goes to the keyring.
+    Login {
+        #[arg(long, value_name = "URL")]
+        market: String,
+        #[arg(long, value_name = "TOKEN")]
+        token: String,
+    },
+    /// Sign out of the marketplace (the offline cache stays).
+    Logout,
+    /// Bring the marketplace cache up to date (only what changed since the last sync).
+    Sync {
+        /// Start over instead of continuing from the last sync.
+        #[arg(long)]
+        full: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Search the marketplace (offline, from the cache).
+    Search {
+        /// Words to look for (empty lists everything).
+        #[arg(default_value = "")]
+        query: String,
+        #[arg(long)]
+        category: Option<String>,
+        #[arg(long)]
+        tag: Option<String>,
+        /// `free` or `paid`.
+        #[arg(long)]
+        price: Option<String>,
+        /// relevance, installs, rating, recent or name.
+        #[arg(long)]
+        sort: Option<String>,
+        #[arg(long, default_value_t = 1)]
+        page: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Install from the marketplace: verified, with a consent screen (and its dependencies).
+    Install {
+        /// `ID` or `ID@VERSION`.
+        spec: String,
+        /// Attach it to this agent afterwards.
+        #[arg(long)]
+        agent: Option<String>,
+        /// Consent to everything it asks for without asking.
+        #[arg(long)]
+        yes: bool,
+        /// Accept a publisher key that changed since the last install.
+        #[arg(long)]
+        trust_new_key: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Update one capability (or all) installed from the marketplace; more permissions need consent.
+    Update {
+        id: Option<String>,
+        #[arg(long)]
+        yes: bool,
+        #[arg(long)]
+        trust_new_key: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Go back to the version the last update replaced.
+    Rollback { id: String },
+    /// Uninstall: every version, its secrets and its agent links.
+    Uninstall { id: String },
+    /// Publish to the marketplace: tests first, then a signed package.
+    Publish {
+        /// `ID` or `ID@VERSION`.
+        spec: String,
+        /// public, organization or private.
+        #[arg(long, default_value = "public")]
+        visibility: String,
+        #[arg(long)]
+        org: Option<String>,
+        /// Price in cents (0 = free).
+        #[arg(long, default_value_t = 0)]
+        price_cents: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a capability's documentation, generated from its manifest.
+    Docs {
+        /// `ID` or `ID@VERSION`.
+        spec: String,
+        /// md or html.
+        #[arg(long, default_value = "md")]
+        format: String,
+    },
+    /// The marketplace: status, a capability's page, reviews, yanking.
+    Market {
+        #[command(subcommand)]
+        cmd: market::MarketCmd,
+    },
     /// Recorded workflow runs: run, resume, list.
     Workflow {
         #[command(subcommand)]
@@ -162,11 +258,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Mark a version published (its test cases must pass), draft, or deprecated.
-    Publish {
+    /// Mark a version published in the library (its test cases must pass), draft, or
+    /// deprecated. (`capsmith publish` publishes to the marketplace.)
+    Status {
         spec: String,
-        /// Set this status instead of publishing.
-        #[arg(long, value_parser = ["draft", "published", "deprecated"])]
+        #[arg(long = "set", value_parser = ["draft", "published", "deprecated"], default_value = "published")]
         status: Option<String>,
     },
     /// Connect an OAuth2 capability: opens the provider's page and waits for the redirect
@@ -497,6 +593,63 @@ async fn run(cli: Cli, style: &Style) -> ExitCode {
         }
         Command::Flow { cmd } => flow::run(cmd, cli.home, style).await,
         Command::Agent { cmd } => agent::run(cmd, cli.home, style).await,
+        Command::Login { market: url, token } => market::login(cli.home, &url, &token).await,
+        Command::Logout => market::logout(cli.home).await,
+        Command::Sync { full, json } => market::sync(cli.home, full, json).await,
+        Command::Search {
+            query,
+            category,
+            tag,
+            price,
+            sort,
+            page,
+            json,
+        } => {
+            let q = capsmith_core::api::market::MarketQuery {
+                text: Some(query).filter(|q| !q.trim().is_empty()),
+                category,
+                tag,
+                price,
+                sort,
+                page: Some(page),
+                ..Default::default()
+            };
+            market::search(cli.home, q, json, style).await
+        }
+        Command::Install {
+            spec,
+            agent,
+            yes,
+            trust_new_key,
+            json,
+        } => market::install(cli.home, &spec, agent.as_deref(), yes, trust_new_key, json).await,
+        Command::Update {
+            id,
+            yes,
+            trust_new_key,
+            json,
+        } => market::update(cli.home, id.as_deref(), yes, trust_new_key, json).await,
+        Command::Rollback { id } => market::rollback(cli.home, &id).await,
+        Command::Uninstall { id } => market::uninstall(cli.home, &id).await,
+        Command::Publish {
+            spec,
+            visibility,
+            org,
+            price_cents,
+            json,
+        } => {
+            market::publish(
+                cli.home,
+                &spec,
+                &visibility,
+                org.as_deref(),
+                price_cents,
+                json,
+            )
+            .await
+        }
+        Command::Docs { spec, format } => market::docs(cli.home, &spec, &format).await,
+        Command::Market { cmd } => market::run(cmd, cli.home).await,
         Command::Workflow { cmd } => workflow::run(cmd, cli.home, style).await,
         Command::Mcp { cmd } => mcp::run(cmd, cli.home).await,
         Command::Stats {
@@ -626,7 +779,7 @@ async fn run(cli: Cli, style: &Style) -> ExitCode {
                 Err(e) => fail(&e, json),
             }
         }
-        Command::Publish { spec, status } => {
+        Command::Status { spec, status } => {
             let app = match open(cli.home).await {
                 Ok(a) => a,
                 Err(e) => return fail(&e, false),

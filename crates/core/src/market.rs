@@ -124,6 +124,8 @@ pub struct SyncPage {
     pub removed: Vec<String>,
     /// More changes follow.
     pub more: bool,
+    /// Listings left after this page (for progress).
+    pub remaining: i64,
 }
 
 /// A review: one per user and capability, editable.

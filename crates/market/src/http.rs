@@ -219,12 +219,10 @@ async fn sync(
 ) -> MarketResult<Response> {
     let v = viewer(&app, &h, peer).await?;
     let since = p.since.unwrap_or(0).max(0);
-    // Nothing changed since the client's cursor: a 304 without touching the listings.
+    // The feed's state for this reader: the newest change number. A client that finished its
+    // last sync at this state sends it back and gets a 304 without a listing being read.
     let max = store::max_seq(&app.db).await?;
-    let etag = format!(
-        "W/\"s{since}-m{max}-u{}\"",
-        v.as_ref().map(|u| u.id).unwrap_or(0)
-    );
+    let etag = format!("W/\"m{max}-u{}\"", v.as_ref().map(|u| u.id).unwrap_or(0));
     if h.get(header::IF_NONE_MATCH).and_then(|x| x.to_str().ok()) == Some(etag.as_str()) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }

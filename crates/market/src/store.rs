@@ -378,7 +378,7 @@ pub async fn sync(
     .bind(since)
     .fetch_optional(&db.pool)
     .await?;
-    let (upper, more) = match cutoff {
+    let (upper, remaining) = match cutoff {
         Some((s,)) => {
             let (after,): (i64,) = sqlx::query_as(db.sql(&format!(
                 "SELECT COUNT(*) FROM capabilities c WHERE c.seq > $1 AND {vis}"
@@ -386,9 +386,9 @@ pub async fn sync(
             .bind(s)
             .fetch_one(&db.pool)
             .await?;
-            (s, after > 0)
+            (s, after)
         }
-        None => (i64::MAX, false),
+        None => (i64::MAX, 0),
     };
     let rows = sqlx::query(db.sql(&format!(
         "SELECT {CARD_COLUMNS} FROM capabilities c JOIN users u ON u.id = c.owner_id
@@ -436,7 +436,8 @@ pub async fn sync(
         cursor,
         items,
         removed,
-        more,
+        more: remaining > 0,
+        remaining,
     })
 }
 

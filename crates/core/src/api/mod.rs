@@ -6,6 +6,7 @@ pub mod builder;
 pub mod bundled;
 mod cache;
 pub mod dto;
+pub mod market;
 mod recorder;
 pub mod run;
 pub mod standard;

@@ -24,6 +24,8 @@ macro_rules! summary_select {
     };
 }
 
+pub mod market;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// The registry handle; cheap to clone (a connection pool).

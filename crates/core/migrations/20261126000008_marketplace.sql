@@ -1,0 +1,44 @@
+-- The marketplace client: the offline cache of listings (what the change feed delivered),
+-- cached reviews, and what was installed from the marketplace (the pinned publisher key, the
+-- consented permissions and domains, the version it replaced).
+DROP TABLE marketplace_cache;
+
+CREATE TABLE market_listings (
+    id              TEXT PRIMARY KEY,
+    seq             INTEGER NOT NULL,
+    name            TEXT NOT NULL,
+    category        TEXT,
+    tags            TEXT NOT NULL DEFAULT '[]',
+    visibility      TEXT NOT NULL,
+    price_cents     INTEGER NOT NULL DEFAULT 0,
+    installs        INTEGER NOT NULL DEFAULT 0,
+    rating          REAL,
+    rating_count    INTEGER NOT NULL DEFAULT 0,
+    featured        INTEGER NOT NULL DEFAULT 0,
+    updated_at      TEXT NOT NULL,
+    listing         TEXT NOT NULL            -- the Listing as served (JSON)
+);
+CREATE INDEX market_listings_installs ON market_listings (installs DESC);
+CREATE INDEX market_listings_category ON market_listings (category);
+
+CREATE VIRTUAL TABLE market_fts USING fts5(
+    id UNINDEXED, name, description, tags, tokenize = 'unicode61 remove_diacritics 2'
+);
+
+CREATE TABLE market_reviews (
+    capability_id   TEXT PRIMARY KEY,
+    reviews         TEXT NOT NULL,           -- JSON array of Review
+    fetched_at      TEXT NOT NULL
+);
+
+CREATE TABLE market_installs (
+    capability_id   TEXT PRIMARY KEY,
+    version         TEXT NOT NULL,
+    previous_version TEXT,
+    publisher       TEXT NOT NULL,
+    public_key      TEXT NOT NULL,           -- pinned: a later version signed by another key is refused
+    sha256          TEXT NOT NULL,
+    consented       TEXT NOT NULL,           -- JSON {permissions: [...], domains: [...]}
+    source          TEXT NOT NULL,           -- the marketplace URL, or 'bundled'
+    installed_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);

@@ -1,0 +1,1568 @@
+//! The marketplace client: sign-in, incremental sync into the offline cache, search and detail
+//! from the cache, install (verified, with consent), update with a permission diff, rollback,
+//! uninstall, publish (tested, packaged, signed) and reviews. Talks to a `capsmith-market`
+//! server over HTTP with reqwest; the wire types are `crate::market`.
+//!
+//! **Invariants:** nothing is installed before its archive's SHA-256 and its ed25519 signature
+//! are verified and the publisher's key matches the one pinned at the last install; an install
+//! (with its dependencies) is one registry transaction; the API token and the signing key live
+//! in the OS keyring only; browsing never needs the network.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::market::{Card, ConfigKey, Listing, Review};
+
+/// Where the client stands: which marketplace, who is signed in, how fresh the cache is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct MarketStatus {
+    /// The marketplace URL, when one is set.
+    pub url: Option<String>,
+    /// The account name at the last sign-in.
+    pub account: Option<String>,
+    /// When the cache was last brought up to date (RFC 3339), if ever.
+    pub last_synced_at: Option<String>,
+    /// Capabilities in the cache.
+    pub cached: i64,
+    /// `server` once a sync succeeded; `bundled` while the cache holds the built-in catalog.
+    pub source: String,
+    /// Installed from the marketplace with a newer version available.
+    pub updates: Vec<UpdateAvailable>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct UpdateAvailable {
+    pub id: String,
+    pub installed: String,
+    pub latest: String,
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SyncReport {
+    /// Listings written into the cache.
+    pub fetched: i64,
+    /// Listings taken out (no longer visible).
+    pub removed: i64,
+    /// The server answered 304: nothing changed since the last sync.
+    pub unchanged: bool,
+    pub pages: i64,
+    pub duration_ms: f64,
+    pub cached: i64,
+}
+
+/// Progress of long work (sync, publish, install), for a progress bar.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct MarketProgress {
+    /// `sync`, `publish` or `install`.
+    pub task: String,
+    /// What is happening now, in words.
+    pub stage: String,
+    pub done: i64,
+    /// 0 when unknown.
+    pub total: i64,
+}
+
+/// A search over the cache.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct MarketQuery {
+    pub text: Option<String>,
+    pub category: Option<String>,
+    pub tag: Option<String>,
+    /// `free` or `paid`.
+    pub price: Option<String>,
+    /// `relevance` (default with text), `installs` (default), `rating`, `recent`, `name`.
+    pub sort: Option<String>,
+    /// Only the private and organization capabilities ("Your Custom Capabilities").
+    pub custom: Option<bool>,
+    /// 1-based.
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// A page of cached results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct MarketPage {
+    pub items: Vec<MarketCard>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+    pub categories: Vec<crate::market::CategoryCount>,
+}
+
+/// A card with what this machine knows about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct MarketCard {
+    #[serde(flatten)]
+    pub card: Card,
+    /// The version installed from the marketplace, if any.
+    pub installed: Option<String>,
+    /// A newer installable version than the installed one.
+    pub update: Option<String>,
+}
+
+/// The detail page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct MarketDetail {
+    pub listing: Listing,
+    pub installed: Option<InstalledView>,
+    pub update: Option<String>,
+    /// Reviews as last fetched (cached for offline reading).
+    pub reviews: Vec<Review>,
+    /// The fingerprint of the publisher's current key.
+    pub key_fingerprint: Option<String>,
+    /// True when this came from the cache because the server could not be reached.
+    pub offline: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct InstalledView {
+    pub version: String,
+    /// The version it replaced, for rollback.
+    pub previous: Option<String>,
+    pub installed_at: String,
+    pub key_fingerprint: String,
+}
+
+/// A permission in plain words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct PermissionWords {
+    pub name: String,
+    pub description: String,
+}
+
+/// The consent screen: what installing (or updating to) a version means.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct InstallPlan {
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    /// The installed version this replaces, if any.
+    pub current: Option<String>,
+    pub publisher: String,
+    pub publisher_verified: bool,
+    pub key_fingerprint: String,
+    /// `new` (first install: the key is pinned now), `same`, or `changed` (refused).
+    pub key_state: String,
+    pub permissions: Vec<PermissionWords>,
+    pub domains: Vec<String>,
+    /// Against the installed version (empty on a first install).
+    pub added_permissions: Vec<PermissionWords>,
+    pub removed_permissions: Vec<String>,
+    pub added_domains: Vec<String>,
+    pub removed_domains: Vec<String>,
+    /// True when the user must consent again (a first install, or more asked than before).
+    pub needs_consent: bool,
+    pub configuration: Vec<ConfigKey>,
+    /// Dependencies installed along (`id@version`), resolved against the marketplace.
+    pub dependencies: Vec<String>,
+    pub price_cents: i64,
+    pub entitled: bool,
+    pub tests_passed: i64,
+    pub tests_total: i64,
+    pub license: Option<String>,
+}
+
+/// What an install, update or rollback did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct InstallOutcome {
+    pub id: String,
+    pub version: String,
+    pub previous: Option<String>,
+    /// Everything written, dependencies included (`id@version`).
+    pub installed: Vec<String>,
+    /// The agent it was attached to.
+    pub agent: Option<String>,
+    /// True when the archive came from the local package cache (no network).
+    pub from_cache: bool,
+}
+
+/// What publishing did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct PublishView {
+    pub id: String,
+    pub version: String,
+    pub sha256: String,
+    pub approved: bool,
+    pub tests_passed: i64,
+    pub tests_total: i64,
+    pub readme_generated: bool,
+    pub key_fingerprint: String,
+    pub url: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// The client.
+
+use std::time::{Duration, Instant};
+
+use super::Capsmith;
+use crate::manifest::{self, permissions};
+use crate::market::{
+    Account, CategoryCount, KeyInput, PublishOutcome, PublishRequest, SyncPage, VersionInfo,
+};
+use crate::package::{self, Contents, SigningKey};
+use crate::registry::market::{Consented, InstallRecord};
+use crate::secrets::Sensitive;
+use crate::{CoreError, CoreResult};
+
+/// Keyring slots (not capability ids: `@` is not allowed in one).
+const TOKEN_SLOT: (&str, &str) = ("@market", "token");
+const KEY_SLOT: (&str, &str) = ("@publisher", "ed25519");
+/// `meta` keys.
+const URL: &str = "market.url";
+const ACCOUNT: &str = "market.account";
+const CURSOR: &str = "market.cursor";
+const ETAG: &str = "market.etag";
+const SYNCED_AT: &str = "market.synced_at";
+const SOURCE: &str = "market.source";
+/// Listings asked for per sync page.
+pub const SYNC_PAGE: i64 = 1000;
+
+/// Progress callback for long work.
+pub type Progress<'a> = &'a (dyn Fn(MarketProgress) + Send + Sync);
+
+fn progress(cb: Progress<'_>, task: &str, stage: impl Into<String>, done: i64, total: i64) {
+    cb(MarketProgress {
+        task: task.into(),
+        stage: stage.into(),
+        done,
+        total,
+    });
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Checks a marketplace URL: http(s), no credentials, plain http only to loopback (an API
+/// token must not cross a network in clear text).
+pub fn check_market_url(raw: &str) -> CoreResult<String> {
+    let url = url::Url::parse(raw.trim()).map_err(|e| {
+        CoreError::InvalidArgument(format!(
+            "`{raw}` is not a URL ({e}); e.g. https://market.example.com"
+        ))
+    })?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(CoreError::InvalidArgument(
+            "the marketplace URL must not hold credentials; the token is kept in the keyring"
+                .into(),
+        ));
+    }
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(a)) => a.is_loopback(),
+        Some(url::Host::Ipv6(a)) => a.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => {
+            return Err(CoreError::InvalidArgument(format!(
+                "`{raw}` uses plain http to another machine; use https so your token is not sent in clear text"
+            )))
+        }
+        other => {
+            return Err(CoreError::InvalidArgument(format!(
+                "a marketplace URL is http(s), not `{other}`"
+            )))
+        }
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+fn words(p: &str) -> PermissionWords {
+    PermissionWords {
+        name: p.to_string(),
+        description: permissions::describe(p)
+            .unwrap_or("A permission Capsmith does not know")
+            .to_string(),
+    }
+}
+
+fn semver_of(v: &str) -> semver::Version {
+    semver::Version::parse(v).unwrap_or(semver::Version::new(0, 0, 0))
+}
+
+/// The newest installable version (not yanked) of a listing.
+fn latest_installable(l: &Listing) -> Option<&VersionInfo> {
+    l.versions
+        .iter()
+        .filter(|v| v.yanked.is_none() && v.approved)
+        .max_by(|a, b| semver_of(&a.version).cmp(&semver_of(&b.version)))
+}
+
+/// One HTTP exchange's outcome.
+struct Answer {
+    status: u16,
+    etag: Option<String>,
+    body: Vec<u8>,
+}
+
+struct Client {
+    url: String,
+    token: Option<String>,
+    http: reqwest::Client,
+}
+
+impl Client {
+    fn new(url: &str, token: Option<String>) -> CoreResult<Client> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(60))
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| CoreError::InvalidArgument(format!("cannot make an HTTP client: {e}")))?;
+        Ok(Client {
+            url: url.to_string(),
+            token,
+            http,
+        })
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+        if_none_match: Option<&str>,
+    ) -> CoreResult<Answer> {
+        let mut req = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(e) = if_none_match {
+            req = req.header("if-none-match", e);
+        }
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b);
+        }
+        let unreachable = |e: reqwest::Error| CoreError::MarketUnreachable {
+            url: self.url.clone(),
+            reason: e.to_string(),
+        };
+        let res = req.send().await.map_err(unreachable)?;
+        let status = res.status().as_u16();
+        let etag = res
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = res.bytes().await.map_err(unreachable)?.to_vec();
+        if status >= 400 {
+            let env: Option<crate::market::ErrorEnvelope> = serde_json::from_slice(&body).ok();
+            return Err(match env {
+                Some(e) => CoreError::Market {
+                    code: e.error.code,
+                    message: e.error.message,
+                    status,
+                },
+                None => CoreError::Market {
+                    code: "http".into(),
+                    message: format!("HTTP {status} from {}{path}", self.url),
+                    status,
+                },
+            });
+        }
+        Ok(Answer { status, etag, body })
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> CoreResult<T> {
+        let a = self.send(reqwest::Method::GET, path, None, None).await?;
+        self.parse(path, &a.body)
+    }
+
+    async fn send_json<T: serde::de::DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &impl Serialize,
+    ) -> CoreResult<T> {
+        let a = self
+            .send(
+                method,
+                path,
+                Some(serde_json::to_vec(body).unwrap_or_default()),
+                None,
+            )
+            .await?;
+        self.parse(path, if a.body.is_empty() { b"null" } else { &a.body })
+    }
+
+    fn parse<T: serde::de::DeserializeOwned>(&self, path: &str, body: &[u8]) -> CoreResult<T> {
+        serde_json::from_slice(body).map_err(|e| CoreError::Market {
+            code: "bad_response".into(),
+            message: format!(
+                "{}{path} answered something Capsmith cannot read: {e}",
+                self.url
+            ),
+            status: 200,
+        })
+    }
+}
+
+fn seg(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+impl Capsmith {
+    /// The marketplace this library uses: the one signed in to, else `$CAPSMITH_MARKET_URL`.
+    pub async fn market_url(&self) -> CoreResult<Option<String>> {
+        if let Some(u) = self.registry().meta(URL).await? {
+            return Ok(Some(u));
+        }
+        Ok(std::env::var("CAPSMITH_MARKET_URL")
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+            .map(|u| u.trim().trim_end_matches('/').to_string()))
+    }
+
+    async fn market_client(&self) -> CoreResult<Client> {
+        let url = self.market_url().await?.ok_or_else(|| {
+            CoreError::InvalidArgument(
+                "no marketplace is set: sign in with `capsmith login --market URL --token -` (or Settings → Marketplace)".into(),
+            )
+        })?;
+        let token = match self.secrets().retrieve(TOKEN_SLOT.0, TOKEN_SLOT.1).await {
+            Ok(t) => t.map(|t| t.expose().clone()),
+            // Browsing public capabilities works without a keyring.
+            Err(_) => None,
+        };
+        Client::new(&url, token)
+    }
+
+    /// Signs in: checks the token with the server, then keeps it in the OS keyring and the URL
+    /// in the registry. Another marketplace than before empties the cache.
+    pub async fn market_login(&self, url: &str, token: &str) -> CoreResult<Account> {
+        let url = check_market_url(url)?;
+        let token = token.trim();
+        if token.is_empty() {
+            return Err(CoreError::InvalidArgument("the token is empty".into()));
+        }
+        let client = Client::new(&url, Some(token.to_string()))?;
+        let account: Account = client.get("/v1/me").await?;
+        self.secrets()
+            .persist(
+                TOKEN_SLOT.0,
+                TOKEN_SLOT.1,
+                Sensitive::new(token.to_string()),
+            )
+            .await?;
+        let before = self.registry().meta(URL).await?;
+        if before.as_deref() != Some(url.as_str()) {
+            self.market_reset_cache().await?;
+        }
+        self.registry().set_meta(URL, &url).await?;
+        self.registry().set_meta(ACCOUNT, &account.name).await?;
+        Ok(account)
+    }
+
+    /// Signs out: the token leaves the keyring; the cache stays for offline browsing.
+    pub async fn market_logout(&self) -> CoreResult<()> {
+        let _ = self.secrets().delete(TOKEN_SLOT.0, TOKEN_SLOT.1).await?;
+        sqlx::query("DELETE FROM meta WHERE key = ?1")
+            .bind(ACCOUNT)
+            .execute(self.registry().pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn market_reset_cache(&self) -> CoreResult<()> {
+        self.registry()
+            .market_apply_page(true, &[], &[], &[])
+            .await?;
+        sqlx::query("DELETE FROM meta WHERE key IN (?1, ?2, ?3, ?4)")
+            .bind(CURSOR)
+            .bind(ETAG)
+            .bind(SYNCED_AT)
+            .bind(SOURCE)
+            .execute(self.registry().pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Until a sync succeeds, the cache holds the built-in catalog: the bundled examples.
+    async fn market_ensure_catalog(&self) -> CoreResult<()> {
+        if self.registry().meta(SOURCE).await?.is_some() {
+            return Ok(());
+        }
+        let mut items = Vec::new();
+        for (n, e) in super::bundled::EXAMPLES
+            .iter()
+            .filter(|e| e.seed)
+            .enumerate()
+        {
+            let c = manifest::check_text(
+                e.file,
+                e.text,
+                manifest::SourceFormat::detect(e.file, e.text),
+                None,
+            );
+            let Some(m) = c.manifest else { continue };
+            items.push(bundled_listing(&m, n as i64 + 1));
+        }
+        self.registry()
+            .market_apply_page(true, &items, &[], &[(SOURCE, "bundled".to_string())])
+            .await
+    }
+
+    /// Where the cache stands; never touches the network.
+    pub async fn market_status(&self) -> CoreResult<MarketStatus> {
+        self.market_ensure_catalog().await?;
+        let reg = self.registry();
+        Ok(MarketStatus {
+            url: self.market_url().await?,
+            account: reg.meta(ACCOUNT).await?,
+            last_synced_at: reg.meta(SYNCED_AT).await?,
+            cached: reg.market_cached().await?,
+            source: reg.meta(SOURCE).await?.unwrap_or_else(|| "bundled".into()),
+            updates: self.market_updates().await?,
+        })
+    }
+
+    /// Installed capabilities with a newer installable version in the cache.
+    pub async fn market_updates(&self) -> CoreResult<Vec<UpdateAvailable>> {
+        let mut out = Vec::new();
+        for r in self.registry().market_install_records().await? {
+            let Some(l) = self.registry().market_listing(&r.capability_id).await? else {
+                continue;
+            };
+            if let Some(v) = latest_installable(&l) {
+                if semver_of(&v.version) > semver_of(&r.version) {
+                    out.push(UpdateAvailable {
+                        id: r.capability_id.clone(),
+                        installed: r.version.clone(),
+                        latest: v.version.clone(),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Brings the cache up to date from the change feed: only what changed since the last
+    /// sync, page by page (each page one transaction with its cursor), or nothing at all when
+    /// the server answers 304. `full` starts over.
+    pub async fn market_sync(&self, full: bool, cb: Progress<'_>) -> CoreResult<SyncReport> {
+        let started = Instant::now();
+        let client = self.market_client().await?;
+        let reg = self.registry();
+        let from_server = reg.meta(SOURCE).await?.as_deref() == Some("server");
+        let reset = full || !from_server;
+        let mut cursor: i64 = if reset {
+            0
+        } else {
+            reg.meta(CURSOR)
+                .await?
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(0)
+        };
+        let etag = if reset { None } else { reg.meta(ETAG).await? };
+        let mut report = SyncReport {
+            fetched: 0,
+            removed: 0,
+            unchanged: false,
+            pages: 0,
+            duration_ms: 0.0,
+            cached: 0,
+        };
+        progress(cb, "sync", "asking the marketplace for changes", 0, 0);
+        let mut first = true;
+        loop {
+            let path = format!("/v1/sync?since={cursor}&limit={SYNC_PAGE}");
+            let a = client
+                .send(
+                    reqwest::Method::GET,
+                    &path,
+                    None,
+                    if first { etag.as_deref() } else { None },
+                )
+                .await?;
+            if a.status == 304 {
+                report.unchanged = true;
+                reg.set_meta(SYNCED_AT, &now()).await?;
+                break;
+            }
+            let page: SyncPage = client.parse(&path, &a.body)?;
+            report.pages += 1;
+            report.fetched += page.items.len() as i64;
+            report.removed += page.removed.len() as i64;
+            let mut meta = vec![
+                (CURSOR, page.cursor.to_string()),
+                (SOURCE, "server".to_string()),
+            ];
+            if !page.more {
+                meta.push((SYNCED_AT, now()));
+                if let Some(e) = &a.etag {
+                    meta.push((ETAG, e.clone()));
+                }
+            }
+            reg.market_apply_page(reset && first, &page.items, &page.removed, &meta)
+                .await?;
+            progress(
+                cb,
+                "sync",
+                format!("{} listings", report.fetched),
+                report.fetched,
+                report.fetched + page.remaining,
+            );
+            cursor = page.cursor;
+            first = false;
+            if !page.more {
+                break;
+            }
+        }
+        report.cached = reg.market_cached().await?;
+        report.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        progress(cb, "sync", "done", report.fetched, report.fetched);
+        Ok(report)
+    }
+
+    /// Searches the cache (works offline).
+    pub async fn market_search(&self, q: &MarketQuery) -> CoreResult<MarketPage> {
+        self.market_ensure_catalog().await?;
+        let (listings, total) = self.registry().market_search(q).await?;
+        let installs = self.registry().market_install_records().await?;
+        let items = listings
+            .into_iter()
+            .map(|l| {
+                let installed = installs
+                    .iter()
+                    .find(|r| r.capability_id == l.card.id)
+                    .map(|r| r.version.clone());
+                let update = installed.as_ref().and_then(|i| {
+                    latest_installable(&l)
+                        .filter(|v| semver_of(&v.version) > semver_of(i))
+                        .map(|v| v.version.clone())
+                });
+                MarketCard {
+                    card: l.card,
+                    installed,
+                    update,
+                }
+            })
+            .collect();
+        let categories: Vec<CategoryCount> = self.registry().market_categories().await?;
+        Ok(MarketPage {
+            items,
+            total,
+            page: q.page.unwrap_or(1).max(1),
+            per_page: q.per_page.unwrap_or(24).clamp(1, 200),
+            categories,
+        })
+    }
+
+    /// A capability's detail: fresh from the server when it answers (the cache is updated),
+    /// else from the cache (`offline`).
+    pub async fn market_detail(&self, id: &str) -> CoreResult<MarketDetail> {
+        self.market_ensure_catalog().await?;
+        let reg = self.registry();
+        let mut offline = false;
+        let online = reg.meta(SOURCE).await?.as_deref() == Some("server");
+        let mut listing = reg.market_listing(id).await?;
+        let mut reviews = reg.market_reviews(id).await?;
+        if online {
+            match self.market_client().await {
+                Ok(client) => {
+                    let fresh: CoreResult<Listing> =
+                        client.get(&format!("/v1/capabilities/{}", seg(id))).await;
+                    match fresh {
+                        Ok(l) => {
+                            reg.market_apply_page(false, std::slice::from_ref(&l), &[], &[])
+                                .await?;
+                            listing = Some(l);
+                            if let Ok(r) = client
+                                .get::<Vec<Review>>(&format!(
+                                    "/v1/capabilities/{}/reviews",
+                                    seg(id)
+                                ))
+                                .await
+                            {
+                                reg.market_put_reviews(id, &r).await?;
+                                reviews = r;
+                            }
+                        }
+                        Err(CoreError::MarketUnreachable { .. }) => offline = true,
+                        Err(CoreError::Market { status: 404, .. }) => {
+                            reg.market_apply_page(false, &[], &[id.to_string()], &[])
+                                .await?;
+                            listing = None;
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                Err(_) => offline = true,
+            }
+        }
+        let listing =
+            listing.ok_or_else(|| CoreError::NotFound(format!("{id} (in the marketplace)")))?;
+        let record = reg.market_install_record(id).await?;
+        let update = record.as_ref().and_then(|r| {
+            latest_installable(&listing)
+                .filter(|v| semver_of(&v.version) > semver_of(&r.version))
+                .map(|v| v.version.clone())
+        });
+        Ok(MarketDetail {
+            key_fingerprint: listing.publisher_key.as_deref().map(package::fingerprint),
+            installed: record.map(|r| InstalledView {
+                version: r.version,
+                previous: r.previous_version,
+                installed_at: r.installed_at,
+                key_fingerprint: if r.public_key.is_empty() {
+                    String::new()
+                } else {
+                    package::fingerprint(&r.public_key)
+                },
+            }),
+            update,
+            reviews,
+            offline,
+            listing,
+        })
+    }
+
+    /// A listing from the cache, else from the server.
+    async fn market_listing_any(&self, id: &str) -> CoreResult<Listing> {
+        if let Some(l) = self.registry().market_listing(id).await? {
+            return Ok(l);
+        }
+        let client = self.market_client().await?;
+        client.get(&format!("/v1/capabilities/{}", seg(id))).await
+    }
+
+    /// The consent screen for installing `id[@version]` (or updating to it).
+    pub async fn market_install_plan(&self, spec: &str) -> CoreResult<InstallPlan> {
+        self.market_ensure_catalog().await?;
+        let (id, version) = super::parse_spec(spec);
+        let listing = self.market_listing_any(&id).await?;
+        let record = self.registry().market_install_record(&id).await?;
+        let v = pick_version(&listing, version.as_deref(), record.as_ref())?;
+        let (key_state, _) = key_state(record.as_ref(), v);
+        let consented = record
+            .as_ref()
+            .map(|r| r.consented.clone())
+            .unwrap_or_default();
+        let added_permissions: Vec<PermissionWords> = v
+            .permissions
+            .iter()
+            .filter(|p| record.is_some() && !consented.permissions.contains(p))
+            .map(|p| words(p))
+            .collect();
+        let added_domains: Vec<String> = v
+            .domains
+            .iter()
+            .filter(|d| record.is_some() && !consented.domains.contains(d))
+            .cloned()
+            .collect();
+        let needs_consent = match &record {
+            None => !v.permissions.is_empty() || !v.domains.is_empty(),
+            Some(_) => !added_permissions.is_empty() || !added_domains.is_empty(),
+        };
+        let mut deps = Vec::new();
+        self.resolve_dependencies(v, &mut deps, 0).await?;
+        Ok(InstallPlan {
+            id: id.clone(),
+            name: listing.card.name.clone(),
+            version: v.version.clone(),
+            current: record.as_ref().map(|r| r.version.clone()),
+            publisher: listing.card.publisher.clone(),
+            publisher_verified: listing.card.publisher_verified,
+            key_fingerprint: if v.public_key.is_empty() {
+                "built in".into()
+            } else {
+                package::fingerprint(&v.public_key)
+            },
+            key_state: key_state.into(),
+            permissions: v.permissions.iter().map(|p| words(p)).collect(),
+            domains: v.domains.clone(),
+            removed_permissions: consented
+                .permissions
+                .iter()
+                .filter(|p| record.is_some() && !v.permissions.contains(p))
+                .cloned()
+                .collect(),
+            removed_domains: consented
+                .domains
+                .iter()
+                .filter(|d| record.is_some() && !v.domains.contains(d))
+                .cloned()
+                .collect(),
+            added_permissions,
+            added_domains,
+            needs_consent,
+            configuration: v.configuration.clone(),
+            dependencies: deps
+                .iter()
+                .map(|(l, v): &(Listing, VersionInfo)| format!("{}@{}", l.card.id, v.version))
+                .collect(),
+            price_cents: listing.card.price_cents,
+            entitled: listing.card.entitled,
+            tests_passed: v.tests_passed,
+            tests_total: v.tests_total,
+            license: listing.card.license.clone(),
+        })
+    }
+
+    /// Dependencies not yet satisfied by the library, resolved against the marketplace: the
+    /// newest installable version matching each requirement.
+    fn resolve_dependencies<'a>(
+        &'a self,
+        v: &'a VersionInfo,
+        out: &'a mut Vec<(Listing, VersionInfo)>,
+        depth: usize,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = CoreResult<()>> + Send + 'a>> {
+        Box::pin(async move {
+            if depth > 8 {
+                return Err(CoreError::Unresolvable {
+                    explanation: "dependencies nest more than 8 deep".into(),
+                });
+            }
+            for d in &v.dependencies {
+                let req =
+                    semver::VersionReq::parse(&d.version).map_err(|e| CoreError::Unresolvable {
+                        explanation: format!(
+                            "`{}` asks for `{} {}`, which is not a semver requirement: {e}",
+                            v.version, d.id, d.version
+                        ),
+                    })?;
+                if out.iter().any(|(l, _)| l.card.id == d.id) {
+                    continue;
+                }
+                let in_library = self
+                    .registry()
+                    .summary(&d.id)
+                    .await
+                    .ok()
+                    .is_some_and(|s| s.versions.iter().any(|x| req.matches(&semver_of(x))));
+                if in_library {
+                    continue;
+                }
+                let l = self.market_listing_any(&d.id).await.map_err(|_| CoreError::Unresolvable {
+                    explanation: format!("it needs `{} {}`, which is neither in your library nor in the marketplace", d.id, d.version),
+                })?;
+                let pick = l
+                    .versions
+                    .iter()
+                    .filter(|x| {
+                        x.yanked.is_none() && x.approved && req.matches(&semver_of(&x.version))
+                    })
+                    .max_by(|a, b| semver_of(&a.version).cmp(&semver_of(&b.version)))
+                    .cloned()
+                    .ok_or_else(|| CoreError::Unresolvable {
+                        explanation: format!(
+                            "no installable version of `{}` matches `{}`",
+                            d.id, d.version
+                        ),
+                    })?;
+                out.push((l, pick.clone()));
+                self.resolve_dependencies(&pick, out, depth + 1).await?;
+            }
+            Ok(())
+        })
+    }
+
+    /// A package's bytes: from the local package cache when its hash matches, else downloaded.
+    async fn market_package(&self, id: &str, v: &VersionInfo) -> CoreResult<(Vec<u8>, bool)> {
+        let path = self
+            .home()
+            .join("market")
+            .join("packages")
+            .join(format!("{}.capkg", v.sha256));
+        if let Ok(bytes) = std::fs::read(&path) {
+            if package::sha256_hex(&bytes) == v.sha256 {
+                return Ok((bytes, true));
+            }
+        }
+        let client = self.market_client().await?;
+        let a = client
+            .send(
+                reqwest::Method::GET,
+                &format!(
+                    "/v1/capabilities/{}/versions/{}/package",
+                    seg(id),
+                    seg(&v.version)
+                ),
+                None,
+                None,
+            )
+            .await?;
+        Ok((a.body, false))
+    }
+
+    /// Installs `id[@version]` (and what it depends on) after checking every archive's hash,
+    /// signature and publisher key; `consent` must name every permission and domain the plan
+    /// asks for (on an update: every one it adds). One registry transaction; the archive is
+    /// kept for offline reinstalls. With `agent`, the capability is attached afterwards.
+    pub async fn market_install(
+        &self,
+        spec: &str,
+        consent: &[String],
+        agent: Option<&str>,
+        trust_new_key: bool,
+        cb: Progress<'_>,
+    ) -> CoreResult<InstallOutcome> {
+        let plan = self.market_install_plan(spec).await?;
+        let id = plan.id.clone();
+        let listing = self.market_listing_any(&id).await?;
+        let record = self.registry().market_install_record(&id).await?;
+        let v = pick_version(&listing, Some(&plan.version), record.as_ref())?.clone();
+        let (state, pinned) = key_state(record.as_ref(), &v);
+        if state == "changed" && !trust_new_key {
+            return Err(CoreError::Package {
+                code: "publisher_key_changed",
+                message: format!(
+                    "{id}@{} is signed with another key ({}) than the one you installed it with ({}); the publisher may have moved machines, or someone else is publishing as them. Install anyway only if you trust the new key (`--trust-new-key`)",
+                    v.version,
+                    package::fingerprint(&v.public_key),
+                    package::fingerprint(&pinned.unwrap_or_default())
+                ),
+            });
+        }
+        let wanted: Vec<String> = if record.is_some() {
+            plan.added_permissions
+                .iter()
+                .map(|p| p.name.clone())
+                .chain(plan.added_domains.iter().cloned())
+                .collect()
+        } else {
+            plan.permissions
+                .iter()
+                .map(|p| p.name.clone())
+                .chain(plan.domains.iter().cloned())
+                .collect()
+        };
+        let missing: Vec<String> = wanted
+            .into_iter()
+            .filter(|w| !consent.contains(w))
+            .collect();
+        if !missing.is_empty() {
+            return Err(CoreError::ConsentRequired {
+                capability: format!("{id}@{}", v.version),
+                permissions: missing,
+            });
+        }
+        if !plan.entitled {
+            return Err(CoreError::Market {
+                code: "payment_required".into(),
+                message: format!("{id} is a paid capability; ask the marketplace's administrator for an entitlement"),
+                status: 402,
+            });
+        }
+        let mut deps = Vec::new();
+        self.resolve_dependencies(&v, &mut deps, 0).await?;
+        let mut all: Vec<(Listing, VersionInfo)> = deps;
+        all.push((listing.clone(), v.clone()));
+        let source = self
+            .registry()
+            .meta(SOURCE)
+            .await?
+            .unwrap_or_else(|| "bundled".into());
+        let total = all.len() as i64;
+        let mut checked = Vec::new();
+        let mut records = Vec::new();
+        let mut from_cache = true;
+        let mut archives = Vec::new();
+        for (n, (l, ver)) in all.iter().enumerate() {
+            progress(
+                cb,
+                "install",
+                format!("checking {}@{}", l.card.id, ver.version),
+                n as i64,
+                total,
+            );
+            let prior = self.registry().market_install_record(&l.card.id).await?;
+            let (text, name) = if source == "bundled" && ver.signature.is_empty() {
+                let e = super::bundled::EXAMPLES
+                    .iter()
+                    .find(|e| bundled_id(e) == Some(l.card.id.clone()))
+                    .ok_or_else(|| {
+                        CoreError::NotFound(format!("{} (in the built-in catalog)", l.card.id))
+                    })?;
+                (e.text.to_string(), e.file.to_string())
+            } else {
+                let (bytes, cached) = self.market_package(&l.card.id, ver).await?;
+                from_cache &= cached;
+                verify_package(
+                    &l.card.id,
+                    ver,
+                    &bytes,
+                    prior.as_ref(),
+                    trust_new_key && l.card.id == id,
+                )?;
+                let contents = package::open(&bytes)?;
+                archives.push((ver.sha256.clone(), bytes));
+                (contents.manifest, contents.manifest_name)
+            };
+            let c = manifest::check_text(
+                &name,
+                &text,
+                manifest::SourceFormat::detect(&name, &text),
+                None,
+            );
+            let Some(m) = &c.manifest else {
+                return Err(CoreError::InvalidManifest(Box::new(super::report(
+                    &format!("{}@{} ({name})", l.card.id, ver.version),
+                    &c,
+                ))));
+            };
+            if m.capability().id != l.card.id || m.version() != ver.version {
+                return Err(CoreError::Package {
+                    code: "package_tampered",
+                    message: format!(
+                        "the archive for {}@{} holds {}@{}: refused",
+                        l.card.id,
+                        ver.version,
+                        m.capability().id,
+                        m.version()
+                    ),
+                });
+            }
+            let previous = prior
+                .as_ref()
+                .filter(|p| p.version != ver.version)
+                .map(|p| p.version.clone())
+                .or(prior.as_ref().and_then(|p| p.previous_version.clone()));
+            records.push(InstallRecord {
+                capability_id: l.card.id.clone(),
+                version: ver.version.clone(),
+                previous_version: previous,
+                publisher: l.card.publisher.clone(),
+                public_key: ver.public_key.clone(),
+                sha256: ver.sha256.clone(),
+                consented: Consented {
+                    permissions: ver.permissions.clone(),
+                    domains: ver.domains.clone(),
+                },
+                source: if ver.signature.is_empty() {
+                    "bundled".into()
+                } else {
+                    source_url(self).await?
+                },
+                installed_at: String::new(),
+            });
+            checked.push(c);
+        }
+        let manifests: Vec<&manifest::Manifest> =
+            checked.iter().filter_map(|c| c.manifest.as_ref()).collect();
+        progress(cb, "install", "writing to the library", total, total);
+        self.registry()
+            .market_install_all(&manifests, &records)
+            .await?;
+        // Keep the verified archives so a reinstall works offline.
+        let dir = self.home().join("market").join("packages");
+        if std::fs::create_dir_all(&dir).is_ok() {
+            for (sha, bytes) in &archives {
+                let p = dir.join(format!("{sha}.capkg"));
+                if !p.exists() {
+                    let _ = std::fs::write(&p, bytes);
+                }
+            }
+        }
+        if source == "server" {
+            if let Ok(client) = self.market_client().await {
+                for r in &records {
+                    let _ = client
+                        .send(
+                            reqwest::Method::POST,
+                            &format!("/v1/capabilities/{}/installs", seg(&r.capability_id)),
+                            None,
+                            None,
+                        )
+                        .await;
+                }
+            }
+        }
+        let mine = records
+            .last()
+            .cloned()
+            .expect("the capability itself is installed");
+        if let Some(agent) = agent {
+            self.agent_add(agent, &id, Some(&mine.version), consent)
+                .await?;
+        }
+        Ok(InstallOutcome {
+            id,
+            version: mine.version.clone(),
+            previous: mine.previous_version.clone(),
+            installed: records
+                .iter()
+                .map(|r| format!("{}@{}", r.capability_id, r.version))
+                .collect(),
+            agent: agent.map(str::to_string),
+            from_cache,
+        })
+    }
+
+    /// Updates to the newest installable version. Asking for more permissions or domains than
+    /// were consented to needs `consent` for each; until then the installed version stays.
+    pub async fn market_update(
+        &self,
+        id: &str,
+        consent: &[String],
+        trust_new_key: bool,
+        cb: Progress<'_>,
+    ) -> CoreResult<InstallOutcome> {
+        let record = self
+            .registry()
+            .market_install_record(id)
+            .await?
+            .ok_or_else(|| CoreError::NotFound(format!("{id} (installed from the marketplace)")))?;
+        let listing = self.market_listing_any(id).await?;
+        let latest = latest_installable(&listing)
+            .ok_or_else(|| CoreError::NotFound(format!("an installable version of {id}")))?;
+        if semver_of(&latest.version) <= semver_of(&record.version) {
+            return Ok(InstallOutcome {
+                id: id.to_string(),
+                version: record.version.clone(),
+                previous: record.previous_version.clone(),
+                installed: Vec::new(),
+                agent: None,
+                from_cache: true,
+            });
+        }
+        let spec = format!("{id}@{}", latest.version);
+        let out = self
+            .market_install(&spec, consent, None, trust_new_key, cb)
+            .await?;
+        // Agents follow the update.
+        sqlx::query(
+            "UPDATE agent_capabilities SET version = ?1 WHERE capability_id = ?2 AND version = ?3",
+        )
+        .bind(&out.version)
+        .bind(id)
+        .bind(&record.version)
+        .execute(self.registry().pool())
+        .await?;
+        Ok(out)
+    }
+
+    /// Goes back to the version the last update replaced (it is still in the library).
+    pub async fn market_rollback(&self, id: &str) -> CoreResult<InstallOutcome> {
+        let record = self
+            .registry()
+            .market_install_record(id)
+            .await?
+            .ok_or_else(|| CoreError::NotFound(format!("{id} (installed from the marketplace)")))?;
+        let prev = record.previous_version.clone().ok_or_else(|| {
+            CoreError::InvalidArgument(format!(
+                "{id}@{} replaced no earlier version; nothing to roll back to",
+                record.version
+            ))
+        })?;
+        let listing = self.registry().market_listing(id).await?;
+        let pv = listing
+            .as_ref()
+            .and_then(|l| l.versions.iter().find(|v| v.version == prev));
+        let stored = self.registry().get(id, Some(&prev)).await?;
+        let back = InstallRecord {
+            capability_id: id.to_string(),
+            version: prev.clone(),
+            previous_version: None,
+            publisher: record.publisher.clone(),
+            public_key: pv
+                .map(|v| v.public_key.clone())
+                .unwrap_or(record.public_key.clone()),
+            sha256: pv.map(|v| v.sha256.clone()).unwrap_or_default(),
+            consented: Consented {
+                permissions: pv
+                    .map(|v| v.permissions.clone())
+                    .unwrap_or(stored.required_permissions.clone()),
+                domains: pv
+                    .map(|v| v.domains.clone())
+                    .unwrap_or(stored.allowed_domains.clone()),
+            },
+            source: record.source.clone(),
+            installed_at: String::new(),
+        };
+        self.registry()
+            .market_rollback(&record.version, &back)
+            .await?;
+        Ok(InstallOutcome {
+            id: id.to_string(),
+            version: prev,
+            previous: None,
+            installed: Vec::new(),
+            agent: None,
+            from_cache: true,
+        })
+    }
+
+    /// Uninstalls: detaches it from every agent (their own secrets for it go), removes every
+    /// version and its secrets, and forgets the install.
+    pub async fn market_uninstall(&self, id: &str) -> CoreResult<()> {
+        self.registry().summary(id).await?;
+        for a in self.agents().await? {
+            if a.capabilities.iter().any(|c| c.capability == id) {
+                self.agent_remove(&a.id, id).await?;
+            }
+        }
+        self.remove(id, None).await?;
+        self.registry().market_forget_install(id).await
+    }
+
+    /// The publisher key of this library, made (and kept in the keyring) on first use.
+    async fn signing_key(&self) -> CoreResult<SigningKey> {
+        if let Some(k) = self.secrets().retrieve(KEY_SLOT.0, KEY_SLOT.1).await? {
+            return SigningKey::from_hex(k.expose());
+        }
+        let key = SigningKey::generate()?;
+        self.secrets()
+            .persist(KEY_SLOT.0, KEY_SLOT.1, Sensitive::new(key.to_hex()))
+            .await?;
+        Ok(key)
+    }
+
+    /// The README of a capability, generated from its manifest.
+    pub async fn docs(&self, id: &str, version: Option<&str>, format: &str) -> CoreResult<String> {
+        let fmt = package::docs::DocFormat::parse(format).ok_or_else(|| {
+            CoreError::InvalidArgument(format!("unknown docs format `{format}`; use md or html"))
+        })?;
+        let stored = self.registry().get(id, version).await?;
+        let in_force = match &stored.document.capability.permissions {
+            Some(p) => p.clone(),
+            None => stored.required_permissions.clone(),
+        };
+        Ok(package::docs::generate(
+            &stored.document,
+            &in_force,
+            &stored.allowed_domains,
+            fmt,
+        ))
+    }
+
+    /// Publishes `id[@version]` from the library: runs its tests (a failing one stops it),
+    /// packages the manifest with a README (generated when it has none), the builder's flow
+    /// and the test report, signs it with this library's key (registering the key with the
+    /// marketplace when it is new there), and uploads it.
+    pub async fn market_publish(
+        &self,
+        spec: &str,
+        visibility: &str,
+        org: Option<&str>,
+        price_cents: i64,
+        cb: Progress<'_>,
+    ) -> CoreResult<PublishView> {
+        let (id, version) = super::parse_spec(spec);
+        let stored = self.registry().get(&id, version.as_deref()).await?;
+        let client = self.market_client().await?;
+        if client.token.is_none() {
+            return Err(CoreError::InvalidArgument(
+                "sign in to the marketplace first: `capsmith login --market URL --token -` (or Settings → Marketplace)".into(),
+            ));
+        }
+        progress(cb, "publish", "running the tests", 1, 5);
+        let tests = self.test(&id, Some(&stored.version)).await?;
+        if tests.failed > 0 {
+            return Err(CoreError::TestsFailing {
+                id: id.clone(),
+                version: stored.version.clone(),
+                failed: tests.failed,
+                total: tests.passed + tests.failed,
+            });
+        }
+        progress(cb, "publish", "packaging", 2, 5);
+        let in_force = match &stored.document.capability.permissions {
+            Some(p) => p.clone(),
+            None => stored.required_permissions.clone(),
+        };
+        let readme = package::docs::generate(
+            &stored.document,
+            &in_force,
+            &stored.allowed_domains,
+            package::docs::DocFormat::Markdown,
+        );
+        let flow: Option<String> =
+            sqlx::query_scalar("SELECT document FROM builder_drafts WHERE capability_id = ?1")
+                .bind(&id)
+                .fetch_optional(self.registry().pool())
+                .await?;
+        let ext = match stored.source_format {
+            manifest::SourceFormat::Yaml => "yaml",
+            manifest::SourceFormat::Json => "json",
+            manifest::SourceFormat::Js => "js",
+        };
+        // A code capability's module is inlined as the registry keeps it: the package holds the
+        // canonical document, not a file that points elsewhere.
+        let (manifest_name, manifest_text) = if stored.source_format == manifest::SourceFormat::Js {
+            (format!("manifest.{ext}"), stored.source.clone())
+        } else {
+            (
+                "manifest.json".to_string(),
+                crate::manifest::export::to_string(
+                    &stored.document,
+                    crate::manifest::export::ExportFormat::Json,
+                ),
+            )
+        };
+        let bytes = package::build(&Contents {
+            manifest_name,
+            manifest: manifest_text,
+            readme: Some(readme),
+            icon: None,
+            flow,
+            tests: Some(
+                serde_json::json!({"passed": tests.passed, "failed": tests.failed, "at": now()})
+                    .to_string(),
+            ),
+        })?;
+        let sha = package::sha256_hex(&bytes);
+        progress(cb, "publish", "signing", 3, 5);
+        let key = self.signing_key().await?;
+        let account: Account = client.get("/v1/me").await?;
+        if account.public_key.as_deref() != Some(key.public_b64().as_str()) {
+            let _: Account = client
+                .send_json(
+                    reqwest::Method::PUT,
+                    "/v1/me/key",
+                    &KeyInput {
+                        public_key: key.public_b64(),
+                    },
+                )
+                .await?;
+        }
+        progress(cb, "publish", "uploading", 4, 5);
+        use base64::Engine;
+        let req = PublishRequest {
+            package: base64::engine::general_purpose::STANDARD.encode(&bytes),
+            signature: key.sign(&id, &stored.version, &sha),
+            visibility: Some(visibility.to_string()),
+            org: org.map(str::to_string),
+            price_cents: Some(price_cents),
+        };
+        let out: PublishOutcome = client
+            .send_json(
+                reqwest::Method::POST,
+                &format!("/v1/capabilities/{}/versions", seg(&id)),
+                &req,
+            )
+            .await?;
+        // The library agrees: this version is published (its tests passed a moment ago).
+        sqlx::query(
+            "UPDATE capability_versions SET status = 'published',
+               published_at = COALESCE(published_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+             WHERE capability_id = ?1 AND version = ?2",
+        )
+        .bind(&id)
+        .bind(&stored.version)
+        .execute(self.registry().pool())
+        .await?;
+        progress(cb, "publish", "published", 5, 5);
+        Ok(PublishView {
+            id: out.id,
+            version: out.version,
+            sha256: out.sha256,
+            approved: out.approved,
+            tests_passed: tests.passed as i64,
+            tests_total: (tests.passed + tests.failed) as i64,
+            readme_generated: true,
+            key_fingerprint: package::fingerprint(&key.public_b64()),
+            url: client.url.clone(),
+        })
+    }
+
+    /// Writes (or edits) your review; the cached reviews are refreshed.
+    pub async fn market_review(&self, id: &str, stars: i64, text: &str) -> CoreResult<Review> {
+        let client = self.market_client().await?;
+        let r: Review = client
+            .send_json(
+                reqwest::Method::PUT,
+                &format!("/v1/capabilities/{}/review", seg(id)),
+                &crate::market::ReviewInput {
+                    stars,
+                    text: text.to_string(),
+                },
+            )
+            .await?;
+        if let Ok(all) = client
+            .get::<Vec<Review>>(&format!("/v1/capabilities/{}/reviews", seg(id)))
+            .await
+        {
+            self.registry().market_put_reviews(id, &all).await?;
+        }
+        Ok(r)
+    }
+
+    /// Yanks a version you published.
+    pub async fn market_yank(&self, id: &str, version: &str, reason: &str) -> CoreResult<()> {
+        let client = self.market_client().await?;
+        let _: serde_json::Value = client
+            .send_json(
+                reqwest::Method::POST,
+                &format!(
+                    "/v1/capabilities/{}/versions/{}/yank",
+                    seg(id),
+                    seg(version)
+                ),
+                &crate::market::ReasonInput {
+                    reason: reason.to_string(),
+                },
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+async fn source_url(app: &Capsmith) -> CoreResult<String> {
+    Ok(app.market_url().await?.unwrap_or_else(|| "unknown".into()))
+}
+
+fn bundled_id(e: &super::bundled::Example) -> Option<String> {
+    manifest::check_text(
+        e.file,
+        e.text,
+        manifest::SourceFormat::detect(e.file, e.text),
+        None,
+    )
+    .manifest
+    .map(|m| m.capability().id.clone())
+}
+
+/// The version to install: the one asked for, else the newest installable. A yanked version
+/// is refused unless it is the one already installed.
+fn pick_version<'a>(
+    l: &'a Listing,
+    wanted: Option<&str>,
+    record: Option<&InstallRecord>,
+) -> CoreResult<&'a VersionInfo> {
+    let v = match wanted {
+        Some(w) => l.versions.iter().find(|v| v.version == w).ok_or_else(|| {
+            CoreError::NotFound(format!("{}@{w} (in the marketplace)", l.card.id))
+        })?,
+        None => latest_installable(l).ok_or_else(|| {
+            CoreError::NotFound(format!("an installable version of {}", l.card.id))
+        })?,
+    };
+    if let Some(reason) = &v.yanked {
+        if record.map(|r| r.version.as_str()) != Some(v.version.as_str()) {
+            return Err(CoreError::Package {
+                code: "yanked",
+                message: format!(
+                    "{}@{} was yanked by its publisher ({reason}); it keeps working where it is installed but cannot be installed afresh",
+                    l.card.id, v.version
+                ),
+            });
+        }
+    }
+    Ok(v)
+}
+
+/// `new`, `same` or `changed`, and the pinned key.
+fn key_state(record: Option<&InstallRecord>, v: &VersionInfo) -> (&'static str, Option<String>) {
+    match record {
+        None => ("new", None),
+        Some(r) if r.public_key.is_empty() => ("new", None),
+        Some(r) if r.public_key == v.public_key => ("same", Some(r.public_key.clone())),
+        Some(r) => ("changed", Some(r.public_key.clone())),
+    }
+}
+
+/// The archive's hash, its signature, and the publisher key pinned at the last install.
+fn verify_package(
+    id: &str,
+    v: &VersionInfo,
+    bytes: &[u8],
+    prior: Option<&InstallRecord>,
+    trust_new_key: bool,
+) -> CoreResult<()> {
+    let sha = package::sha256_hex(bytes);
+    if sha != v.sha256 {
+        return Err(CoreError::Package {
+            code: "package_tampered",
+            message: format!(
+                "the archive of {id}@{} does not match its published hash (got {}…, expected {}…): it was altered on the way or on the server; nothing was installed",
+                v.version,
+                &sha[..12],
+                &v.sha256[..v.sha256.len().min(12)]
+            ),
+        });
+    }
+    package::verify(&v.public_key, id, &v.version, &v.sha256, &v.signature)?;
+    if let Some(p) = prior {
+        if !p.public_key.is_empty() && p.public_key != v.public_key && !trust_new_key {
+            return Err(CoreError::Package {
+                code: "publisher_key_changed",
+                message: format!(
+                    "{id}@{} is signed with another key ({}) than the installed version ({}); refused",
+                    v.version,
+                    package::fingerprint(&v.public_key),
+                    package::fingerprint(&p.public_key)
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A listing for the built-in catalog (bundled examples; installed from the app itself).
+fn bundled_listing(m: &manifest::Manifest, seq: i64) -> Listing {
+    let c = m.capability();
+    let in_force = m.permissions_in_force();
+    Listing {
+        card: Card {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            description: c.description.clone(),
+            icon: c.icon.clone(),
+            category: c.category.clone(),
+            tags: c.tags.clone(),
+            kind: m.kind().as_str().to_string(),
+            publisher: "Capsmith (built in)".into(),
+            publisher_verified: true,
+            org: None,
+            visibility: "public".into(),
+            license: c.license.clone(),
+            price_cents: 0,
+            entitled: true,
+            installs: 0,
+            rating: None,
+            rating_count: 0,
+            featured: false,
+            deprecated: None,
+            latest_version: Some(m.version()),
+            updated_at: String::new(),
+        },
+        publisher_key: None,
+        versions: vec![VersionInfo {
+            version: m.version(),
+            sha256: String::new(),
+            signature: String::new(),
+            public_key: String::new(),
+            size: m.source.len() as i64,
+            permissions: in_force.clone(),
+            domains: m.analysis.allowed_domains.clone(),
+            configuration: c
+                .configuration
+                .iter()
+                .map(|k| ConfigKey {
+                    key: k.key.clone(),
+                    label: k.label.clone(),
+                    secret: k.ty.as_str() == "secret",
+                    required: k.required,
+                })
+                .collect(),
+            dependencies: c
+                .dependencies
+                .iter()
+                .filter(|d| !d.optional)
+                .map(|d| crate::market::DependencyRef {
+                    id: d.id.clone(),
+                    version: d.version.clone(),
+                })
+                .collect(),
+            tests_passed: 0,
+            tests_total: 0,
+            yanked: None,
+            approved: true,
+            published_at: String::new(),
+        }],
+        readme: package::docs::generate(
+            &m.document,
+            &in_force,
+            &m.analysis.allowed_domains,
+            package::docs::DocFormat::Markdown,
+        ),
+        seq,
+    }
+}

@@ -1,0 +1,411 @@
+//! The registry's marketplace tables (migration 8): the offline cache of listings with FTS5
+//! search, cached reviews, and install records. Each sync page, each install (with its
+//! dependencies) and each rollback is one transaction.
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use super::{import_one, newest_first, write_head, Imported, Registry};
+use crate::api::dto::CapabilityStatus;
+use crate::api::market::MarketQuery;
+use crate::manifest::model::Document;
+use crate::manifest::Manifest;
+use crate::market::{CategoryCount, Listing, Review};
+use crate::{CoreError, CoreResult};
+
+/// What the user consented to when installing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Consented {
+    pub permissions: Vec<String>,
+    pub domains: Vec<String>,
+}
+
+/// A capability installed from the marketplace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstallRecord {
+    pub capability_id: String,
+    pub version: String,
+    pub previous_version: Option<String>,
+    pub publisher: String,
+    pub public_key: String,
+    pub sha256: String,
+    pub consented: Consented,
+    /// The marketplace URL, or `bundled`.
+    pub source: String,
+    pub installed_at: String,
+}
+
+fn record(r: &sqlx::sqlite::SqliteRow) -> InstallRecord {
+    InstallRecord {
+        capability_id: r.get("capability_id"),
+        version: r.get("version"),
+        previous_version: r.get("previous_version"),
+        publisher: r.get("publisher"),
+        public_key: r.get("public_key"),
+        sha256: r.get("sha256"),
+        consented: serde_json::from_str(r.get::<&str, _>("consented")).unwrap_or_default(),
+        source: r.get("source"),
+        installed_at: r.get("installed_at"),
+    }
+}
+
+/// Words of a query as an FTS5 prefix match; nothing else reaches the FTS syntax.
+fn fts_match(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(8)
+        .map(|w| format!("\"{}\"*", w.to_lowercase()))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+async fn put_listing(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, l: &Listing) -> CoreResult<()> {
+    let c = &l.card;
+    sqlx::query(
+        "INSERT INTO market_listings (id, seq, name, category, tags, visibility, price_cents, installs,
+           rating, rating_count, featured, updated_at, listing)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, name = excluded.name,
+           category = excluded.category, tags = excluded.tags, visibility = excluded.visibility,
+           price_cents = excluded.price_cents, installs = excluded.installs, rating = excluded.rating,
+           rating_count = excluded.rating_count, featured = excluded.featured,
+           updated_at = excluded.updated_at, listing = excluded.listing",
+    )
+    .bind(&c.id)
+    .bind(l.seq)
+    .bind(&c.name)
+    .bind(c.category.as_deref())
+    .bind(serde_json::to_string(&c.tags).unwrap_or_default())
+    .bind(&c.visibility)
+    .bind(c.price_cents)
+    .bind(c.installs)
+    .bind(c.rating)
+    .bind(c.rating_count)
+    .bind(c.featured as i64)
+    .bind(&c.updated_at)
+    .bind(serde_json::to_string(l).unwrap_or_default())
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM market_fts WHERE id = ?1")
+        .bind(&c.id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("INSERT INTO market_fts (id, name, description, tags) VALUES (?1, ?2, ?3, ?4)")
+        .bind(&c.id)
+        .bind(&c.name)
+        .bind(c.description.as_deref().unwrap_or(""))
+        .bind(c.tags.join(" "))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+impl Registry {
+    /// Writes one sync page: listings in, removed ones out, and the cursor (`meta`) in the same
+    /// transaction, so a sync stopped half-way resumes from the last whole page. `reset`
+    /// empties the cache first (a full sync, or another marketplace).
+    pub async fn market_apply_page(
+        &self,
+        reset: bool,
+        items: &[Listing],
+        removed: &[String],
+        meta: &[(&str, String)],
+    ) -> CoreResult<()> {
+        let mut tx = self.pool().begin().await?;
+        if reset {
+            sqlx::query("DELETE FROM market_listings")
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM market_fts")
+                .execute(&mut *tx)
+                .await?;
+        }
+        for l in items {
+            put_listing(&mut tx, l).await?;
+        }
+        for id in removed {
+            sqlx::query("DELETE FROM market_listings WHERE id = ?1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM market_fts WHERE id = ?1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (k, v) in meta {
+            sqlx::query("INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+                .bind(k)
+                .bind(v)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn market_cached(&self) -> CoreResult<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM market_listings")
+            .fetch_one(self.pool())
+            .await?)
+    }
+
+    pub async fn market_listing(&self, id: &str) -> CoreResult<Option<Listing>> {
+        let text: Option<String> =
+            sqlx::query_scalar("SELECT listing FROM market_listings WHERE id = ?1")
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+    }
+
+    /// A page of cached listings and the total that match.
+    pub async fn market_search(&self, q: &MarketQuery) -> CoreResult<(Vec<Listing>, i64)> {
+        let mut conds: Vec<String> = vec!["1 = 1".into()];
+        let mut binds: Vec<String> = Vec::new();
+        let text = q.text.as_deref().and_then(fts_match);
+        if let Some(m) = &text {
+            binds.push(m.clone());
+            conds.push(format!(
+                "l.id IN (SELECT id FROM market_fts WHERE market_fts MATCH ?{})",
+                binds.len()
+            ));
+        }
+        if let Some(c) = q.category.as_deref().filter(|c| !c.is_empty()) {
+            binds.push(c.to_string());
+            conds.push(format!("l.category = ?{}", binds.len()));
+        }
+        if let Some(t) = q.tag.as_deref().filter(|c| !c.is_empty()) {
+            binds.push(format!(
+                "%{}%",
+                serde_json::to_string(t).unwrap_or_default()
+            ));
+            conds.push(format!("l.tags LIKE ?{}", binds.len()));
+        }
+        match q.price.as_deref() {
+            Some("free") => conds.push("l.price_cents = 0".into()),
+            Some("paid") => conds.push("l.price_cents > 0".into()),
+            None | Some("") | Some("all") => {}
+            Some(other) => {
+                return Err(CoreError::InvalidArgument(format!(
+                    "price must be free or paid, not `{other}`"
+                )))
+            }
+        }
+        if q.custom == Some(true) {
+            conds.push("l.visibility IN ('private', 'organization')".into());
+        }
+        let order = match q.sort.as_deref() {
+            None | Some("") | Some("relevance") if text.is_some() => {
+                // FTS5's bm25 rank of the matching row, then popularity.
+                "(SELECT rank FROM market_fts f WHERE f.id = l.id AND market_fts MATCH ?1), l.installs DESC, l.id"
+            }
+            None | Some("") | Some("relevance") | Some("installs") => "l.installs DESC, l.id",
+            Some("rating") => "COALESCE(l.rating, 0) DESC, l.rating_count DESC, l.id",
+            Some("recent") => "l.updated_at DESC, l.id",
+            Some("name") => "l.name COLLATE NOCASE, l.id",
+            Some(other) => {
+                return Err(CoreError::InvalidArgument(format!(
+                    "sort must be relevance, installs, rating, recent or name, not `{other}`"
+                )))
+            }
+        };
+        let per_page = q.per_page.unwrap_or(24).clamp(1, 200);
+        let page = q.page.unwrap_or(1).max(1);
+        let where_ = conds.join(" AND ");
+        let count_sql = format!("SELECT COUNT(*) FROM market_listings l WHERE {where_}");
+        let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql));
+        for b in &binds {
+            count = count.bind(b.as_str());
+        }
+        let total = count.fetch_one(self.pool()).await?;
+        let list_sql = format!(
+            "SELECT l.listing FROM market_listings l WHERE {where_} ORDER BY {order} LIMIT {per_page} OFFSET {}",
+            (page - 1) * per_page
+        );
+        let mut list = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(list_sql));
+        for b in &binds {
+            list = list.bind(b.as_str());
+        }
+        let items = list
+            .fetch_all(self.pool())
+            .await?
+            .into_iter()
+            .filter_map(|t| serde_json::from_str(&t).ok())
+            .collect();
+        Ok((items, total))
+    }
+
+    pub async fn market_categories(&self) -> CoreResult<Vec<CategoryCount>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT category, COUNT(*) FROM market_listings WHERE category IS NOT NULL
+             GROUP BY category ORDER BY category",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(name, count)| CategoryCount { name, count })
+            .collect())
+    }
+
+    pub async fn market_reviews(&self, id: &str) -> CoreResult<Vec<Review>> {
+        let text: Option<String> =
+            sqlx::query_scalar("SELECT reviews FROM market_reviews WHERE capability_id = ?1")
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(text
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default())
+    }
+
+    pub async fn market_put_reviews(&self, id: &str, reviews: &[Review]) -> CoreResult<()> {
+        sqlx::query(
+            "INSERT INTO market_reviews (capability_id, reviews, fetched_at)
+             VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+             ON CONFLICT (capability_id) DO UPDATE SET reviews = excluded.reviews, fetched_at = excluded.fetched_at",
+        )
+        .bind(id)
+        .bind(serde_json::to_string(reviews).unwrap_or_default())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn market_install_record(&self, id: &str) -> CoreResult<Option<InstallRecord>> {
+        Ok(
+            sqlx::query("SELECT * FROM market_installs WHERE capability_id = ?1")
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?
+                .as_ref()
+                .map(record),
+        )
+    }
+
+    pub async fn market_install_records(&self) -> CoreResult<Vec<InstallRecord>> {
+        Ok(
+            sqlx::query("SELECT * FROM market_installs ORDER BY capability_id")
+                .fetch_all(self.pool())
+                .await?
+                .iter()
+                .map(record)
+                .collect(),
+        )
+    }
+
+    /// Installs verified manifests and their records in one transaction: all or nothing.
+    pub async fn market_install_all(
+        &self,
+        manifests: &[&Manifest],
+        records: &[InstallRecord],
+    ) -> CoreResult<Vec<Imported>> {
+        let mut tx = self.pool().begin().await?;
+        let mut out = Vec::new();
+        for m in manifests {
+            out.push(import_one(&mut tx, m, CapabilityStatus::Published).await?);
+        }
+        for r in records {
+            sqlx::query(
+                "INSERT INTO market_installs (capability_id, version, previous_version, publisher,
+                   public_key, sha256, consented, source)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (capability_id) DO UPDATE SET version = excluded.version,
+                   previous_version = excluded.previous_version, publisher = excluded.publisher,
+                   public_key = excluded.public_key, sha256 = excluded.sha256,
+                   consented = excluded.consented, source = excluded.source,
+                   installed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+            )
+            .bind(&r.capability_id)
+            .bind(&r.version)
+            .bind(r.previous_version.as_deref())
+            .bind(&r.publisher)
+            .bind(&r.public_key)
+            .bind(&r.sha256)
+            .bind(serde_json::to_string(&r.consented).unwrap_or_default())
+            .bind(&r.source)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Goes back to the version an update replaced: agents using the current version move to
+    /// the previous one, the current version leaves the library, the record points back. One
+    /// transaction.
+    pub async fn market_rollback(&self, current: &str, back: &InstallRecord) -> CoreResult<()> {
+        let id = &back.capability_id;
+        let mut tx = self.pool().begin().await?;
+        let def: Option<(String, String)> = sqlx::query_as(
+            "SELECT definition, kind FROM capability_versions WHERE capability_id = ?1 AND version = ?2",
+        )
+        .bind(id)
+        .bind(&back.version)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((def, kind)) = def else {
+            return Err(CoreError::NotFound(format!(
+                "{id}@{} is no longer in the library; install it again instead",
+                back.version
+            )));
+        };
+        sqlx::query(
+            "UPDATE agent_capabilities SET version = ?1 WHERE capability_id = ?2 AND version = ?3",
+        )
+        .bind(&back.version)
+        .bind(id)
+        .bind(current)
+        .execute(&mut *tx)
+        .await?;
+        for sql in [
+            "DELETE FROM capability_dependencies WHERE capability_id = ?1 AND version = ?2",
+            "DELETE FROM capability_versions WHERE capability_id = ?1 AND version = ?2",
+        ] {
+            sqlx::query(sql)
+                .bind(id)
+                .bind(current)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let mut left: Vec<String> =
+            sqlx::query_scalar("SELECT version FROM capability_versions WHERE capability_id = ?1")
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
+        newest_first(&mut left);
+        if left.first() == Some(&back.version) {
+            let doc: Document =
+                serde_json::from_str(&def).map_err(|e| CoreError::CorruptRecord {
+                    id: id.clone(),
+                    version: back.version.clone(),
+                    message: e.to_string(),
+                })?;
+            write_head(&mut tx, &doc, &kind, &back.version, false).await?;
+        }
+        sqlx::query(
+            "UPDATE market_installs SET version = ?1, previous_version = NULL, public_key = ?2,
+               sha256 = ?3, consented = ?4, installed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+             WHERE capability_id = ?5",
+        )
+        .bind(&back.version)
+        .bind(&back.public_key)
+        .bind(&back.sha256)
+        .bind(serde_json::to_string(&back.consented).unwrap_or_default())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn market_forget_install(&self, id: &str) -> CoreResult<()> {
+        sqlx::query("DELETE FROM market_installs WHERE capability_id = ?1")
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}
