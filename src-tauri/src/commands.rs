@@ -507,3 +507,127 @@ pub async fn agent_config_set(
         .agent_config_set(&agent, &capability, &key, value.map(Sensitive::new))
         .await?)
 }
+
+// The marketplace (crates/core/src/api/market.rs). Long work reports progress as
+// `market-progress` events (a `MarketProgress`).
+
+use capsmith_core::api::market::{
+    InstallOutcome, InstallPlan, MarketDetail, MarketPage, MarketProgress, MarketQuery,
+    MarketStatus, PublishView, SyncReport,
+};
+use capsmith_core::market::{Account, Review};
+use tauri::Emitter;
+
+fn emitter(app: &tauri::AppHandle) -> impl Fn(MarketProgress) + Send + Sync + '_ {
+    move |p| {
+        // A window that is gone cannot show progress; the work goes on.
+        let _ = app.emit("market-progress", p);
+    }
+}
+
+#[tauri::command]
+pub async fn market_status(state: State<'_, AppState>) -> Res<MarketStatus> {
+    Ok(state.core()?.market_status().await?)
+}
+
+#[tauri::command]
+pub async fn market_sync(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    full: bool,
+) -> Res<SyncReport> {
+    Ok(state.core()?.market_sync(full, &emitter(&app)).await?)
+}
+
+#[tauri::command]
+pub async fn market_search(state: State<'_, AppState>, query: MarketQuery) -> Res<MarketPage> {
+    Ok(state.core()?.market_search(&query).await?)
+}
+
+#[tauri::command]
+pub async fn market_detail(state: State<'_, AppState>, id: String) -> Res<MarketDetail> {
+    Ok(state.core()?.market_detail(&id).await?)
+}
+
+#[tauri::command]
+pub async fn market_install_plan(state: State<'_, AppState>, spec: String) -> Res<InstallPlan> {
+    Ok(state.core()?.market_install_plan(&spec).await?)
+}
+
+#[tauri::command]
+pub async fn market_install(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    spec: String,
+    consent: Vec<String>,
+    agent: Option<String>,
+) -> Res<InstallOutcome> {
+    Ok(state
+        .core()?
+        .market_install(&spec, &consent, agent.as_deref(), false, &emitter(&app))
+        .await?)
+}
+
+#[tauri::command]
+pub async fn market_update(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+    consent: Vec<String>,
+) -> Res<InstallOutcome> {
+    Ok(state
+        .core()?
+        .market_update(&id, &consent, false, &emitter(&app))
+        .await?)
+}
+
+#[tauri::command]
+pub async fn market_rollback(state: State<'_, AppState>, id: String) -> Res<InstallOutcome> {
+    Ok(state.core()?.market_rollback(&id).await?)
+}
+
+#[tauri::command]
+pub async fn market_uninstall(state: State<'_, AppState>, id: String) -> Res<()> {
+    Ok(state.core()?.market_uninstall(&id).await?)
+}
+
+#[tauri::command]
+pub async fn market_publish(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    spec: String,
+    visibility: String,
+    org: Option<String>,
+    price_cents: i64,
+) -> Res<PublishView> {
+    Ok(state
+        .core()?
+        .market_publish(
+            &spec,
+            &visibility,
+            org.as_deref(),
+            price_cents,
+            &emitter(&app),
+        )
+        .await?)
+}
+
+#[tauri::command]
+pub async fn market_login(state: State<'_, AppState>, url: String, token: String) -> Res<Account> {
+    Ok(state.core()?.market_login(&url, &token).await?)
+}
+
+#[tauri::command]
+pub async fn market_logout(state: State<'_, AppState>) -> Res<()> {
+    Ok(state.core()?.market_logout().await?)
+}
+
+#[tauri::command]
+pub async fn market_review(
+    state: State<'_, AppState>,
+    id: String,
+    stars: i64,
+    text: String,
+) -> Res<Review> {
+    Ok(state.core()?.market_review(&id, stars, &text).await?)
+}

@@ -92,6 +92,19 @@ fn main() {
             commands::triggers_stop,
             commands::agent_config,
             commands::agent_config_set,
+            commands::market_status,
+            commands::market_sync,
+            commands::market_search,
+            commands::market_detail,
+            commands::market_install_plan,
+            commands::market_install,
+            commands::market_update,
+            commands::market_rollback,
+            commands::market_uninstall,
+            commands::market_publish,
+            commands::market_login,
+            commands::market_logout,
+            commands::market_review,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {
