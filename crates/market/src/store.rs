@@ -38,11 +38,11 @@ fn visible(viewer: Option<&User>) -> String {
         Some(u) => format!(
             "(c.visibility = 'public' OR c.owner_id = {id} OR (c.visibility = 'organization' AND \
                c.org IN (SELECT org FROM org_members WHERE user_id = {id}))) \
-             AND (c.latest_version IS NOT NULL OR c.owner_id = {id} OR \
+             AND (c.listed = 1 OR c.owner_id = {id} OR \
                c.org IN (SELECT org FROM org_members WHERE user_id = {id} AND role = 'admin'))",
             id = u.id
         ),
-        None => "c.visibility = 'public' AND c.latest_version IS NOT NULL".to_string(),
+        None => "c.visibility = 'public' AND c.listed = 1".to_string(),
     }
 }
 
@@ -465,6 +465,24 @@ pub async fn publish(
     id: &str,
     req: &PublishRequest,
 ) -> MarketResult<PublishOutcome> {
+    // Two servers may take the first version of a new id at once; the loser's insert hits the
+    // primary key. Run it again: it then sees the winner's row (and says who owns the id, or
+    // that the version exists).
+    for _ in 0..2 {
+        match publish_once(db, user, id, req).await {
+            Err(MarketError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {}
+            other => return other,
+        }
+    }
+    publish_once(db, user, id, req).await
+}
+
+async fn publish_once(
+    db: &Db,
+    user: &User,
+    id: &str,
+    req: &PublishRequest,
+) -> MarketResult<PublishOutcome> {
     use base64::Engine;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(req.package.trim())
@@ -746,10 +764,17 @@ async fn touch(
     seq: i64,
 ) -> MarketResult<()> {
     let latest = newest_version(db, tx, id, true).await?;
+    let (approved,): (i64,) = sqlx::query_as(
+        db.sql("SELECT COUNT(*) FROM versions WHERE capability_id = $1 AND approved = 1"),
+    )
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await?;
     sqlx::query(db.sql(
-        "UPDATE capabilities SET latest_version = $1, seq = $2, updated_at = $3 WHERE id = $4",
+        "UPDATE capabilities SET latest_version = $1, listed = $2, seq = $3, updated_at = $4 WHERE id = $5",
     ))
     .bind(latest.as_deref())
+    .bind((approved > 0) as i64)
     .bind(seq)
     .bind(now())
     .bind(id)

@@ -197,6 +197,9 @@ pub async fn by_name(db: &Db, name: &str) -> MarketResult<User> {
 pub async fn set_key(db: &Db, user: &User, public_key: &str) -> MarketResult<Account> {
     capsmith_core::package::check_public_key(public_key)
         .map_err(|e| MarketError::BadRequest(e.to_string()))?;
+    if user.public_key.as_deref() == Some(public_key.trim()) {
+        return Ok(user.account());
+    }
     let mut tx = db.write().await?;
     sqlx::query(db.sql("UPDATE users SET public_key = $1 WHERE id = $2"))
         .bind(public_key.trim())

@@ -357,6 +357,77 @@ mod tests {
         assert_eq!(open(&a).unwrap(), sample());
     }
 
+    /// An archive written by hand, so names and kinds `build` would never write get in.
+    fn raw(entries: &[(&[u8], tar::EntryType, &[u8])]) -> Vec<u8> {
+        let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let mut b = tar::Builder::new(gz);
+        for (name, kind, data) in entries {
+            let mut h = tar::Header::new_old();
+            h.as_old_mut().name[..name.len()].copy_from_slice(name);
+            h.set_entry_type(*kind);
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            if kind.is_symlink() {
+                h.set_link_name("/etc/passwd").unwrap();
+            }
+            h.set_cksum();
+            b.append(&h, *data).unwrap();
+        }
+        b.into_inner().unwrap().finish().unwrap()
+    }
+
+    fn refused(bytes: &[u8], needle: &str) {
+        let e = open(bytes).unwrap_err();
+        assert_eq!(e.kind(), "package_invalid", "{e}");
+        assert!(e.to_string().contains(needle), "{e}");
+    }
+
+    #[test]
+    fn hostile_archives_are_refused() {
+        let m: &[u8] = b"capability: {}";
+        let file = tar::EntryType::Regular;
+        refused(&raw(&[(b"../manifest.yaml", file, m)]), "points outside");
+        refused(&raw(&[(b"/etc/manifest.yaml", file, m)]), "points outside");
+        refused(
+            &raw(&[
+                (b"manifest.yaml", file, m),
+                (b"README.md", tar::EntryType::Symlink, b""),
+            ]),
+            "is a link",
+        );
+        refused(
+            &raw(&[(b"manifest.yaml", tar::EntryType::Link, b"")]),
+            "is a link",
+        );
+        refused(
+            &raw(&[(b"manifest.yaml", tar::EntryType::Directory, b"")]),
+            "not a regular file",
+        );
+        refused(
+            &raw(&[(b"manifest.yaml", file, m), (b"run.sh", file, b"rm -rf /")]),
+            "unexpected entry",
+        );
+        refused(
+            &raw(&[(b"manifest.yaml", file, m), (b"manifest.yaml", file, m)]),
+            "appears twice",
+        );
+        refused(&raw(&[(b"README.md", file, b"# x")]), "no manifest");
+        let many: Vec<(&[u8], tar::EntryType, &[u8])> = (0..20)
+            .map(|_| (&b"README.md"[..], file, &b"x"[..]))
+            .collect();
+        // An entry-count bomb cannot get past the names: only a handful exist, each once.
+        refused(&raw(&many), "appears twice");
+        // A gzip bomb: 40 MiB of zeros compress to a few dozen KiB; the reader stops at the cap.
+        let zeros = vec![0u8; 40 * 1024 * 1024];
+        let bomb = raw(&[(b"manifest.yaml", file, &zeros)]);
+        assert!(bomb.len() < MAX_PACKAGE_BYTES);
+        refused(&bomb, "bytes");
+        assert_eq!(
+            open(b"not gzip at all").unwrap_err().kind(),
+            "package_invalid"
+        );
+    }
+
     #[test]
     fn a_signature_binds_id_version_and_hash() {
         let key = SigningKey::generate().unwrap();

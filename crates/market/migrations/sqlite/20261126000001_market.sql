@@ -49,6 +49,8 @@ CREATE TABLE capabilities (
     deprecated      TEXT,
     -- The newest approved, not yanked version: what everyone who may see it can install.
     latest_version  TEXT,
+    -- 1 once any version is approved: members see it (yanked versions stay listed, marked).
+    listed          BIGINT NOT NULL DEFAULT 0,
     seq             BIGINT NOT NULL,
     created_at      TEXT NOT NULL,
     updated_at      TEXT NOT NULL
