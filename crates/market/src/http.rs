@@ -9,7 +9,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Path, Query, Request, State};
+use axum::extract::{
+    ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request,
+};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -83,8 +86,6 @@ pub struct AppState {
     pub limits: Limits,
 }
 
-type St = State<Arc<AppState>>;
-
 /// JSON bodies whose rejections are envelopes too.
 pub struct Body<T>(pub T);
 
@@ -134,13 +135,39 @@ async fn viewer(
     }
 }
 
-async fn signed_in(app: &AppState, headers: &HeaderMap, peer: SocketAddr) -> MarketResult<User> {
-    viewer(app, headers, peer)
-        .await?
-        .ok_or(MarketError::Unauthorized)
+/// The caller, when a token came with the request (`None` without one).
+pub struct Viewer(pub Option<User>, pub Arc<AppState>);
+/// A caller that must be signed in.
+pub struct SignedIn(pub User, pub Arc<AppState>);
+
+impl FromRequestParts<Arc<AppState>> for Viewer {
+    type Rejection = MarketError;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0)
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+        Ok(Viewer(
+            viewer(app, &parts.headers, peer).await?,
+            app.clone(),
+        ))
+    }
 }
 
-type Peer = ConnectInfo<SocketAddr>;
+impl FromRequestParts<Arc<AppState>> for SignedIn {
+    type Rejection = MarketError;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let Viewer(user, app) = Viewer::from_request_parts(parts, app).await?;
+        Ok(SignedIn(user.ok_or(MarketError::Unauthorized)?, app))
+    }
+}
 
 async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
@@ -154,17 +181,14 @@ async fn openapi() -> Response {
         .into_response()
 }
 
-async fn me(State(app): St, ConnectInfo(peer): Peer, h: HeaderMap) -> MarketResult<Response> {
-    Ok(Json(signed_in(&app, &h, peer).await?.account()).into_response())
+async fn me(SignedIn(user, _): SignedIn) -> MarketResult<Response> {
+    Ok(Json(user.account()).into_response())
 }
 
 async fn me_key(
-    State(app): St,
-    ConnectInfo(peer): Peer,
-    h: HeaderMap,
+    SignedIn(user, app): SignedIn,
     Body(input): Body<KeyInput>,
 ) -> MarketResult<Response> {
-    let user = signed_in(&app, &h, peer).await?;
     let l = app.limits;
     app.limiter.take(
         &format!("key:{}", user.id),
@@ -174,18 +198,11 @@ async fn me_key(
     Ok(Json(users::set_key(&app.db, &user, &input.public_key).await?).into_response())
 }
 
-async fn search(
-    State(app): St,
-    ConnectInfo(peer): Peer,
-    h: HeaderMap,
-    Query(p): Query<SearchParams>,
-) -> MarketResult<Response> {
-    let v = viewer(&app, &h, peer).await?;
+async fn search(Viewer(v, app): Viewer, Query(p): Query<SearchParams>) -> MarketResult<Response> {
     Ok(Json(store::search(&app.db, v.as_ref(), &p).await?).into_response())
 }
 
-async fn featured(State(app): St, ConnectInfo(peer): Peer, h: HeaderMap) -> MarketResult<Response> {
-    let v = viewer(&app, &h, peer).await?;
+async fn featured(Viewer(v, app): Viewer) -> MarketResult<Response> {
     let p = SearchParams {
         featured: Some(true),
         per_page: Some(100),
@@ -194,12 +211,7 @@ async fn featured(State(app): St, ConnectInfo(peer): Peer, h: HeaderMap) -> Mark
     Ok(Json(store::search(&app.db, v.as_ref(), &p).await?.items).into_response())
 }
 
-async fn categories(
-    State(app): St,
-    ConnectInfo(peer): Peer,
-    h: HeaderMap,
-) -> MarketResult<Response> {
-    let v = viewer(&app, &h, peer).await?;
+async fn categories(Viewer(v, app): Viewer) -> MarketResult<Response> {
     Ok(Json(store::categories(&app.db, v.as_ref()).await?).into_response())
 }
 
@@ -212,12 +224,10 @@ pub struct SyncParams {
 }
 
 async fn sync(
-    State(app): St,
-    ConnectInfo(peer): Peer,
+    Viewer(v, app): Viewer,
     h: HeaderMap,
     Query(p): Query<SyncParams>,
 ) -> MarketResult<Response> {
-    let v = viewer(&app, &h, peer).await?;
     let since = p.since.unwrap_or(0).max(0);
     // The feed's state for this reader: the newest change number. A client that finished its
     // last sync at this state sends it back and gets a 304 without a listing being read.
@@ -230,24 +240,15 @@ async fn sync(
     Ok(([(header::ETAG, etag)], Json(page)).into_response())
 }
 
-async fn detail(
-    State(app): St,
-    ConnectInfo(peer): Peer,
-    h: HeaderMap,
-    Path(id): Path<String>,
-) -> MarketResult<Response> {
-    let v = viewer(&app, &h, peer).await?;
+async fn detail(Viewer(v, app): Viewer, Path(id): Path<String>) -> MarketResult<Response> {
     Ok(Json(store::listing(&app.db, v.as_ref(), &id).await?).into_response())
 }
 
 async fn publish(
-    State(app): St,
-    ConnectInfo(peer): Peer,
-    h: HeaderMap,
+    SignedIn(user, app): SignedIn,
     Path(id): Path<String>,
     Body(req): Body<PublishRequest>,
 ) -> MarketResult<Response> {
-    let user = signed_in(&app, &h, peer).await?;
     let l = app.limits;
     app.limiter.take(
         &format!("publish:{}", user.id),
@@ -259,12 +260,9 @@ async fn publish(
 }
 
 async fn package(
-    State(app): St,
-    ConnectInfo(peer): Peer,
-    h: HeaderMap,
+    Viewer(v, app): Viewer,
     Path((id, version)): Path<(String, String)>,
 ) -> MarketResult<Response> {
-    let v = viewer(&app, &h, peer).await?;
     let bytes = store::package(&app.db, v.as_ref(), &id, &version).await?;
     Ok((
         [
@@ -280,68 +278,48 @@ async fn package(
 }
 
 async fn yank(
-    State(app): St,
-    ConnectInfo(peer): Peer,
-    h: HeaderMap,
+    SignedIn(user, app): SignedIn,
     Path((id, version)): Path<(String, String)>,
     Body(r): Body<ReasonInput>,
 ) -> MarketResult<Response> {
-    let user = signed_in(&app, &h, peer).await?;
     store::yank(&app.db, &user, &id, &version, &r.reason).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn approve(
-    State(app): St,
-    ConnectInfo(peer): Peer,
-    h: HeaderMap,
+    SignedIn(user, app): SignedIn,
     Path((id, version)): Path<(String, String)>,
 ) -> MarketResult<Response> {
-    let user = signed_in(&app, &h, peer).await?;
     store::approve(&app.db, &user, &id, &version).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn deprecate(
-    State(app): St,
-    ConnectInfo(peer): Peer,
-    h: HeaderMap,
+    SignedIn(user, app): SignedIn,
     Path(id): Path<String>,
     Body(d): Body<DeprecateInput>,
 ) -> MarketResult<Response> {
-    let user = signed_in(&app, &h, peer).await?;
     store::deprecate(&app.db, &user, &id, d.message.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn reviews(
-    State(app): St,
-    ConnectInfo(peer): Peer,
-    h: HeaderMap,
-    Path(id): Path<String>,
-) -> MarketResult<Response> {
-    let v = viewer(&app, &h, peer).await?;
+async fn reviews(Viewer(v, app): Viewer, Path(id): Path<String>) -> MarketResult<Response> {
     Ok(Json(store::reviews(&app.db, v.as_ref(), &id).await?).into_response())
 }
 
 async fn review(
-    State(app): St,
-    ConnectInfo(peer): Peer,
-    h: HeaderMap,
+    SignedIn(user, app): SignedIn,
     Path(id): Path<String>,
     Body(r): Body<ReviewInput>,
 ) -> MarketResult<Response> {
-    let user = signed_in(&app, &h, peer).await?;
     Ok(Json(store::review(&app.db, &user, &id, r.stars, &r.text).await?).into_response())
 }
 
 async fn install(
-    State(app): St,
-    ConnectInfo(peer): Peer,
-    h: HeaderMap,
+    Viewer(v, app): Viewer,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(id): Path<String>,
 ) -> MarketResult<Response> {
-    let v = viewer(&app, &h, peer).await?;
     let who = v
         .as_ref()
         .map(|u| u.id.to_string())
@@ -353,36 +331,27 @@ async fn install(
 }
 
 async fn set_featured(
-    State(app): St,
-    ConnectInfo(peer): Peer,
-    h: HeaderMap,
+    SignedIn(user, app): SignedIn,
     Path(id): Path<String>,
     Body(f): Body<FeaturedInput>,
 ) -> MarketResult<Response> {
-    let user = signed_in(&app, &h, peer).await?;
     store::set_featured(&app.db, &user, &id, f.featured).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn grant(
-    State(app): St,
-    ConnectInfo(peer): Peer,
-    h: HeaderMap,
+    SignedIn(user, app): SignedIn,
     Path(id): Path<String>,
     Body(e): Body<EntitlementInput>,
 ) -> MarketResult<Response> {
-    let user = signed_in(&app, &h, peer).await?;
     store::grant(&app.db, &user, &id, &e.user).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn verify_user(
-    State(app): St,
-    ConnectInfo(peer): Peer,
-    h: HeaderMap,
+    SignedIn(user, app): SignedIn,
     Path(name): Path<String>,
 ) -> MarketResult<Response> {
-    let user = signed_in(&app, &h, peer).await?;
     if !user.admin {
         return Err(MarketError::Forbidden(
             "only a marketplace administrator may verify publishers".into(),

@@ -783,6 +783,19 @@ async fn touch(
     Ok(())
 }
 
+/// Ends a write to a capability: it takes the next change number, its head row is
+/// recomputed, and the transaction commits.
+async fn commit_change(
+    db: &Db,
+    mut tx: sqlx::Transaction<'static, sqlx::Any>,
+    id: &str,
+) -> MarketResult<()> {
+    let seq = db.next_seq(&mut tx).await?;
+    touch(db, &mut tx, id, seq).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// The owner, org and price of a capability the user may see; `not_found` otherwise.
 async fn head(
     db: &Db,
@@ -876,9 +889,7 @@ pub async fn yank(db: &Db, user: &User, id: &str, version: &str, reason: &str) -
             "no version {version} of `{id}`"
         )));
     }
-    let seq = db.next_seq(&mut tx).await?;
-    touch(db, &mut tx, id, seq).await?;
-    tx.commit().await?;
+    commit_change(db, tx, id).await?;
     Ok(())
 }
 
@@ -890,9 +901,7 @@ pub async fn deprecate(db: &Db, user: &User, id: &str, message: Option<&str>) ->
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    let seq = db.next_seq(&mut tx).await?;
-    touch(db, &mut tx, id, seq).await?;
-    tx.commit().await?;
+    commit_change(db, tx, id).await?;
     Ok(())
 }
 
@@ -920,9 +929,7 @@ pub async fn approve(db: &Db, user: &User, id: &str, version: &str) -> MarketRes
             "no version {version} of `{id}`"
         )));
     }
-    let seq = db.next_seq(&mut tx).await?;
-    touch(db, &mut tx, id, seq).await?;
-    tx.commit().await?;
+    commit_change(db, tx, id).await?;
     Ok(())
 }
 
@@ -966,9 +973,7 @@ pub async fn review(
     .bind(id)
     .execute(&mut *tx)
     .await?;
-    let seq = db.next_seq(&mut tx).await?;
-    touch(db, &mut tx, id, seq).await?;
-    tx.commit().await?;
+    commit_change(db, tx, id).await?;
     Ok(Review {
         user: user.name.clone(),
         stars,
@@ -1006,9 +1011,7 @@ pub async fn count_install(db: &Db, viewer: Option<&User>, id: &str) -> MarketRe
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    let seq = db.next_seq(&mut tx).await?;
-    touch(db, &mut tx, id, seq).await?;
-    tx.commit().await?;
+    commit_change(db, tx, id).await?;
     Ok(())
 }
 
@@ -1031,9 +1034,7 @@ pub async fn set_featured(db: &Db, user: &User, id: &str, featured: bool) -> Mar
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    let seq = db.next_seq(&mut tx).await?;
-    touch(db, &mut tx, id, seq).await?;
-    tx.commit().await?;
+    commit_change(db, tx, id).await?;
     Ok(())
 }
 
@@ -1053,8 +1054,6 @@ pub async fn grant(db: &Db, admin: &User, id: &str, user_name: &str) -> MarketRe
     .bind(now())
     .execute(&mut *tx)
     .await?;
-    let seq = db.next_seq(&mut tx).await?;
-    touch(db, &mut tx, id, seq).await?;
-    tx.commit().await?;
+    commit_change(db, tx, id).await?;
     Ok(())
 }

@@ -191,6 +191,22 @@ pub async fn by_name(db: &Db, name: &str) -> MarketResult<User> {
     load(db, row).await
 }
 
+/// Moves every capability the user owns up the change feed (what readers see of the publisher
+/// changed: key, verified mark).
+async fn bump_owned(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    user_id: i64,
+) -> MarketResult<()> {
+    let seq = db.next_seq(tx).await?;
+    sqlx::query(db.sql("UPDATE capabilities SET seq = $1 WHERE owner_id = $2"))
+        .bind(seq)
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Registers (or replaces) the user's signing key. Capabilities they own move up the change
 /// feed, so clients learn about the new key (and refuse updates signed by it until the user
 /// trusts it).
@@ -206,12 +222,7 @@ pub async fn set_key(db: &Db, user: &User, public_key: &str) -> MarketResult<Acc
         .bind(user.id)
         .execute(&mut *tx)
         .await?;
-    let seq = db.next_seq(&mut tx).await?;
-    sqlx::query(db.sql("UPDATE capabilities SET seq = $1 WHERE owner_id = $2"))
-        .bind(seq)
-        .bind(user.id)
-        .execute(&mut *tx)
-        .await?;
+    bump_owned(db, &mut tx, user.id).await?;
     tx.commit().await?;
     let mut acc = user.account();
     acc.public_key = Some(public_key.trim().to_string());
@@ -227,12 +238,7 @@ pub async fn set_verified(db: &Db, name: &str, verified: bool) -> MarketResult<(
         .bind(user.id)
         .execute(&mut *tx)
         .await?;
-    let seq = db.next_seq(&mut tx).await?;
-    sqlx::query(db.sql("UPDATE capabilities SET seq = $1 WHERE owner_id = $2"))
-        .bind(seq)
-        .bind(user.id)
-        .execute(&mut *tx)
-        .await?;
+    bump_owned(db, &mut tx, user.id).await?;
     tx.commit().await?;
     Ok(())
 }
