@@ -1,17 +1,19 @@
 // The window's frame: a sidebar of sections and the active page. Pages that are not built yet
 // are listed, disabled, as "soon".
-import { lazy, Suspense, useState } from "react";
+import { lazy, Suspense, useCallback, useState } from "react";
 
 import { AgentsPage } from "./features/agents/AgentsPage";
 import type { BuilderOpenRequest } from "./features/builder/BuilderPage";
 import { LibraryPage, type OpenRequest } from "./features/library/LibraryPage";
+import { MarketplacePage } from "./features/market/MarketplacePage";
+import { useMarketStatus } from "./features/market/useMarketStatus";
 import { ActivityPage } from "./features/monitor/ActivityPage";
 import { SettingsPage } from "./features/settings/SettingsPage";
 
 // The builder (React Flow and its editor) is its own chunk, loaded when the section first opens.
 const BuilderPage = lazy(() => import("./features/builder/BuilderPage").then((m) => ({ default: m.BuilderPage })));
 
-type Page = "library" | "activity" | "builder" | "agents" | "settings";
+type Page = "library" | "activity" | "builder" | "marketplace" | "agents" | "settings";
 
 type Section =
   | { key: Page; label: string; icon: string; ready: true }
@@ -21,7 +23,7 @@ const SECTIONS: Array<Section> = [
   { key: "library", label: "My Capabilities", icon: "🧰", ready: true },
   { key: "activity", label: "Activity", icon: "📈", ready: true },
   { key: "builder", label: "Builder", icon: "🛠️", ready: true },
-  { key: "marketplace", label: "Marketplace", icon: "🛍️", ready: false },
+  { key: "marketplace", label: "Marketplace", icon: "🛍️", ready: true },
   { key: "agents", label: "Agents", icon: "🤖", ready: true },
 ];
 
@@ -35,6 +37,11 @@ export function App() {
   const [visit, setVisit] = useState(0);
   const [open, setOpen] = useState<OpenRequest | null>(null);
   const [openInBuilder, setOpenInBuilder] = useState<BuilderOpenRequest | null>(null);
+  // The Marketplace entry counts installed capabilities with updates; asked again on every page
+  // change and whenever the marketplace page changes something.
+  const [marketChanges, setMarketChanges] = useState(0);
+  const updates = useMarketStatus(`${visit}:${marketChanges}`).status?.updates.length ?? 0;
+  const onMarketChanged = useCallback(() => setMarketChanges((n) => n + 1), []);
 
   const go = (next: Page) => {
     setOpen(null);
@@ -64,7 +71,13 @@ export function App() {
         </div>
         <ul className="nav-list">
           {SECTIONS.map((section) => (
-            <NavItem key={section.key} section={section} active={page} onGo={go} />
+            <NavItem
+              key={section.key}
+              section={section}
+              active={page}
+              onGo={go}
+              count={section.key === "marketplace" ? updates : 0}
+            />
           ))}
         </ul>
         <ul className="nav-list nav-list-bottom">
@@ -88,6 +101,9 @@ export function App() {
             <BuilderPage key={visit} open={openInBuilder} />
           </Suspense>
         )}
+        {page === "marketplace" && (
+          <MarketplacePage key={visit} onOpenSettings={() => go("settings")} onChanged={onMarketChanged} />
+        )}
         {page === "agents" && <AgentsPage key={visit} />}
         {page === "settings" && <SettingsPage key={visit} />}
       </div>
@@ -95,9 +111,15 @@ export function App() {
   );
 }
 
-type NavItemProps = { section: Section; active: Page; onGo: (page: Page) => void };
+type NavItemProps = {
+  section: Section;
+  active: Page;
+  onGo: (page: Page) => void;
+  /** Something waiting there (e.g. updates), shown as a small count. */
+  count?: number;
+};
 
-function NavItem({ section, active, onGo }: NavItemProps) {
+function NavItem({ section, active, onGo, count = 0 }: NavItemProps) {
   if (!section.ready) {
     return (
       <li>
@@ -137,6 +159,11 @@ function NavItem({ section, active, onGo }: NavItemProps) {
           {section.icon}
         </span>
         {section.label}
+        {count > 0 && (
+          <span className="nav-count" data-testid={`nav-${section.key}-count`} title={`${count} update${count === 1 ? "" : "s"} available`}>
+            {count}
+          </span>
+        )}
       </button>
     </li>
   );

@@ -217,7 +217,7 @@ fn render_plan(p: &InstallPlan) -> String {
             s.push_str(&format!("  + NEW domain: {a}\n"));
         }
         for r in &p.removed_permissions {
-            s.push_str(&format!("  - no longer: {r}\n"));
+            s.push_str(&format!("  - no longer: {} ({})\n", r.description, r.name));
         }
         for r in &p.removed_domains {
             s.push_str(&format!("  - no longer connects to: {r}\n"));

@@ -97,7 +97,17 @@ impl CoreError {
             CoreError::Unresolvable { .. } => "unresolvable",
             CoreError::AgentNotFound(_) => "agent_not_found",
             CoreError::Package { code, .. } => code,
-            CoreError::Market { .. } => "market",
+            // The server's stable codes that a caller acts on keep their own kind.
+            CoreError::Market { code, .. } => match code.as_str() {
+                "unauthorized" => "market_unauthorized",
+                "forbidden" => "market_forbidden",
+                "payment_required" => "payment_required",
+                "namespace_taken" => "namespace_taken",
+                "version_exists" => "version_exists",
+                "rate_limited" => "rate_limited",
+                "not_found" => "market_not_found",
+                _ => "market",
+            },
             CoreError::MarketUnreachable { .. } => "market_unreachable",
             CoreError::Engine(e) => e.kind(),
         }

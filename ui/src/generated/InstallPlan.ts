@@ -17,7 +17,7 @@ key_state: string, permissions: Array<PermissionWords>, domains: Array<string>,
 /**
  * Against the installed version (empty on a first install).
  */
-added_permissions: Array<PermissionWords>, removed_permissions: Array<string>, added_domains: Array<string>, removed_domains: Array<string>, 
+added_permissions: Array<PermissionWords>, removed_permissions: Array<PermissionWords>, added_domains: Array<string>, removed_domains: Array<string>, 
 /**
  * True when the user must consent again (a first install, or more asked than before).
  */

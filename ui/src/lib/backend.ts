@@ -1,9 +1,11 @@
-// The one door to the desktop shell: typed Tauri commands and native file drops.
+// The one door to the desktop shell: typed Tauri commands, native file drops and progress events.
 // Nothing else in the UI imports @tauri-apps/api (eslint enforces it), so a different shell or a
 // test double only has to replace this file.
 import { invoke as tauriInvoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
 import { getCurrentWebview } from "@tauri-apps/api/webview";
 
+import type { Account } from "../generated/Account";
 import type { AddPlan } from "../generated/AddPlan";
 import type { AgentTool } from "../generated/AgentTool";
 import type { AgentView } from "../generated/AgentView";
@@ -17,10 +19,20 @@ import type { DraftView } from "../generated/DraftView";
 import type { ExecutionView } from "../generated/ExecutionView";
 import type { FlowRunView } from "../generated/FlowRunView";
 import type { ImportOutcome } from "../generated/ImportOutcome";
+import type { InstallOutcome } from "../generated/InstallOutcome";
+import type { InstallPlan } from "../generated/InstallPlan";
+import type { MarketDetail } from "../generated/MarketDetail";
+import type { MarketPage } from "../generated/MarketPage";
+import type { MarketProgress } from "../generated/MarketProgress";
+import type { MarketQuery } from "../generated/MarketQuery";
+import type { MarketStatus } from "../generated/MarketStatus";
+import type { PublishView } from "../generated/PublishView";
+import type { Review } from "../generated/Review";
 import type { RunReport } from "../generated/RunReport";
 import type { SaveView } from "../generated/SaveView";
 import type { SettingView } from "../generated/SettingView";
 import type { StatsView } from "../generated/StatsView";
+import type { SyncReport } from "../generated/SyncReport";
 import type { TestReport } from "../generated/TestReport";
 import type { TriggerStatus } from "../generated/TriggerStatus";
 import type { ValidationReport } from "../generated/ValidationReport";
@@ -128,6 +140,39 @@ export type Commands = {
     args: { agent: string; capability: string; key: string; value: string | null };
     result: Array<ConfigEntryView>;
   };
+  // The marketplace client (crates/core/src/api/market.rs). Browsing reads the offline cache.
+  /** Offline, from the cache; cheap. */
+  market_status: { args: Record<string, never>; result: MarketStatus };
+  /** Rejects `market_unreachable` when offline; emits `market-progress` while it runs. */
+  market_sync: { args: { full: boolean }; result: SyncReport };
+  /** Offline, from the cache. */
+  market_search: { args: { query: MarketQuery }; result: MarketPage };
+  /** Tries the server for fresh reviews, falls back to the cache (`offline: true`). */
+  market_detail: { args: { id: string }; result: MarketDetail };
+  /** `spec` is `id` or `id@version`: what the consent screen shows. */
+  market_install_plan: { args: { spec: string }; result: InstallPlan };
+  /**
+   * Rejects `consent_required` when `consent` misses a permission; `signature_invalid`,
+   * `package_tampered`, `package_invalid`, `publisher_key_changed`, `yanked`, `market`,
+   * `market_unreachable` when the package or the server says no.
+   */
+  market_install: {
+    args: { spec: string; consent: Array<string>; agent: string | null };
+    result: InstallOutcome;
+  };
+  /** Asking for more permissions or domains is refused with `consent_required` until `consent` lists them. */
+  market_update: { args: { id: string; consent: Array<string> }; result: InstallOutcome };
+  market_rollback: { args: { id: string }; result: InstallOutcome };
+  /** Also removes its secrets and agent links. */
+  market_uninstall: { args: { id: string }; result: null };
+  /** Runs the tests first (rejects `tests_failing`); emits `market-progress`. */
+  market_publish: {
+    args: { spec: string; visibility: string; org: string | null; priceCents: number };
+    result: PublishView;
+  };
+  market_login: { args: { url: string; token: string }; result: Account };
+  market_logout: { args: Record<string, never>; result: null };
+  market_review: { args: { id: string; stars: number; text: string }; result: Review };
 };
 
 export type Command = keyof Commands;
@@ -204,6 +249,32 @@ export function onFileDrop(callback: (event: FileDropEvent) => void): () => void
         console.warn("Capsmith: native file drops unavailable", reason);
       },
     );
+  return () => {
+    disposed = true;
+    unlisten?.();
+  };
+}
+
+/**
+ * Subscribes to the progress of long marketplace work (sync, publish, install). Returns an
+ * unsubscribe function that is safe to call at once. Without a shell nothing ever reports.
+ */
+export function onMarketProgress(callback: (progress: MarketProgress) => void): () => void {
+  if (!hasBackend()) return () => {};
+  let disposed = false;
+  let unlisten: (() => void) | null = null;
+  listen<MarketProgress>("market-progress", ({ payload }) => {
+    if (!disposed) callback(payload);
+  }).then(
+    (stop) => {
+      if (disposed) stop();
+      else unlisten = stop;
+    },
+    (reason: unknown) => {
+      // Most likely the window lacks the event permission; progress bars then stay indeterminate.
+      console.warn("Capsmith: marketplace progress unavailable", reason);
+    },
+  );
   return () => {
     disposed = true;
     unlisten?.();

@@ -22,6 +22,21 @@ export type KnownErrorKind =
   | "secrets_withheld" // a builder run would use secrets beyond the saved version
   | "unavailable_action" // a step calls something this version does not provide
   | "keyring_unavailable" // no OS keyring to keep secrets in; the message says how to fix it
+  // The marketplace: the server, the package and its signature.
+  | "market_unreachable" // the marketplace cannot be reached; the cache still works
+  | "market" // the marketplace answered with an error (its code is in the message)
+  | "market_unauthorized" // no token, or one the marketplace does not know: sign in
+  | "market_forbidden" // the account may not do this (not the publisher, not an org admin)
+  | "market_not_found" // the marketplace has no such capability or version (for you)
+  | "payment_required" // a paid capability without an entitlement
+  | "namespace_taken" // another publisher owns this id
+  | "version_exists" // versions are immutable: bump it
+  | "rate_limited" // too many requests; try again shortly
+  | "signature_invalid" // the package's signature does not verify
+  | "package_tampered" // the archive does not match its published checksum
+  | "package_invalid" // the archive is not a valid capability package
+  | "publisher_key_changed" // signed with another key than the one pinned at the last install
+  | "yanked" // the publisher withdrew this version
   // A run that failed (RunReport.error): the action's own failures…
   | "missing_config"
   | "oauth_not_connected"
@@ -131,6 +146,34 @@ export function errorTitle(error: AppError): string {
       return "This value is not accepted";
     case "keyring_unavailable":
       return "The system keyring is unavailable";
+    case "market_unreachable":
+      return "The marketplace cannot be reached";
+    case "market":
+      return "The marketplace refused";
+    case "market_unauthorized":
+      return "Sign in to the marketplace";
+    case "market_forbidden":
+      return "The marketplace does not allow this";
+    case "market_not_found":
+      return "Not in the marketplace";
+    case "payment_required":
+      return "This capability is paid";
+    case "namespace_taken":
+      return "This id belongs to another publisher";
+    case "version_exists":
+      return "This version is already published";
+    case "rate_limited":
+      return "Too many requests";
+    case "signature_invalid":
+      return "The signature does not verify";
+    case "package_tampered":
+      return "The package was altered";
+    case "package_invalid":
+      return "The package is not valid";
+    case "publisher_key_changed":
+      return "The publisher's key changed";
+    case "yanked":
+      return "This version was withdrawn";
     case "missing_config":
       return "Configuration is missing";
     case "oauth_not_connected":

@@ -111,6 +111,8 @@ pub struct MarketDetail {
     pub reviews: Vec<Review>,
     /// The fingerprint of the publisher's current key.
     pub key_fingerprint: Option<String>,
+    /// The permissions of the newest installable version, in plain words.
+    pub permissions: Vec<PermissionWords>,
     /// True when this came from the cache because the server could not be reached.
     pub offline: bool,
 }
@@ -148,7 +150,7 @@ pub struct InstallPlan {
     pub domains: Vec<String>,
     /// Against the installed version (empty on a first install).
     pub added_permissions: Vec<PermissionWords>,
-    pub removed_permissions: Vec<String>,
+    pub removed_permissions: Vec<PermissionWords>,
     pub added_domains: Vec<String>,
     pub removed_domains: Vec<String>,
     /// True when the user must consent again (a first install, or more asked than before).
@@ -704,7 +706,12 @@ impl Capsmith {
                 .filter(|v| semver_of(&v.version) > semver_of(&r.version))
                 .map(|v| v.version.clone())
         });
+        let permissions = latest_installable(&listing)
+            .or(listing.versions.first())
+            .map(|v| v.permissions.iter().map(|p| words(p)).collect())
+            .unwrap_or_default();
         Ok(MarketDetail {
+            permissions,
             key_fingerprint: listing.publisher_key.as_deref().map(package::fingerprint),
             installed: record.map(|r| InstalledView {
                 version: r.version,
@@ -781,7 +788,7 @@ impl Capsmith {
                 .permissions
                 .iter()
                 .filter(|p| record.is_some() && !v.permissions.contains(p))
-                .cloned()
+                .map(|p| words(p))
                 .collect(),
             removed_domains: consented
                 .domains

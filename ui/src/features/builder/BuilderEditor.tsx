@@ -4,6 +4,8 @@ import { useCallback, useState } from "react";
 
 import { ErrorAlert } from "../../components/ErrorAlert";
 import { Toast, type ToastMessage } from "../../components/Toast";
+import { PublishDialog } from "../market/PublishDialog";
+import { usePublishable } from "../market/usePublishable";
 import type { FlowDoc } from "./model";
 import { Stepper } from "./Stepper";
 import { ActionsStep } from "./steps/ActionsStep";
@@ -13,7 +15,7 @@ import { TestStep } from "./steps/TestStep";
 import type { Step } from "./steps";
 import { createBuilderStore } from "./store";
 import { BuilderHeader } from "./BuilderHeader";
-import { BuilderStoreContext } from "./useBuilder";
+import { BuilderStoreContext, useBuilder } from "./useBuilder";
 import { useAutosave } from "./useAutosave";
 import { useEditorShortcuts } from "./useEditorShortcuts";
 import { useLiveCompile } from "./useLiveCompile";
@@ -53,6 +55,11 @@ function EditorBody({ initialStep, onClose }: { initialStep: Step; onClose: () =
   const notify = useCallback((text: string) => setToast({ id: Date.now(), text, tone: "success" }), []);
   const dismissToast = useCallback((id: number) => setToast((t) => (t?.id === id ? null : t)), []);
   const saving = useSaveActions(notify);
+  const [publishingTo, setPublishingTo] = useState<string | null>(null);
+  const id = useBuilder((s) => s.doc.capability.id);
+  const version = useBuilder((s) => s.doc.capability.version);
+  const saved = saving.outcome?.kind === "saved" ? saving.outcome.summary : null;
+  const marketSpec = usePublishable(id ?? "", version ?? "", saved && `${saved.id}@${saved.version}`, saving.outcome?.at ?? 0);
 
   useEditorShortcuts(saving.saveDraft);
 
@@ -64,6 +71,8 @@ function EditorBody({ initialStep, onClose }: { initialStep: Step; onClose: () =
         outcome={saving.outcome}
         onSave={saving.saveDraft}
         onPublish={saving.publish}
+        marketSpec={marketSpec}
+        onPublishMarket={() => setPublishingTo(marketSpec)}
         onClose={onClose}
       />
       {saving.error && (
@@ -104,6 +113,7 @@ function EditorBody({ initialStep, onClose }: { initialStep: Step; onClose: () =
       {step === "actions" && <ActionsStep onGoToStep={setStep} />}
       {step === "configuration" && <ConfigurationStep />}
       {step === "test" && <TestStep />}
+      {publishingTo !== null && <PublishDialog spec={publishingTo} onClose={() => setPublishingTo(null)} />}
       <Toast toast={toast} onDismiss={dismissToast} />
     </div>
   );

@@ -1,4 +1,5 @@
-// The editor's top bar: what is open, whether it is saved, undo/redo, Save draft, Publish, Close.
+// The editor's top bar: what is open, whether it is saved, undo/redo, Save draft, Publish,
+// Publish to marketplace, Close.
 import { MOD_LABEL } from "../../lib/platform";
 import { FALLBACK_ICON } from "../library/registry";
 import type { BackgroundState } from "./store";
@@ -31,10 +32,13 @@ type BuilderHeaderProps = {
   outcome: SaveOutcome | null;
   onSave: () => void;
   onPublish: () => void;
+  /** The saved `id@version` the marketplace would get, or null while nothing is saved. */
+  marketSpec: string | null;
+  onPublishMarket: () => void;
   onClose: () => void;
 };
 
-export function BuilderHeader({ busy, outcome, onSave, onPublish, onClose }: BuilderHeaderProps) {
+export function BuilderHeader({ busy, outcome, onSave, onPublish, marketSpec, onPublishMarket, onClose }: BuilderHeaderProps) {
   const name = useBuilder((s) => s.doc.capability.name);
   const icon = useBuilder((s) => s.doc.capability.icon);
   const id = useBuilder((s) => s.doc.capability.id);
@@ -116,6 +120,16 @@ export function BuilderHeader({ busy, outcome, onSave, onPublish, onClose }: Bui
         >
           {busy === "publish" && <span className="spinner spinner-light" aria-hidden="true" />}
           Publish
+        </button>
+        <button
+          type="button"
+          className="button"
+          data-testid="builder-publish-market"
+          disabled={busy !== null || marketSpec === null}
+          title={marketSpec === null ? "Save the capability first" : `Share ${marketSpec} on the marketplace`}
+          onClick={onPublishMarket}
+        >
+          <span aria-hidden="true">🛍️</span> Publish to marketplace
         </button>
       </div>
     </header>

@@ -1,7 +1,8 @@
 // "Settings": the app-wide settings the backend knows, in sections by key prefix (network, AI
 // endpoint, email, knowledge, sandbox), each with its description, current value, an input to
 // change it and a way back to the default; secrets go to the OS keyring and never come back.
-// Below them, the trigger service (webhooks and schedules). The backend validates every value.
+// Below them, the marketplace (where it is, who is signed in) and the trigger service (webhooks
+// and schedules). The backend validates every value.
 import { useCallback, useId, useState, type FormEvent } from "react";
 
 import { ErrorAlert } from "../../components/ErrorAlert";
@@ -10,6 +11,7 @@ import { invoke } from "../../lib/backend";
 import { toAppError, type AppError } from "../../lib/errors";
 import { useBackendQuery } from "../../lib/useBackendQuery";
 import { LoadFailed } from "../library/LibraryStates";
+import { MarketSettingsCard } from "../market/MarketSettingsCard";
 import { groupSettings, settingLook, settingText, type SettingSection } from "./registry";
 import { TriggersCard } from "./TriggersCard";
 
@@ -42,6 +44,7 @@ export function SettingsPage() {
         ) : (
           groupSettings(settings).map((section) => <SettingsSection key={section.name} section={section} />)
         )}
+        <MarketSettingsCard />
         <TriggersCard />
       </main>
     </div>
