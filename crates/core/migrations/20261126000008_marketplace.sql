@@ -4,7 +4,9 @@
 DROP TABLE marketplace_cache;
 
 CREATE TABLE market_listings (
-    id              TEXT PRIMARY KEY,
+    -- The rowid of the listing's full-text entry: FTS5 finds rows by rowid, not by other columns.
+    n               INTEGER PRIMARY KEY,
+    id              TEXT NOT NULL UNIQUE,
     seq             INTEGER NOT NULL,
     name            TEXT NOT NULL,
     category        TEXT,
@@ -21,8 +23,9 @@ CREATE TABLE market_listings (
 CREATE INDEX market_listings_installs ON market_listings (installs DESC);
 CREATE INDEX market_listings_category ON market_listings (category);
 
+-- Its rowid is market_listings.n.
 CREATE VIRTUAL TABLE market_fts USING fts5(
-    id UNINDEXED, name, description, tags, tokenize = 'unicode61 remove_diacritics 2'
+    name, description, tags, tokenize = 'unicode61 remove_diacritics 2'
 );
 
 CREATE TABLE market_reviews (

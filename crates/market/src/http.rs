@@ -361,6 +361,21 @@ async fn verify_user(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// Refuses a body whose declared length is over `limit` at once, before reading (or waiting
+/// for) any of it; `DefaultBodyLimit` still counts bodies sent without a length.
+async fn declared_length_cap(limit: usize, req: Request, next: axum::middleware::Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return MarketError::TooLarge(format!("the request body is over {limit} bytes"))
+            .into_response();
+    }
+    next.run(req).await
+}
+
 async fn fallback() -> MarketError {
     MarketError::NotFound("no such endpoint; see /v1/openapi.json".into())
 }
@@ -369,7 +384,10 @@ async fn fallback() -> MarketError {
 pub fn router(state: Arc<AppState>) -> Router {
     let publish_route = Router::new()
         .route("/v1/capabilities/{id}/versions", post(publish))
-        .layer(DefaultBodyLimit::max(MAX_PUBLISH_BODY));
+        .layer(DefaultBodyLimit::max(MAX_PUBLISH_BODY))
+        .layer(axum::middleware::from_fn(|req, next| {
+            declared_length_cap(MAX_PUBLISH_BODY, req, next)
+        }));
     Router::new()
         .route("/v1/health", get(health))
         .route("/v1/openapi.json", get(openapi))
@@ -397,6 +415,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/capabilities/{id}/entitlements", post(grant))
         .route("/v1/users/{name}/verify", post(verify_user))
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(|req, next| {
+            declared_length_cap(MAX_BODY, req, next)
+        }))
         .merge(publish_route)
         .fallback(fallback)
         .with_state(state)

@@ -254,7 +254,7 @@ pub async fn search(db: &Db, viewer: Option<&User>, p: &SearchParams) -> MarketR
                     .join(" ");
                 let ph = param(&mut binds, m);
                 conds.push(format!(
-                    "c.id IN (SELECT id FROM capabilities_fts WHERE capabilities_fts MATCH {ph})"
+                    "c.num IN (SELECT rowid FROM capabilities_fts WHERE capabilities_fts MATCH {ph})"
                 ));
             }
             Backend::Postgres => {
@@ -709,12 +709,15 @@ async fn publish_once(
         .execute(&mut *tx)
         .await?;
         if db.backend == Backend::Sqlite {
-            sqlx::query("DELETE FROM capabilities_fts WHERE id = ?1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
             sqlx::query(
-                "INSERT INTO capabilities_fts (id, name, description, tags) VALUES (?1, ?2, ?3, ?4)",
+                "DELETE FROM capabilities_fts WHERE rowid = (SELECT num FROM capabilities WHERE id = ?1)",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO capabilities_fts (rowid, name, description, tags)
+                 VALUES ((SELECT num FROM capabilities WHERE id = ?1), ?2, ?3, ?4)",
             )
             .bind(id)
             .bind(&cap.name)

@@ -87,12 +87,17 @@ async fn put_listing(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, l: &Listing) 
     .bind(serde_json::to_string(l).unwrap_or_default())
     .execute(&mut **tx)
     .await?;
-    sqlx::query("DELETE FROM market_fts WHERE id = ?1")
+    // The upsert kept (or made) the row's `n`: the full-text entry is replaced under it.
+    let n: i64 = sqlx::query_scalar("SELECT n FROM market_listings WHERE id = ?1")
         .bind(&c.id)
+        .fetch_one(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM market_fts WHERE rowid = ?1")
+        .bind(n)
         .execute(&mut **tx)
         .await?;
-    sqlx::query("INSERT INTO market_fts (id, name, description, tags) VALUES (?1, ?2, ?3, ?4)")
-        .bind(&c.id)
+    sqlx::query("INSERT INTO market_fts (rowid, name, description, tags) VALUES (?1, ?2, ?3, ?4)")
+        .bind(n)
         .bind(&c.name)
         .bind(c.description.as_deref().unwrap_or(""))
         .bind(c.tags.join(" "))
@@ -125,11 +130,13 @@ impl Registry {
             put_listing(&mut tx, l).await?;
         }
         for id in removed {
+            sqlx::query(
+                "DELETE FROM market_fts WHERE rowid = (SELECT n FROM market_listings WHERE id = ?1)",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
             sqlx::query("DELETE FROM market_listings WHERE id = ?1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("DELETE FROM market_fts WHERE id = ?1")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
@@ -165,13 +172,14 @@ impl Registry {
         let mut conds: Vec<String> = vec!["1 = 1".into()];
         let mut binds: Vec<String> = Vec::new();
         let text = q.text.as_deref().and_then(fts_match);
-        if let Some(m) = &text {
-            binds.push(m.clone());
-            conds.push(format!(
-                "l.id IN (SELECT id FROM market_fts WHERE market_fts MATCH ?{})",
-                binds.len()
-            ));
-        }
+        // With words, the listings are those the full-text index matches, with its bm25 score.
+        let from = match &text {
+            Some(m) => {
+                binds.push(m.clone());
+                "market_listings l JOIN (SELECT rowid AS r, rank AS score FROM market_fts WHERE market_fts MATCH ?1) f ON f.r = l.n"
+            }
+            None => "market_listings l",
+        };
         if let Some(c) = q.category.as_deref().filter(|c| !c.is_empty()) {
             binds.push(c.to_string());
             conds.push(format!("l.category = ?{}", binds.len()));
@@ -199,7 +207,7 @@ impl Registry {
         let order = match q.sort.as_deref() {
             None | Some("") | Some("relevance") if text.is_some() => {
                 // FTS5's bm25 rank of the matching row, then popularity.
-                "(SELECT rank FROM market_fts f WHERE f.id = l.id AND market_fts MATCH ?1), l.installs DESC, l.id"
+                "f.score, l.installs DESC, l.id"
             }
             None | Some("") | Some("relevance") | Some("installs") => "l.installs DESC, l.id",
             Some("rating") => "COALESCE(l.rating, 0) DESC, l.rating_count DESC, l.id",
@@ -214,14 +222,14 @@ impl Registry {
         let per_page = q.per_page.unwrap_or(24).clamp(1, 200);
         let page = q.page.unwrap_or(1).max(1);
         let where_ = conds.join(" AND ");
-        let count_sql = format!("SELECT COUNT(*) FROM market_listings l WHERE {where_}");
+        let count_sql = format!("SELECT COUNT(*) FROM {from} WHERE {where_}");
         let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql));
         for b in &binds {
             count = count.bind(b.as_str());
         }
         let total = count.fetch_one(self.pool()).await?;
         let list_sql = format!(
-            "SELECT l.listing FROM market_listings l WHERE {where_} ORDER BY {order} LIMIT {per_page} OFFSET {}",
+            "SELECT l.listing FROM {from} WHERE {where_} ORDER BY {order} LIMIT {per_page} OFFSET {}",
             (page - 1) * per_page
         );
         let mut list = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(list_sql));

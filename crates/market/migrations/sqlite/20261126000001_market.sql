@@ -30,7 +30,10 @@ CREATE TABLE counters (
 INSERT INTO counters (name, value) VALUES ('seq', 0);
 
 CREATE TABLE capabilities (
-    id              TEXT PRIMARY KEY,
+    -- SQLite only: a stable integer key, the rowid of the capability's full-text entry (FTS5
+    -- finds a row by rowid at once; by any other column only by scanning them all).
+    num             INTEGER PRIMARY KEY AUTOINCREMENT,
+    id              TEXT NOT NULL UNIQUE,
     owner_id        BIGINT NOT NULL REFERENCES users(id),
     org             TEXT REFERENCES orgs(name),
     visibility      TEXT NOT NULL CHECK (visibility IN ('public', 'organization', 'private')),
@@ -102,6 +105,7 @@ CREATE TABLE entitlements (
     PRIMARY KEY (capability_id, user_id)
 );
 
+-- Its rowid is capabilities.num.
 CREATE VIRTUAL TABLE capabilities_fts USING fts5(
-    id UNINDEXED, name, description, tags, tokenize = 'unicode61 remove_diacritics 2'
+    name, description, tags, tokenize = 'unicode61 remove_diacritics 2'
 );
