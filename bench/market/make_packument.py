@@ -6,7 +6,8 @@ from pathlib import Path
 storage = Path(sys.argv[1])
 name = "weather-lookup"
 versions = {}
-for minor in range(7):
+# One version, as each generated capability has: the two bodies are about the same size.
+for minor in range(1):
     v = f"1.{minor}.0"
     sha = hashlib.sha1(v.encode()).hexdigest()
     versions[v] = {
@@ -18,7 +19,7 @@ for minor in range(7):
         "_id": f"{name}@{v}",
     }
 doc = {
-    "name": name, "versions": versions, "dist-tags": {"latest": "1.6.0"},
+    "name": name, "versions": versions, "dist-tags": {"latest": "1.0.0"},
     "time": {v: "2026-11-26T00:00:00.000Z" for v in versions}, "_uplinks": {}, "_distfiles": {},
     "_attachments": {}, "_rev": "1-0", "_id": name, "readme": "# Weather\n\nGet weather information for any location.\n",
 }

@@ -14,14 +14,17 @@ CREATE TABLE market_listings (
     visibility      TEXT NOT NULL,
     price_cents     INTEGER NOT NULL DEFAULT 0,
     installs        INTEGER NOT NULL DEFAULT 0,
-    rating          REAL,
+    rating          REAL NOT NULL DEFAULT 0,    -- average stars, 0 when unrated
     rating_count    INTEGER NOT NULL DEFAULT 0,
     featured        INTEGER NOT NULL DEFAULT 0,
     updated_at      TEXT NOT NULL,
     listing         TEXT NOT NULL            -- the Listing as served (JSON)
 );
+-- Each sort has an index, alone and within a category, so a page is read in order.
 CREATE INDEX market_listings_installs ON market_listings (installs DESC);
-CREATE INDEX market_listings_category ON market_listings (category);
+CREATE INDEX market_listings_rating ON market_listings (rating DESC);
+CREATE INDEX market_listings_updated ON market_listings (updated_at DESC);
+CREATE INDEX market_listings_category ON market_listings (category, installs DESC);
 
 -- Its rowid is market_listings.n.
 CREATE VIRTUAL TABLE market_fts USING fts5(

@@ -85,6 +85,10 @@ fn bench(c: &mut Criterion) {
             ..Default::default()
         },
         MarketQuery {
+            category: Some("CRM".into()),
+            ..Default::default()
+        },
+        MarketQuery {
             price: Some("paid".into()),
             sort: Some("recent".into()),
             ..Default::default()
@@ -96,7 +100,7 @@ fn bench(c: &mut Criterion) {
             let q = &queries[i % queries.len()];
             i += 1;
             let page = rt.block_on(app.market_search(q)).unwrap();
-            assert!(!page.items.is_empty());
+            assert!(!page.items.is_empty(), "no results for {q:?}");
         })
     });
     g.finish();

@@ -60,8 +60,14 @@ const CATEGORIES: &[&str] = &[
     "AI",
 ];
 
+/// A word for capability `i` (splitmix64 of `i` and `salt`, so the words of one capability are
+/// independent of each other).
 fn word(i: usize, salt: usize) -> &'static str {
-    WORDS[(i.wrapping_mul(2654435761).wrapping_add(salt * 40503)) % WORDS.len()]
+    let mut z = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ (salt as u64).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    WORDS[((z ^ (z >> 31)) % WORDS.len() as u64) as usize]
 }
 
 #[tokio::main]
@@ -127,7 +133,8 @@ async fn main() {
     // Popularity and ratings vary (direct writes: no request per install).
     sqlx::query(
         "UPDATE capabilities SET installs = (length(id) * 7919 + rowid * 104729) % 50000, \
-         rating_sum = (rowid % 5 + 1) * 3, rating_count = 3",
+         rating_sum = (rowid % 5 + 1) * 3 + rowid % 3, rating_count = 3, \
+         rating_score = ((rowid % 5 + 1) * 3 + rowid % 3) * 1000 / 3",
     )
     .execute(&db.pool)
     .await

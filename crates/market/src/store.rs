@@ -298,7 +298,7 @@ pub async fn search(db: &Db, viewer: Option<&User>, p: &SearchParams) -> MarketR
             format!("{rank}c.installs DESC, c.id")
         }
         None | Some("") | Some("relevance") | Some("installs") => "c.installs DESC, c.id".into(),
-        Some("rating") => "CASE WHEN c.rating_count = 0 THEN 0 ELSE c.rating_sum * 1000 / c.rating_count END DESC, c.rating_count DESC, c.id".into(),
+        Some("rating") => "c.rating_score DESC, c.rating_count DESC, c.id".into(),
         Some("recent") => "c.updated_at DESC, c.id".into(),
         Some("name") => "c.name, c.id".into(),
         Some(other) => {
@@ -316,9 +316,13 @@ pub async fn search(db: &Db, viewer: Option<&User>, p: &SearchParams) -> MarketR
         count = count.bind(b.as_str());
     }
     let (total,) = count.fetch_one(&db.pool).await?;
+    // The page is chosen on narrow rows (ids and sort keys), then its cards are read: sorting
+    // thousands of whole rows to keep 24 costs more than the query.
     let list_sql = db.sql(&format!(
         "SELECT {CARD_COLUMNS} FROM capabilities c JOIN users u ON u.id = c.owner_id
-         WHERE {where_} ORDER BY {order} LIMIT {per_page} OFFSET {}",
+         WHERE c.id IN (SELECT c.id FROM capabilities c WHERE {where_} ORDER BY {order}
+                        LIMIT {per_page} OFFSET {})
+         ORDER BY {order}",
         (page - 1) * per_page
     ));
     let mut q = sqlx::query(list_sql);
@@ -971,6 +975,14 @@ pub async fn review(
         "UPDATE capabilities SET
            rating_sum = (SELECT COALESCE(SUM(stars), 0) FROM reviews WHERE capability_id = $1),
            rating_count = (SELECT COUNT(*) FROM reviews WHERE capability_id = $1)
+         WHERE id = $1",
+    ))
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(db.sql(
+        "UPDATE capabilities SET rating_score =
+           CASE WHEN rating_count = 0 THEN 0 ELSE rating_sum * 1000 / rating_count END
          WHERE id = $1",
     ))
     .bind(id)

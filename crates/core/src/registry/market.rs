@@ -80,7 +80,7 @@ async fn put_listing(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, l: &Listing) 
     .bind(&c.visibility)
     .bind(c.price_cents)
     .bind(c.installs)
-    .bind(c.rating)
+    .bind(c.rating.unwrap_or(0.0))
     .bind(c.rating_count)
     .bind(c.featured as i64)
     .bind(&c.updated_at)
@@ -210,7 +210,7 @@ impl Registry {
                 "f.score, l.installs DESC, l.id"
             }
             None | Some("") | Some("relevance") | Some("installs") => "l.installs DESC, l.id",
-            Some("rating") => "COALESCE(l.rating, 0) DESC, l.rating_count DESC, l.id",
+            Some("rating") => "l.rating DESC, l.rating_count DESC, l.id",
             Some("recent") => "l.updated_at DESC, l.id",
             Some("name") => "l.name COLLATE NOCASE, l.id",
             Some(other) => {
@@ -228,9 +228,15 @@ impl Registry {
             count = count.bind(b.as_str());
         }
         let total = count.fetch_one(self.pool()).await?;
-        let list_sql = format!(
-            "SELECT l.listing FROM {from} WHERE {where_} ORDER BY {order} LIMIT {per_page} OFFSET {}",
-            (page - 1) * per_page
+        // The page is chosen on narrow rows, then its listings (JSON) are read: sorting thousands
+        // of whole listings to keep 24 costs more than the search.
+        let list_sql =
+            format!(
+            "SELECT l.listing FROM (SELECT l.n, {keys} FROM {from} WHERE {where_} ORDER BY {order}
+               LIMIT {per_page} OFFSET {}) p JOIN market_listings l ON l.n = p.n ORDER BY {outer}",
+            (page - 1) * per_page,
+            keys = if text.is_some() { "f.score AS score" } else { "0 AS score" },
+            outer = order.replace("f.score", "p.score")
         );
         let mut list = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(list_sql));
         for b in &binds {

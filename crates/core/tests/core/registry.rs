@@ -168,10 +168,18 @@ async fn schema_has_the_design_tables_in_wal_mode() {
             .unwrap();
     assert!(tables.contains(&"agent_capabilities".to_string()));
     assert!(tables.contains(&"executions".to_string()));
-    for t in ["market_listings", "market_fts", "market_installs", "market_reviews"] {
+    for t in [
+        "market_listings",
+        "market_fts",
+        "market_installs",
+        "market_reviews",
+    ] {
         assert!(tables.contains(&t.to_string()), "{t} missing");
     }
-    assert!(!tables.contains(&"marketplace_cache".to_string()), "replaced by migration 8");
+    assert!(
+        !tables.contains(&"marketplace_cache".to_string()),
+        "replaced by migration 8"
+    );
     let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(pool)
         .await

@@ -48,6 +48,8 @@ CREATE TABLE capabilities (
     installs        BIGINT NOT NULL DEFAULT 0,
     rating_sum      BIGINT NOT NULL DEFAULT 0,
     rating_count    BIGINT NOT NULL DEFAULT 0,
+    -- The average stars times 1000 (0 when unrated): what "top rated" sorts by, indexed.
+    rating_score    BIGINT NOT NULL DEFAULT 0,
     featured        BIGINT NOT NULL DEFAULT 0,
     deprecated      TEXT,
     -- The newest approved, not yanked version: what everyone who may see it can install.
@@ -59,9 +61,15 @@ CREATE TABLE capabilities (
     updated_at      TEXT NOT NULL
 );
 CREATE INDEX capabilities_seq ON capabilities (seq);
+-- Browsing: each sort has an index, alone and within a category, so a page is read in order
+-- and the scan stops after it; counting what anyone may see reads the index only.
 CREATE INDEX capabilities_installs ON capabilities (installs DESC);
-CREATE INDEX capabilities_category ON capabilities (category);
+CREATE INDEX capabilities_rating ON capabilities (rating_score DESC);
 CREATE INDEX capabilities_updated ON capabilities (updated_at DESC);
+CREATE INDEX capabilities_category_installs ON capabilities (category, installs DESC);
+CREATE INDEX capabilities_category_rating ON capabilities (category, rating_score DESC);
+CREATE INDEX capabilities_category_updated ON capabilities (category, updated_at DESC);
+CREATE INDEX capabilities_public ON capabilities (visibility, listed, category);
 
 CREATE TABLE versions (
     capability_id   TEXT NOT NULL REFERENCES capabilities(id),
