@@ -244,6 +244,7 @@ pub async fn search(db: &Db, viewer: Option<&User>, p: &SearchParams) -> MarketR
     };
     let ws = p.q.as_deref().map(words).unwrap_or_default();
     let mut rank = String::new();
+    let mut from = "capabilities c";
     if !ws.is_empty() {
         match db.backend {
             Backend::Sqlite => {
@@ -252,10 +253,12 @@ pub async fn search(db: &Db, viewer: Option<&User>, p: &SearchParams) -> MarketR
                     .map(|w| format!("\"{w}\"*"))
                     .collect::<Vec<_>>()
                     .join(" ");
+                // The full-text index drives the query (a few hundred matches), not the other
+                // way round (every visible row checked against the matches), and gives bm25.
                 let ph = param(&mut binds, m);
-                conds.push(format!(
-                    "c.num IN (SELECT rowid FROM capabilities_fts WHERE capabilities_fts MATCH {ph})"
-                ));
+                from = "capabilities_fts f JOIN capabilities c ON c.num = f.rowid";
+                conds.push(format!("capabilities_fts MATCH {ph}"));
+                rank = "f.rank, ".into();
             }
             Backend::Postgres => {
                 let m = ws
@@ -308,40 +311,52 @@ pub async fn search(db: &Db, viewer: Option<&User>, p: &SearchParams) -> MarketR
         }
     };
     let where_ = conds.join(" AND ");
-    let count_sql = db.sql(&format!(
-        "SELECT COUNT(*) FROM capabilities c WHERE {where_}"
-    ));
+    let count_sql = db.sql(&format!("SELECT COUNT(*) FROM {from} WHERE {where_}"));
     let mut count = sqlx::query_as::<_, (i64,)>(count_sql);
     for b in &binds {
         count = count.bind(b.as_str());
     }
     let (total,) = count.fetch_one(&db.pool).await?;
-    // The page is chosen on narrow rows (ids and sort keys), then its cards are read: sorting
-    // thousands of whole rows to keep 24 costs more than the query.
-    let list_sql = db.sql(&format!(
-        "SELECT {CARD_COLUMNS} FROM capabilities c JOIN users u ON u.id = c.owner_id
-         WHERE c.id IN (SELECT c.id FROM capabilities c WHERE {where_} ORDER BY {order}
-                        LIMIT {per_page} OFFSET {})
-         ORDER BY {order}",
+    // The page is chosen on ids alone (in index order where an index serves the sort), then
+    // its cards are read: sorting thousands of whole rows to keep 24 costs more than the query.
+    let ids_sql = db.sql(&format!(
+        "SELECT c.id FROM {from} WHERE {where_} ORDER BY {order} LIMIT {per_page} OFFSET {}",
         (page - 1) * per_page
     ));
-    let mut q = sqlx::query(list_sql);
+    let mut q = sqlx::query_as::<_, (String,)>(ids_sql);
     for b in &binds {
         q = q.bind(b.as_str());
     }
-    let rows = q.fetch_all(&db.pool).await?;
-    let entitled = entitled_ids(db, viewer).await?;
-    let items = rows
-        .iter()
-        .map(|r| {
-            let row = card_row(r)?;
+    let ids: Vec<String> = q
+        .fetch_all(&db.pool)
+        .await?
+        .into_iter()
+        .map(|r| r.0)
+        .collect();
+    let mut items: Vec<Card> = Vec::with_capacity(ids.len());
+    if !ids.is_empty() {
+        let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let cards_sql = db.sql(&format!(
+            "SELECT {CARD_COLUMNS} FROM capabilities c JOIN users u ON u.id = c.owner_id
+             WHERE c.id IN ({})",
+            marks.join(", ")
+        ));
+        let mut q = sqlx::query(cards_sql);
+        for id in &ids {
+            q = q.bind(id.as_str());
+        }
+        let entitled = entitled_ids(db, viewer).await?;
+        let mut by_id: HashMap<String, Card> = HashMap::new();
+        for r in q.fetch_all(&db.pool).await? {
+            let row = card_row(&r)?;
             let mut card = row.card;
             card.entitled = card.price_cents == 0
                 || privileged(viewer, row.owner_id, card.org.as_deref())
                 || entitled.contains(&card.id);
-            Ok(card)
-        })
-        .collect::<MarketResult<Vec<_>>>()?;
+            by_id.insert(card.id.clone(), card);
+        }
+        items.extend(ids.iter().filter_map(|id| by_id.remove(id)));
+    }
     Ok(SearchPage {
         items,
         total,
@@ -382,14 +397,15 @@ pub async fn sync(
     .bind(since)
     .fetch_optional(&db.pool)
     .await?;
+    // What is left after this page, for progress: counted on the change index alone (an upper
+    // bound: a few of those may be hidden from this reader, who then gets an empty last page).
     let (upper, remaining) = match cutoff {
         Some((s,)) => {
-            let (after,): (i64,) = sqlx::query_as(db.sql(&format!(
-                "SELECT COUNT(*) FROM capabilities c WHERE c.seq > $1 AND {vis}"
-            )))
-            .bind(s)
-            .fetch_one(&db.pool)
-            .await?;
+            let (after,): (i64,) =
+                sqlx::query_as(db.sql("SELECT COUNT(*) FROM capabilities WHERE seq > $1"))
+                    .bind(s)
+                    .fetch_one(&db.pool)
+                    .await?;
             (s, after)
         }
         None => (i64::MAX, 0),

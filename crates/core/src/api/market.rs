@@ -415,10 +415,12 @@ impl Capsmith {
         if let Some(u) = self.registry().meta(URL).await? {
             return Ok(Some(u));
         }
-        Ok(std::env::var("CAPSMITH_MARKET_URL")
+        // The same rules as a sign-in: no clear-text token to another machine.
+        std::env::var("CAPSMITH_MARKET_URL")
             .ok()
             .filter(|u| !u.trim().is_empty())
-            .map(|u| u.trim().trim_end_matches('/').to_string()))
+            .map(|u| check_market_url(&u))
+            .transpose()
     }
 
     async fn market_client(&self) -> CoreResult<Client> {
@@ -751,24 +753,38 @@ impl Capsmith {
             .as_ref()
             .map(|r| r.consented.clone())
             .unwrap_or_default();
-        let added_permissions: Vec<PermissionWords> = v
-            .permissions
+        let mut deps = Vec::new();
+        self.resolve_dependencies(v, &mut deps, 0).await?;
+        // What the user consents to covers what comes along: the dependencies' permissions and
+        // hosts join the capability's own.
+        let mut all_permissions = v.permissions.clone();
+        let mut all_domains = v.domains.clone();
+        for (_, dv) in &deps {
+            for p in &dv.permissions {
+                if !all_permissions.contains(p) {
+                    all_permissions.push(p.clone());
+                }
+            }
+            for d in &dv.domains {
+                if !all_domains.contains(d) {
+                    all_domains.push(d.clone());
+                }
+            }
+        }
+        let added_permissions: Vec<PermissionWords> = all_permissions
             .iter()
             .filter(|p| record.is_some() && !consented.permissions.contains(p))
             .map(|p| words(p))
             .collect();
-        let added_domains: Vec<String> = v
-            .domains
+        let added_domains: Vec<String> = all_domains
             .iter()
             .filter(|d| record.is_some() && !consented.domains.contains(d))
             .cloned()
             .collect();
         let needs_consent = match &record {
-            None => !v.permissions.is_empty() || !v.domains.is_empty(),
+            None => !all_permissions.is_empty() || !all_domains.is_empty(),
             Some(_) => !added_permissions.is_empty() || !added_domains.is_empty(),
         };
-        let mut deps = Vec::new();
-        self.resolve_dependencies(v, &mut deps, 0).await?;
         Ok(InstallPlan {
             id: id.clone(),
             name: listing.card.name.clone(),
@@ -782,20 +798,20 @@ impl Capsmith {
                 package::fingerprint(&v.public_key)
             },
             key_state: key_state.into(),
-            permissions: v.permissions.iter().map(|p| words(p)).collect(),
-            domains: v.domains.clone(),
+            permissions: all_permissions.iter().map(|p| words(p)).collect(),
             removed_permissions: consented
                 .permissions
                 .iter()
-                .filter(|p| record.is_some() && !v.permissions.contains(p))
+                .filter(|p| record.is_some() && !all_permissions.contains(p))
                 .map(|p| words(p))
                 .collect(),
             removed_domains: consented
                 .domains
                 .iter()
-                .filter(|d| record.is_some() && !v.domains.contains(d))
+                .filter(|d| record.is_some() && !all_domains.contains(d))
                 .cloned()
                 .collect(),
+            domains: all_domains,
             added_permissions,
             added_domains,
             needs_consent,
@@ -872,6 +888,13 @@ impl Capsmith {
 
     /// A package's bytes: from the local package cache when its hash matches, else downloaded.
     async fn market_package(&self, id: &str, v: &VersionInfo) -> CoreResult<(Vec<u8>, bool)> {
+        // The hash names a file here: only a real SHA-256 may.
+        if v.sha256.len() != 64 || !v.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(CoreError::Package {
+                code: "package_tampered",
+                message: format!("the listing of {id}@{} carries no valid SHA-256", v.version),
+            });
+        }
         let path = self
             .home()
             .join("market")

@@ -62,7 +62,7 @@ fn fts_match(text: &str) -> Option<String> {
 
 async fn put_listing(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, l: &Listing) -> CoreResult<()> {
     let c = &l.card;
-    sqlx::query(
+    let n = sqlx::query(
         "INSERT INTO market_listings (id, seq, name, category, tags, visibility, price_cents, installs,
            rating, rating_count, featured, updated_at, listing)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
@@ -70,7 +70,8 @@ async fn put_listing(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, l: &Listing) 
            category = excluded.category, tags = excluded.tags, visibility = excluded.visibility,
            price_cents = excluded.price_cents, installs = excluded.installs, rating = excluded.rating,
            rating_count = excluded.rating_count, featured = excluded.featured,
-           updated_at = excluded.updated_at, listing = excluded.listing",
+           updated_at = excluded.updated_at, listing = excluded.listing
+         RETURNING n",
     )
     .bind(&c.id)
     .bind(l.seq)
@@ -85,13 +86,10 @@ async fn put_listing(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, l: &Listing) 
     .bind(c.featured as i64)
     .bind(&c.updated_at)
     .bind(serde_json::to_string(l).unwrap_or_default())
-    .execute(&mut **tx)
+    .fetch_one(&mut **tx)
     .await?;
     // The upsert kept (or made) the row's `n`: the full-text entry is replaced under it.
-    let n: i64 = sqlx::query_scalar("SELECT n FROM market_listings WHERE id = ?1")
-        .bind(&c.id)
-        .fetch_one(&mut **tx)
-        .await?;
+    let n: i64 = n.get(0);
     sqlx::query("DELETE FROM market_fts WHERE rowid = ?1")
         .bind(n)
         .execute(&mut **tx)

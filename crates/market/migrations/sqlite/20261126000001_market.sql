@@ -63,12 +63,12 @@ CREATE TABLE capabilities (
 CREATE INDEX capabilities_seq ON capabilities (seq);
 -- Browsing: each sort has an index, alone and within a category, so a page is read in order
 -- and the scan stops after it; counting what anyone may see reads the index only.
-CREATE INDEX capabilities_installs ON capabilities (installs DESC);
-CREATE INDEX capabilities_rating ON capabilities (rating_score DESC);
-CREATE INDEX capabilities_updated ON capabilities (updated_at DESC);
-CREATE INDEX capabilities_category_installs ON capabilities (category, installs DESC);
-CREATE INDEX capabilities_category_rating ON capabilities (category, rating_score DESC);
-CREATE INDEX capabilities_category_updated ON capabilities (category, updated_at DESC);
+CREATE INDEX capabilities_installs ON capabilities (installs DESC, id);
+CREATE INDEX capabilities_rating ON capabilities (rating_score DESC, rating_count DESC, id);
+CREATE INDEX capabilities_updated ON capabilities (updated_at DESC, id);
+CREATE INDEX capabilities_category_installs ON capabilities (category, installs DESC, id);
+CREATE INDEX capabilities_category_rating ON capabilities (category, rating_score DESC, rating_count DESC, id);
+CREATE INDEX capabilities_category_updated ON capabilities (category, updated_at DESC, id);
 CREATE INDEX capabilities_public ON capabilities (visibility, listed, category);
 
 CREATE TABLE versions (

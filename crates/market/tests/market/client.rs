@@ -495,3 +495,66 @@ async fn sign_in_refuses_clear_text_tokens_to_other_machines_and_bad_tokens() {
     assert!(e.to_string().contains("token is not valid"), "{e}");
     assert_eq!(app.market_status().await.unwrap().account, None);
 }
+
+#[tokio::test]
+async fn dependencies_come_along_and_their_permissions_need_consent_too() {
+    let s = Setup::new(false);
+    let publisher = s.home("pub", "alice").await;
+    let user = s.home("user", "bob").await;
+    publisher
+        .import_bytes(
+            "base.yaml",
+            manifest("geo-base", "1.2.0", &["network.http.get"], "base.example").as_bytes(),
+        )
+        .await
+        .unwrap();
+    publisher
+        .market_publish("geo-base@1.2.0", "public", None, 0, &quiet)
+        .await
+        .unwrap();
+    let top = manifest("geo-top", "1.0.0", &["network.http.get"], "top.example")
+        + "  dependencies:\n    - id: geo-base\n      version: \"^1.0\"\n";
+    publisher
+        .import_bytes("top.yaml", top.as_bytes())
+        .await
+        .unwrap();
+    publisher
+        .market_publish("geo-top@1.0.0", "public", None, 0, &quiet)
+        .await
+        .unwrap();
+
+    user.market_sync(false, &quiet).await.unwrap();
+    let plan = user.market_install_plan("geo-top").await.unwrap();
+    assert_eq!(plan.dependencies, ["geo-base@1.2.0"]);
+    assert_eq!(plan.domains, ["top.example", "base.example"]);
+    // Consent to the capability's own host only: refused, nothing written.
+    let e = user
+        .market_install(
+            "geo-top",
+            &["network.http.get".into(), "top.example".into()],
+            None,
+            false,
+            &quiet,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "consent_required");
+    assert!(e.to_string().contains("base.example"), "{e}");
+    assert!(library_versions(&user, "geo-base").await.is_empty());
+    let out = user
+        .market_install(
+            "geo-top",
+            &[
+                "network.http.get".into(),
+                "top.example".into(),
+                "base.example".into(),
+            ],
+            None,
+            false,
+            &quiet,
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.installed, ["geo-base@1.2.0", "geo-top@1.0.0"]);
+    assert_eq!(library_versions(&user, "geo-base").await, ["1.2.0"]);
+}
