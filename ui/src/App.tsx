@@ -6,6 +6,7 @@ import { AgentsPage } from "./features/agents/AgentsPage";
 import type { BuilderOpenRequest } from "./features/builder/BuilderPage";
 import { LibraryPage, type OpenRequest } from "./features/library/LibraryPage";
 import { MarketplacePage } from "./features/market/MarketplacePage";
+import { useBackgroundSync } from "./features/market/useBackgroundSync";
 import { useMarketStatus } from "./features/market/useMarketStatus";
 import { ActivityPage } from "./features/monitor/ActivityPage";
 import { SettingsPage } from "./features/settings/SettingsPage";
@@ -42,6 +43,7 @@ export function App() {
   const [marketChanges, setMarketChanges] = useState(0);
   const updates = useMarketStatus(`${visit}:${marketChanges}`).status?.updates.length ?? 0;
   const onMarketChanged = useCallback(() => setMarketChanges((n) => n + 1), []);
+  useBackgroundSync(onMarketChanged);
 
   const go = (next: Page) => {
     setOpen(null);

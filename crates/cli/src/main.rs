@@ -163,6 +163,9 @@ enum Command {
         /// Price in cents (0 = free).
         #[arg(long, default_value_t = 0)]
         price_cents: i64,
+        /// Your own README (Markdown) instead of the one generated from the manifest.
+        #[arg(long, value_name = "FILE")]
+        readme: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -636,6 +639,7 @@ async fn run(cli: Cli, style: &Style) -> ExitCode {
             visibility,
             org,
             price_cents,
+            readme,
             json,
         } => {
             market::publish(
@@ -644,6 +648,7 @@ async fn run(cli: Cli, style: &Style) -> ExitCode {
                 &visibility,
                 org.as_deref(),
                 price_cents,
+                readme.as_deref(),
                 json,
             )
             .await

@@ -430,14 +430,22 @@ pub async fn publish(
     visibility: &str,
     org: Option<&str>,
     price_cents: i64,
+    readme: Option<&std::path::Path>,
     json: bool,
 ) -> ExitCode {
     let app = match open(home).await {
         Ok(a) => a,
         Err(e) => return fail(&e, json),
     };
+    let readme = match readme.map(std::fs::read_to_string).transpose() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot read the README: {e}");
+            return ExitCode::from(2);
+        }
+    };
     match app
-        .market_publish(spec, visibility, org, price_cents, &stderr_progress)
+        .market_publish_with_readme(spec, visibility, org, price_cents, readme, &stderr_progress)
         .await
     {
         Ok(p) => {

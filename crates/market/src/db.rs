@@ -91,7 +91,17 @@ impl Db {
             .connect_with(opts)
             .await?;
         match backend {
-            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
+            Backend::Sqlite => {
+                sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+                // Statistics for the query planner, refreshed where they are stale (bounded
+                // work); PostgreSQL keeps its own.
+                sqlx::query("PRAGMA analysis_limit = 1000")
+                    .execute(&pool)
+                    .await?;
+                sqlx::query("PRAGMA optimize = 0x10002")
+                    .execute(&pool)
+                    .await?;
+            }
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
         }
         let blobs = match backend {

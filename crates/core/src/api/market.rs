@@ -1274,6 +1274,20 @@ impl Capsmith {
         price_cents: i64,
         cb: Progress<'_>,
     ) -> CoreResult<PublishView> {
+        self.market_publish_with_readme(spec, visibility, org, price_cents, None, cb)
+            .await
+    }
+
+    /// `market_publish` with the author's own README instead of the generated one.
+    pub async fn market_publish_with_readme(
+        &self,
+        spec: &str,
+        visibility: &str,
+        org: Option<&str>,
+        price_cents: i64,
+        readme: Option<String>,
+        cb: Progress<'_>,
+    ) -> CoreResult<PublishView> {
         let (id, version) = super::parse_spec(spec);
         let stored = self.registry().get(&id, version.as_deref()).await?;
         let client = self.market_client().await?;
@@ -1297,12 +1311,15 @@ impl Capsmith {
             Some(p) => p.clone(),
             None => stored.required_permissions.clone(),
         };
-        let readme = package::docs::generate(
-            &stored.document,
-            &in_force,
-            &stored.allowed_domains,
-            package::docs::DocFormat::Markdown,
-        );
+        let readme_generated = readme.is_none();
+        let readme = readme.unwrap_or_else(|| {
+            package::docs::generate(
+                &stored.document,
+                &in_force,
+                &stored.allowed_domains,
+                package::docs::DocFormat::Markdown,
+            )
+        });
         let flow: Option<String> =
             sqlx::query_scalar("SELECT document FROM builder_drafts WHERE capability_id = ?1")
                 .bind(&id)
@@ -1386,7 +1403,7 @@ impl Capsmith {
             approved: out.approved,
             tests_passed: tests.passed as i64,
             tests_total: (tests.passed + tests.failed) as i64,
-            readme_generated: true,
+            readme_generated,
             key_fingerprint: package::fingerprint(&key.public_b64()),
             url: client.url.clone(),
         })

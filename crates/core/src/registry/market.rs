@@ -49,6 +49,9 @@ fn record(r: &sqlx::sqlite::SqliteRow) -> InstallRecord {
     }
 }
 
+/// Most full-text matches ranked by relevance (bm25); more are ordered by installs.
+pub const RANKED_MATCHES: i64 = 1000;
+
 /// Words of a query as an FTS5 prefix match; nothing else reaches the FTS syntax.
 fn fts_match(text: &str) -> Option<String> {
     let words: Vec<String> = text
@@ -170,13 +173,17 @@ impl Registry {
         let mut conds: Vec<String> = vec!["1 = 1".into()];
         let mut binds: Vec<String> = Vec::new();
         let text = q.text.as_deref().and_then(fts_match);
-        // With words, the listings are those the full-text index matches, with its bm25 score.
-        let from = match &text {
+        // With words, the listings are those the full-text index matches (the index first: CROSS
+        // JOIN keeps SQLite from probing it once per listing); `ranked` adds the bm25 score.
+        let (from, ranked) = match &text {
             Some(m) => {
                 binds.push(m.clone());
-                "market_listings l JOIN (SELECT rowid AS r, rank AS score FROM market_fts WHERE market_fts MATCH ?1) f ON f.r = l.n"
+                (
+                    "(SELECT rowid AS r, 0 AS score FROM market_fts WHERE market_fts MATCH ?1) f CROSS JOIN market_listings l ON l.n = f.r",
+                    "(SELECT rowid AS r, rank AS score FROM market_fts WHERE market_fts MATCH ?1) f CROSS JOIN market_listings l ON l.n = f.r",
+                )
             }
-            None => "market_listings l",
+            None => ("market_listings l", "market_listings l"),
         };
         if let Some(c) = q.category.as_deref().filter(|c| !c.is_empty()) {
             binds.push(c.to_string());
@@ -226,6 +233,13 @@ impl Registry {
             count = count.bind(b.as_str());
         }
         let total = count.fetch_one(self.pool()).await?;
+        // bm25 is computed for every match: up to a thousand they are ranked, beyond that the
+        // most installed come first.
+        let (from, order) = if order.starts_with("f.score") && total <= RANKED_MATCHES {
+            (ranked, order)
+        } else {
+            (from, order.trim_start_matches("f.score, "))
+        };
         // The page is chosen on narrow rows, then its listings (JSON) are read: sorting thousands
         // of whole listings to keep 24 costs more than the search.
         let list_sql =
