@@ -63,47 +63,51 @@ fn fts_match(text: &str) -> Option<String> {
     (!words.is_empty()).then(|| words.join(" "))
 }
 
-async fn put_listing(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, l: &Listing) -> CoreResult<()> {
-    let c = &l.card;
-    let n = sqlx::query(
-        "INSERT INTO market_listings (id, seq, name, category, tags, visibility, price_cents, installs,
-           rating, rating_count, featured, updated_at, listing)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+/// Writes a page of listings in three statements, whatever its size: the listings come in as
+/// one JSON array that SQLite unpacks (`json_each`), their full-text rows are replaced by rowid.
+/// (A statement per listing cost 0.3 s per 1,000.)
+async fn put_listings(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    items: &[Listing],
+) -> CoreResult<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let page = serde_json::to_string(items).unwrap_or_else(|_| "[]".into());
+    sqlx::query(
+        "DELETE FROM market_fts WHERE rowid IN
+           (SELECT l.n FROM json_each(?1) j JOIN market_listings l ON l.id = j.value ->> '$.id')",
+    )
+    .bind(&page)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO market_listings (id, seq, name, category, tags, visibility, price_cents,
+           installs, rating, rating_count, featured, updated_at, listing)
+         SELECT j.value ->> '$.id', j.value ->> '$.seq', j.value ->> '$.name',
+           j.value ->> '$.category', j.value -> '$.tags', j.value ->> '$.visibility',
+           j.value ->> '$.price_cents', j.value ->> '$.installs',
+           COALESCE(j.value ->> '$.rating', 0), j.value ->> '$.rating_count',
+           j.value ->> '$.featured', j.value ->> '$.updated_at', j.value
+         FROM json_each(?1) j WHERE true
          ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, name = excluded.name,
            category = excluded.category, tags = excluded.tags, visibility = excluded.visibility,
            price_cents = excluded.price_cents, installs = excluded.installs, rating = excluded.rating,
            rating_count = excluded.rating_count, featured = excluded.featured,
-           updated_at = excluded.updated_at, listing = excluded.listing
-         RETURNING n",
+           updated_at = excluded.updated_at, listing = excluded.listing",
     )
-    .bind(&c.id)
-    .bind(l.seq)
-    .bind(&c.name)
-    .bind(c.category.as_deref())
-    .bind(serde_json::to_string(&c.tags).unwrap_or_default())
-    .bind(&c.visibility)
-    .bind(c.price_cents)
-    .bind(c.installs)
-    .bind(c.rating.unwrap_or(0.0))
-    .bind(c.rating_count)
-    .bind(c.featured as i64)
-    .bind(&c.updated_at)
-    .bind(serde_json::to_string(l).unwrap_or_default())
-    .fetch_one(&mut **tx)
+    .bind(&page)
+    .execute(&mut **tx)
     .await?;
-    // The upsert kept (or made) the row's `n`: the full-text entry is replaced under it.
-    let n: i64 = n.get(0);
-    sqlx::query("DELETE FROM market_fts WHERE rowid = ?1")
-        .bind(n)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("INSERT INTO market_fts (rowid, name, description, tags) VALUES (?1, ?2, ?3, ?4)")
-        .bind(n)
-        .bind(&c.name)
-        .bind(c.description.as_deref().unwrap_or(""))
-        .bind(c.tags.join(" "))
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO market_fts (rowid, name, description, tags)
+         SELECT l.n, l.name, COALESCE(l.listing ->> '$.description', ''),
+           (SELECT COALESCE(group_concat(t.value, ' '), '') FROM json_each(l.tags) t)
+         FROM json_each(?1) j JOIN market_listings l ON l.id = j.value ->> '$.id'",
+    )
+    .bind(&page)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -127,9 +131,7 @@ impl Registry {
                 .execute(&mut *tx)
                 .await?;
         }
-        for l in items {
-            put_listing(&mut tx, l).await?;
-        }
+        put_listings(&mut tx, items).await?;
         for id in removed {
             sqlx::query(
                 "DELETE FROM market_fts WHERE rowid = (SELECT n FROM market_listings WHERE id = ?1)",
