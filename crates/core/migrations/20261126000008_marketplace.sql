@@ -17,14 +17,22 @@ CREATE TABLE market_listings (
     rating          REAL NOT NULL DEFAULT 0,    -- average stars, 0 when unrated
     rating_count    INTEGER NOT NULL DEFAULT 0,
     featured        INTEGER NOT NULL DEFAULT 0,
-    updated_at      TEXT NOT NULL,
-    listing         TEXT NOT NULL            -- the Listing as served (JSON)
+    updated_at      TEXT NOT NULL
 );
--- Each sort has an index, alone and within a category, so a page is read in order.
-CREATE INDEX market_listings_installs ON market_listings (installs DESC);
-CREATE INDEX market_listings_rating ON market_listings (rating DESC);
-CREATE INDEX market_listings_updated ON market_listings (updated_at DESC);
-CREATE INDEX market_listings_category ON market_listings (category, installs DESC);
+-- Each sort has an index covering its whole order, alone and within a category, so a page is
+-- read in order and the scan stops after it.
+CREATE INDEX market_listings_installs ON market_listings (installs DESC, id);
+CREATE INDEX market_listings_rating ON market_listings (rating DESC, rating_count DESC, id);
+CREATE INDEX market_listings_updated ON market_listings (updated_at DESC, id);
+CREATE INDEX market_listings_name ON market_listings (name COLLATE NOCASE, id);
+CREATE INDEX market_listings_category ON market_listings (category, installs DESC, id);
+CREATE INDEX market_listings_price ON market_listings (price_cents);
+
+-- The listings as served (JSON), apart: the rows searched and sorted stay narrow.
+CREATE TABLE market_listing_docs (
+    n               INTEGER PRIMARY KEY REFERENCES market_listings(n) ON DELETE CASCADE,
+    listing         TEXT NOT NULL
+);
 
 -- Its rowid is market_listings.n.
 CREATE VIRTUAL TABLE market_fts USING fts5(

@@ -31,6 +31,7 @@ fn bench(c: &mut Criterion) {
             db,
             limiter: Default::default(),
             limits: Limits::default(),
+            listings: Default::default(),
         });
         tokio::spawn(capsmith_market::http::serve(state, listener));
         url

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{
-    ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request,
+    ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State,
 };
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -84,6 +84,56 @@ pub struct AppState {
     pub db: Db,
     pub limiter: Limiter,
     pub limits: Limits,
+    pub listings: ListingCache,
+}
+
+/// Capability pages as served, per reader, while nothing changed: any write moves the change
+/// counter, which is read at most every `FRESH_FOR` (so with several servers a change shows on
+/// the others within that time). A page read from here costs no database query.
+#[derive(Default)]
+pub struct ListingCache {
+    entries: Mutex<HashMap<(i64, String), (i64, axum::body::Bytes)>>,
+    counter: tokio::sync::Mutex<Option<(i64, Instant)>>,
+}
+
+const FRESH_FOR: std::time::Duration = std::time::Duration::from_millis(100);
+const CACHED_PAGES: usize = 20_000;
+
+impl ListingCache {
+    async fn seq(&self, db: &Db) -> MarketResult<i64> {
+        let mut c = self.counter.lock().await;
+        if let Some((seq, at)) = *c {
+            if at.elapsed() < FRESH_FOR {
+                return Ok(seq);
+            }
+        }
+        let seq = store::max_seq(db).await?;
+        *c = Some((seq, Instant::now()));
+        Ok(seq)
+    }
+
+    /// After a write through this server: the next read asks the database.
+    async fn invalidate(&self) {
+        *self.counter.lock().await = None;
+    }
+
+    fn get(&self, key: &(i64, String), seq: i64) -> Option<axum::body::Bytes> {
+        let e = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        e.get(key)
+            .filter(|(s, _)| *s == seq)
+            .map(|(_, b)| b.clone())
+    }
+
+    fn put(&self, key: (i64, String), seq: i64, body: axum::body::Bytes) {
+        let mut e = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if e.len() >= CACHED_PAGES {
+            e.retain(|_, (s, _)| *s == seq);
+            if e.len() >= CACHED_PAGES {
+                e.clear();
+            }
+        }
+        e.insert(key, (seq, body));
+    }
 }
 
 /// JSON bodies whose rejections are envelopes too.
@@ -241,7 +291,20 @@ async fn sync(
 }
 
 async fn detail(Viewer(v, app): Viewer, Path(id): Path<String>) -> MarketResult<Response> {
-    Ok(Json(store::listing(&app.db, v.as_ref(), &id).await?).into_response())
+    let seq = app.listings.seq(&app.db).await?;
+    let key = (v.as_ref().map(|u| u.id).unwrap_or(0), id);
+    let body = match app.listings.get(&key, seq) {
+        Some(b) => b,
+        None => {
+            let listing = store::listing(&app.db, v.as_ref(), &key.1).await?;
+            let b = axum::body::Bytes::from(
+                serde_json::to_vec(&listing).map_err(|e| MarketError::Internal(e.to_string()))?,
+            );
+            app.listings.put(key, seq, b.clone());
+            b
+        }
+    };
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 async fn publish(
@@ -376,6 +439,21 @@ async fn declared_length_cap(limit: usize, req: Request, next: axum::middleware:
     next.run(req).await
 }
 
+/// Writes (anything but GET) leave the page cache asking the database again, so this server's
+/// own readers never see a page older than their write.
+async fn after_writes(
+    State(app): State<Arc<AppState>>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let write = req.method() != axum::http::Method::GET;
+    let res = next.run(req).await;
+    if write {
+        app.listings.invalidate().await;
+    }
+    res
+}
+
 async fn fallback() -> MarketError {
     MarketError::NotFound("no such endpoint; see /v1/openapi.json".into())
 }
@@ -420,6 +498,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         }))
         .merge(publish_route)
         .fallback(fallback)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            after_writes,
+        ))
         .with_state(state)
 }
 

@@ -121,6 +121,7 @@ async fn run(cli: Cli) -> Result<(), MarketError> {
                 db,
                 limiter: Default::default(),
                 limits: limits_from_env(),
+                listings: Default::default(),
             });
             tokio::select! {
                 r = capsmith_market::http::serve(state, listener) => r.map_err(|e| MarketError::Io { path: listen, source: e })?,

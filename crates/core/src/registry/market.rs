@@ -83,25 +83,33 @@ async fn put_listings(
     .await?;
     sqlx::query(
         "INSERT INTO market_listings (id, seq, name, category, tags, visibility, price_cents,
-           installs, rating, rating_count, featured, updated_at, listing)
+           installs, rating, rating_count, featured, updated_at)
          SELECT j.value ->> '$.id', j.value ->> '$.seq', j.value ->> '$.name',
            j.value ->> '$.category', j.value -> '$.tags', j.value ->> '$.visibility',
            j.value ->> '$.price_cents', j.value ->> '$.installs',
            COALESCE(j.value ->> '$.rating', 0), j.value ->> '$.rating_count',
-           j.value ->> '$.featured', j.value ->> '$.updated_at', j.value
+           j.value ->> '$.featured', j.value ->> '$.updated_at'
          FROM json_each(?1) j WHERE true
          ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, name = excluded.name,
            category = excluded.category, tags = excluded.tags, visibility = excluded.visibility,
            price_cents = excluded.price_cents, installs = excluded.installs, rating = excluded.rating,
            rating_count = excluded.rating_count, featured = excluded.featured,
-           updated_at = excluded.updated_at, listing = excluded.listing",
+           updated_at = excluded.updated_at",
+    )
+    .bind(&page)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO market_listing_docs (n, listing)
+         SELECT l.n, j.value FROM json_each(?1) j JOIN market_listings l ON l.id = j.value ->> '$.id'
+         WHERE true ON CONFLICT (n) DO UPDATE SET listing = excluded.listing",
     )
     .bind(&page)
     .execute(&mut **tx)
     .await?;
     sqlx::query(
         "INSERT INTO market_fts (rowid, name, description, tags)
-         SELECT l.n, l.name, COALESCE(l.listing ->> '$.description', ''),
+         SELECT l.n, l.name, COALESCE(j.value ->> '$.description', ''),
            (SELECT COALESCE(group_concat(t.value, ' '), '') FROM json_each(l.tags) t)
          FROM json_each(?1) j JOIN market_listings l ON l.id = j.value ->> '$.id'",
     )
@@ -124,6 +132,9 @@ impl Registry {
     ) -> CoreResult<()> {
         let mut tx = self.pool().begin().await?;
         if reset {
+            sqlx::query("DELETE FROM market_listing_docs")
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("DELETE FROM market_listings")
                 .execute(&mut *tx)
                 .await?;
@@ -135,6 +146,12 @@ impl Registry {
         for id in removed {
             sqlx::query(
                 "DELETE FROM market_fts WHERE rowid = (SELECT n FROM market_listings WHERE id = ?1)",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "DELETE FROM market_listing_docs WHERE n = (SELECT n FROM market_listings WHERE id = ?1)",
             )
             .bind(id)
             .execute(&mut *tx)
@@ -163,7 +180,9 @@ impl Registry {
 
     pub async fn market_listing(&self, id: &str) -> CoreResult<Option<Listing>> {
         let text: Option<String> =
-            sqlx::query_scalar("SELECT listing FROM market_listings WHERE id = ?1")
+            sqlx::query_scalar(
+                "SELECT d.listing FROM market_listings l JOIN market_listing_docs d ON d.n = l.n WHERE l.id = ?1",
+            )
                 .bind(id)
                 .fetch_optional(self.pool())
                 .await?;
@@ -229,7 +248,12 @@ impl Registry {
         let per_page = q.per_page.unwrap_or(24).clamp(1, 200);
         let page = q.page.unwrap_or(1).max(1);
         let where_ = conds.join(" AND ");
-        let count_sql = format!("SELECT COUNT(*) FROM {from} WHERE {where_}");
+        // With words and nothing else to filter on, the index alone knows how many match.
+        let count_sql = if text.is_some() && conds.len() == 1 {
+            "SELECT COUNT(*) FROM market_fts WHERE market_fts MATCH ?1".to_string()
+        } else {
+            format!("SELECT COUNT(*) FROM {from} WHERE {where_}")
+        };
         let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql));
         for b in &binds {
             count = count.bind(b.as_str());
@@ -246,8 +270,9 @@ impl Registry {
         // of whole listings to keep 24 costs more than the search.
         let list_sql =
             format!(
-            "SELECT l.listing FROM (SELECT l.n, {keys} FROM {from} WHERE {where_} ORDER BY {order}
-               LIMIT {per_page} OFFSET {}) p JOIN market_listings l ON l.n = p.n ORDER BY {outer}",
+            "SELECT d.listing FROM (SELECT l.n, {keys} FROM {from} WHERE {where_} ORDER BY {order}
+               LIMIT {per_page} OFFSET {}) p JOIN market_listings l ON l.n = p.n
+               JOIN market_listing_docs d ON d.n = p.n ORDER BY {outer}",
             (page - 1) * per_page,
             keys = if text.is_some() { "f.score AS score" } else { "0 AS score" },
             outer = order.replace("f.score", "p.score")
