@@ -92,6 +92,21 @@ async fn the_catalog_the_cache_and_browsing_offline() {
         .iter()
         .any(|p| p.total >= r.fetched && p.done == r.fetched));
     assert_eq!(app.market_status().await.unwrap().source, "server");
+    // The category counts follow the cache: the seeded examples' categories, each counted.
+    let all = app.market_search(&MarketQuery::default()).await.unwrap();
+    let data = all
+        .categories
+        .iter()
+        .find(|c| c.name == "Data")
+        .expect("Data");
+    let in_data = app
+        .market_search(&MarketQuery {
+            category: Some("Data".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(data.count, in_data.total);
     // Unchanged: a 304, nothing fetched.
     let again = app.market_sync(false, &quiet).await.unwrap();
     assert!(again.unchanged && again.fetched == 0, "{again:?}");
