@@ -301,10 +301,10 @@ pub async fn search(db: &Db, viewer: Option<&User>, p: &SearchParams) -> MarketR
     if p.featured == Some(true) {
         conds.push("c.featured = 1".into());
     }
-    let order = match p.sort.as_deref() {
-        None | Some("") | Some("relevance") if !ws.is_empty() => {
-            format!("{rank}c.installs DESC, c.id")
-        }
+    // With words and no other sort, relevance comes first, popularity breaks ties.
+    let relevance =
+        !ws.is_empty() && matches!(p.sort.as_deref(), None | Some("") | Some("relevance"));
+    let order: String = match p.sort.as_deref() {
         None | Some("") | Some("relevance") | Some("installs") => "c.installs DESC, c.id".into(),
         Some("rating") => "c.rating_score DESC, c.rating_count DESC, c.id".into(),
         Some("recent") => "c.updated_at DESC, c.id".into(),
@@ -324,8 +324,8 @@ pub async fn search(db: &Db, viewer: Option<&User>, p: &SearchParams) -> MarketR
     let (total,) = count.fetch_one(&db.pool).await?;
     // bm25 is computed for every match: beyond a thousand, SQLite lists the most installed
     // matches first instead (PostgreSQL's ts_rank is cheap enough to keep).
-    let order = if db.backend == Backend::Sqlite && total > SQLITE_RANKED_MATCHES {
-        order.replace("f.rank, ", "")
+    let order = if relevance && !(db.backend == Backend::Sqlite && total > SQLITE_RANKED_MATCHES) {
+        format!("{rank}{order}")
     } else {
         order
     };

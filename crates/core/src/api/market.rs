@@ -743,11 +743,18 @@ impl Capsmith {
 
     /// The consent screen for installing `id[@version]` (or updating to it).
     pub async fn market_install_plan(&self, spec: &str) -> CoreResult<InstallPlan> {
+        Ok(self.prepare_install(spec).await?.plan)
+    }
+
+    /// What the consent screen and the install itself both need, read and resolved once: the
+    /// listing, the install record, the version, its dependencies, and the plan made of them.
+    async fn prepare_install(&self, spec: &str) -> CoreResult<Prepared> {
         self.market_ensure_catalog().await?;
         let (id, version) = super::parse_spec(spec);
         let listing = self.market_listing_any(&id).await?;
         let record = self.registry().market_install_record(&id).await?;
-        let v = pick_version(&listing, version.as_deref(), record.as_ref())?;
+        let v = pick_version(&listing, version.as_deref(), record.as_ref())?.clone();
+        let v = &v;
         let (key_state, _) = key_state(record.as_ref(), v);
         let consented = record
             .as_ref()
@@ -785,7 +792,7 @@ impl Capsmith {
             None => !all_permissions.is_empty() || !all_domains.is_empty(),
             Some(_) => !added_permissions.is_empty() || !added_domains.is_empty(),
         };
-        Ok(InstallPlan {
+        let plan = InstallPlan {
             id: id.clone(),
             name: listing.card.name.clone(),
             version: v.version.clone(),
@@ -825,6 +832,13 @@ impl Capsmith {
             tests_passed: v.tests_passed,
             tests_total: v.tests_total,
             license: listing.card.license.clone(),
+        };
+        Ok(Prepared {
+            plan,
+            version: v.clone(),
+            listing,
+            record,
+            deps,
         })
     }
 
@@ -933,11 +947,14 @@ impl Capsmith {
         trust_new_key: bool,
         cb: Progress<'_>,
     ) -> CoreResult<InstallOutcome> {
-        let plan = self.market_install_plan(spec).await?;
+        let Prepared {
+            plan,
+            listing,
+            record,
+            version: v,
+            deps,
+        } = self.prepare_install(spec).await?;
         let id = plan.id.clone();
-        let listing = self.market_listing_any(&id).await?;
-        let record = self.registry().market_install_record(&id).await?;
-        let v = pick_version(&listing, Some(&plan.version), record.as_ref())?.clone();
         let (state, pinned) = key_state(record.as_ref(), &v);
         if state == "changed" && !trust_new_key {
             return Err(CoreError::Package {
@@ -980,8 +997,6 @@ impl Capsmith {
                 status: 402,
             });
         }
-        let mut deps = Vec::new();
-        self.resolve_dependencies(&v, &mut deps, 0).await?;
         let mut all: Vec<(Listing, VersionInfo)> = deps;
         all.push((listing.clone(), v.clone()));
         let source = self
@@ -1493,6 +1508,15 @@ fn pick_version<'a>(
         }
     }
     Ok(v)
+}
+
+/// An install worked out (`Capsmith::prepare_install`).
+struct Prepared {
+    plan: InstallPlan,
+    listing: Listing,
+    record: Option<InstallRecord>,
+    version: VersionInfo,
+    deps: Vec<(Listing, VersionInfo)>,
 }
 
 /// `new`, `same` or `changed`, and the pinned key.

@@ -242,11 +242,10 @@ impl Registry {
         if q.custom == Some(true) {
             conds.push("l.visibility IN ('private', 'organization')".into());
         }
+        // With words and no other sort, FTS5's bm25 score comes first, popularity breaks ties.
+        let relevance =
+            text.is_some() && matches!(q.sort.as_deref(), None | Some("") | Some("relevance"));
         let order = match q.sort.as_deref() {
-            None | Some("") | Some("relevance") if text.is_some() => {
-                // FTS5's bm25 rank of the matching row, then popularity.
-                "f.score, l.installs DESC, l.id"
-            }
             None | Some("") | Some("relevance") | Some("installs") => "l.installs DESC, l.id",
             Some("rating") => "l.rating DESC, l.rating_count DESC, l.id",
             Some("recent") => "l.updated_at DESC, l.id",
@@ -273,10 +272,10 @@ impl Registry {
         let total = count.fetch_one(self.pool()).await?;
         // bm25 is computed for every match: up to a thousand they are ranked, beyond that the
         // most installed come first.
-        let (from, order) = if order.starts_with("f.score") && total <= RANKED_MATCHES {
-            (ranked, order)
+        let (from, order) = if relevance && total <= RANKED_MATCHES {
+            (ranked, format!("f.score, {order}"))
         } else {
-            (from, order.trim_start_matches("f.score, "))
+            (from, order.to_string())
         };
         // The page is chosen on narrow rows, then its listings (JSON) are read: sorting thousands
         // of whole listings to keep 24 costs more than the search.
