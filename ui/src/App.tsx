@@ -10,6 +10,8 @@ import { useBackgroundSync } from "./features/market/useBackgroundSync";
 import { useMarketStatus } from "./features/market/useMarketStatus";
 import { ActivityPage } from "./features/monitor/ActivityPage";
 import { SettingsPage } from "./features/settings/SettingsPage";
+import { invoke } from "./lib/backend";
+import { useBackendQuery } from "./lib/useBackendQuery";
 
 // The builder (React Flow and its editor) is its own chunk, loaded when the section first opens.
 const BuilderPage = lazy(() => import("./features/builder/BuilderPage").then((m) => ({ default: m.BuilderPage })));
@@ -44,6 +46,11 @@ export function App() {
   const updates = useMarketStatus(`${visit}:${marketChanges}`).status?.updates.length ?? 0;
   const onMarketChanged = useCallback(() => setMarketChanges((n) => n + 1), []);
   useBackgroundSync(onMarketChanged);
+  // While the user has opted out of the sandbox's confinement check, every page says so.
+  const settings = useBackendQuery(`settings#${visit}`, () => invoke("get_settings", {}));
+  const unconfined =
+    settings.status === "ready" &&
+    settings.value.some((s) => s.key === "sandbox.allow_unconfined" && s.value === true);
 
   const go = (next: Page) => {
     setOpen(null);
@@ -90,6 +97,22 @@ export function App() {
         </span>
       </nav>
       <div className="app-content">
+        {unconfined && (
+          <div className="banner banner-danger app-banner" role="alert" data-testid="unconfined-banner">
+            <span className="banner-icon" aria-hidden="true">
+              ⚠️
+            </span>
+            <div className="banner-body">
+              <span className="banner-title">Code capabilities run without full confinement</span>
+              <span>
+                The sandbox check is off (Settings → Sandbox): code may run without Landlock or seccomp.{" "}
+                <button type="button" className="link-button" onClick={() => go("settings")}>
+                  Turn it back on
+                </button>
+              </span>
+            </div>
+          </div>
+        )}
         {page === "library" && <LibraryPage key={visit} open={open} onOpenInBuilder={buildCapability} />}
         {page === "activity" && <ActivityPage key={visit} onOpenCapability={openCapability} />}
         {page === "builder" && (

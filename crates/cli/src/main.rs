@@ -1061,6 +1061,12 @@ fn render_run(r: &RunReport, style: &Style) -> String {
             e.message
         ));
     }
+    if r.sandbox_unconfined {
+        out.push_str(&format!(
+            "{} the sandbox's confinement check is off (sandbox.allow_unconfined): code may run without Landlock or seccomp\n",
+            style.paint("33", "⚠"),
+        ));
+    }
     for c in &r.calls {
         out.push_str(&format!(
             "  {} {} → {} ({:.0} ms, {} B out, {} B in){}\n",

@@ -875,3 +875,86 @@ fn a_workflow_killed_mid_run_resumes_without_repeating_completed_steps() {
     let again = capsmith(h, &["workflow", "resume", &r["id"].to_string()]);
     assert_eq!(again.status.code(), Some(1));
 }
+
+/// A stand-in for the sandbox worker that speaks the protocol but reports weaker confinement
+/// (no Landlock) and would run anything it is sent: the host must refuse it before sending code.
+const WEAK_WORKER: &str = r#"#!/usr/bin/python3
+import json, struct, sys
+def send(msg):
+    b = json.dumps(msg).encode()
+    sys.stdout.buffer.write(struct.pack(">I", len(b)) + b)
+    sys.stdout.buffer.flush()
+send({"type": "ready", "confinement": {"rlimit_as": True, "rlimit_nofile": True, "landlock": False, "seccomp": True}})
+while True:
+    head = sys.stdin.buffer.read(4)
+    if len(head) < 4:
+        break
+    msg = json.loads(sys.stdin.buffer.read(struct.unpack(">I", head)[0]))
+    if msg.get("type") == "invoke":
+        send({"type": "done", "ok": True, "output": {"slug": "ran-outside-confinement"}, "kind": None, "message": None, "console": [], "memory_used": 0})
+"#;
+
+#[test]
+fn a_worker_that_is_not_fully_confined_is_refused_unless_the_user_opts_out() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let fake = home.path().join("weak-worker");
+    std::fs::write(&fake, WEAK_WORKER).unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let fake = fake.to_str().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            "text-toolkit",
+            "slugify",
+            "--input",
+            r#"{"text": "Hi there"}"#,
+        ];
+        args.extend_from_slice(extra);
+        capsmith_stdin(h, &args, "", &[("CAPSMITH_SANDBOX_BIN", fake)])
+    };
+    let report =
+        || -> serde_json::Value { serde_json::from_slice(&run(&["--json"]).stdout).unwrap() };
+    let o = run(&[]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("error[sandbox_unconfined]"), "{out}");
+    assert!(
+        out.contains("missing: Landlock"),
+        "names what is missing: {out}"
+    );
+    assert!(!out.contains("ran-outside-confinement"), "{out}");
+    let r = report();
+    assert_eq!(r["error"]["kind"], "sandbox_unconfined");
+    assert_eq!(r["sandbox_unconfined"], false);
+
+    // The opt-out is explicit, and every report says it is on.
+    let o = capsmith(h, &["settings", "set", "sandbox.allow_unconfined", "maybe"]);
+    assert_eq!(o.status.code(), Some(1), "only true or false");
+    let o = capsmith(h, &["settings", "set", "sandbox.allow_unconfined", "true"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = run(&[]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("ran-outside-confinement"), "{out}");
+    assert!(
+        out.contains("sandbox.allow_unconfined"),
+        "the report says so: {out}"
+    );
+    assert_eq!(report()["sandbox_unconfined"], true);
+
+    // Turned off again: refused again.
+    capsmith(h, &["settings", "unset", "sandbox.allow_unconfined"]);
+    let o = run(&[]);
+    assert!(
+        stdout(&o).contains("error[sandbox_unconfined]"),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -141,13 +141,13 @@ fn main() {
     let _guard = rt.enter();
     let host = std::sync::Arc::new(SandboxHost::default());
     for i in 0..50 {
-        host.invoke_blocking(invocation(i), fetch_context());
+        host.invoke_blocking(invocation(i), fetch_context(), false);
     }
     let mut lat = Vec::with_capacity(CALLS);
     let start = Instant::now();
     for i in 0..CALLS {
         let t = Instant::now();
-        let r = host.invoke_blocking(invocation(i), fetch_context());
+        let r = host.invoke_blocking(invocation(i), fetch_context(), false);
         assert!(r.outcome.ok, "{:?}", r.outcome);
         lat.push(t.elapsed().as_secs_f64() * 1000.0);
     }
@@ -168,7 +168,7 @@ fn main() {
                 let _g = handle.enter();
                 for i in 0..CALLS / 4 {
                     let t = Instant::now();
-                    let r = host.invoke_blocking(invocation(k * 1000 + i), fetch_context());
+                    let r = host.invoke_blocking(invocation(k * 1000 + i), fetch_context(), false);
                     assert!(r.outcome.ok);
                     lat.lock().unwrap().push(t.elapsed().as_secs_f64() * 1000.0);
                 }

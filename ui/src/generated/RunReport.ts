@@ -14,4 +14,9 @@ console: Array<ConsoleLine>,
 /**
  * Memory the code's JavaScript heap used, in bytes (code capabilities).
  */
-memory_used: number | null, };
+memory_used: number | null, 
+/**
+ * The user opted out of the sandbox's confinement check (`sandbox.allow_unconfined`):
+ * code may have run in a worker without Landlock or seccomp.
+ */
+sandbox_unconfined: boolean, };

@@ -286,6 +286,9 @@ pub struct RunReport {
     pub console: Vec<crate::sandbox::protocol::ConsoleLine>,
     /// Memory the code's JavaScript heap used, in bytes (code capabilities).
     pub memory_used: Option<u64>,
+    /// The user opted out of the sandbox's confinement check (`sandbox.allow_unconfined`):
+    /// code may have run in a worker without Landlock or seccomp.
+    pub sandbox_unconfined: bool,
 }
 
 /// One configuration key of a capability, as the configure screen shows it. Secret values are

@@ -106,6 +106,10 @@ pub const SETTINGS: &[(&str, &str)] = &[
         "API key of the AI endpoint (kept in the OS keyring; set it with `-` to read stdin)",
     ),
     (
+        "sandbox.allow_unconfined",
+        "run code capabilities even when the sandbox worker cannot fully confine itself (a kernel without Landlock or seccomp); every run then says so (default false)",
+    ),
+    (
         "sandbox.memory_mb",
         "JavaScript heap of code capabilities, in MiB (at most 128, the default)",
     ),
@@ -420,6 +424,15 @@ impl Capsmith {
                                 })?;
                         json!(dir.to_string_lossy())
                     }
+                    "sandbox.allow_unconfined" => match text.trim() {
+                        "true" | "yes" | "on" => json!(true),
+                        "false" | "no" | "off" => json!(false),
+                        other => {
+                            return Err(CoreError::InvalidArgument(format!(
+                                "sandbox.allow_unconfined is true or false, not `{other}`"
+                            )))
+                        }
+                    },
                     "network.allow_hosts" => {
                         let hosts = AllowHosts::parse(text).map_err(CoreError::InvalidArgument)?;
                         json!(hosts.0.into_iter().collect::<Vec<_>>())
@@ -465,7 +478,7 @@ impl Capsmith {
         let rows = sqlx::query(
             "SELECT 0 AS setting, key, value FROM capability_config WHERE capability_id = ?1
              UNION ALL
-             SELECT 1, key, value FROM settings WHERE key IN ('network.allow_hosts', 'network.timeout_ms', 'network.max_calls', 'network.max_response_bytes')",
+             SELECT 1, key, value FROM settings WHERE key IN ('network.allow_hosts', 'network.timeout_ms', 'network.max_calls', 'network.max_response_bytes', 'sandbox.allow_unconfined')",
         )
         .bind(capability)
         .fetch_all(self.registry().pool())
@@ -495,6 +508,9 @@ impl Capsmith {
                 }
                 ("network.max_response_bytes", v) => {
                     p.max_response_bytes = v.as_u64().unwrap_or(p.max_response_bytes)
+                }
+                ("sandbox.allow_unconfined", v) => {
+                    p.allow_unconfined_sandbox = v.as_bool() == Some(true)
                 }
                 _ => {}
             }
@@ -724,6 +740,7 @@ impl Capsmith {
             Some(declared) => declared.clone(),
             None => stored.required_permissions.clone(),
         };
+        let ctx_unconfined = policy.allow_unconfined_sandbox;
         let ctx = RunContext {
             document: &stored.document,
             permissions: &permissions,
@@ -813,6 +830,7 @@ impl Capsmith {
             duration_ms,
             console: result.console,
             memory_used: result.memory_used,
+            sandbox_unconfined: ctx_unconfined,
         })
     }
 
@@ -964,6 +982,7 @@ fn default_setting(key: &str) -> Value {
         "network.max_calls" => json!(d.max_calls),
         "network.max_response_bytes" => json!(d.max_response_bytes),
         "sandbox.memory_mb" => json!(SANDBOX_MEMORY_MB),
+        "sandbox.allow_unconfined" => json!(false),
         "email.security" => json!("starttls"),
         _ => Value::Null,
     }
@@ -1403,13 +1422,17 @@ impl Capsmith {
             usage: Default::default(),
         };
         let host = self.sandbox.clone();
+        let allow_unconfined = ctx.policy.allow_unconfined_sandbox;
         let Ok(_slot) = self.sandbox_slots.clone().acquire_owned().await else {
             return failed(EngineError::Sandbox {
                 kind: "sandbox_unavailable".into(),
                 message: "the sandbox is shutting down".into(),
             });
         };
-        let run = match tokio::task::spawn_blocking(move || host.invoke_blocking(inv, fetch)).await
+        let run = match tokio::task::spawn_blocking(move || {
+            host.invoke_blocking(inv, fetch, allow_unconfined)
+        })
+        .await
         {
             Ok(r) => r,
             Err(e) => {

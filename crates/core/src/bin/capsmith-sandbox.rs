@@ -2,8 +2,10 @@
 //! CLI, never by people.
 
 fn main() -> std::process::ExitCode {
-    if std::env::args().nth(1).as_deref() == Some("--self-test") {
-        println!("{}", capsmith_core::sandbox::worker::self_test());
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--self-test") {
+        let file = args.get(2).map(String::as_str);
+        println!("{}", capsmith_core::sandbox::worker::self_test(file));
         return std::process::ExitCode::SUCCESS;
     }
     capsmith_core::sandbox::worker::main()

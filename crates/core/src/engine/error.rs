@@ -133,6 +133,7 @@ impl EngineError {
                 "no_default_export" => "no_default_export",
                 "sandbox_crashed" => "sandbox_crashed",
                 "sandbox_unavailable" => "sandbox_unavailable",
+                "sandbox_unconfined" => "sandbox_unconfined",
                 "js_error" => "js_error",
                 "domain_not_allowed" => "domain_not_allowed",
                 "permission_denied" => "permission_denied",

@@ -127,6 +127,9 @@ pub struct NetPolicy {
     pub max_redirects: u32,
     pub max_headers: usize,
     pub max_header_bytes: usize,
+    /// Not the network's, but read from settings with it in one query: the user opted out of
+    /// the sandbox's confinement check (`sandbox.allow_unconfined`).
+    pub allow_unconfined_sandbox: bool,
 }
 
 impl Default for NetPolicy {
@@ -142,6 +145,7 @@ impl Default for NetPolicy {
             max_redirects: 10,
             max_headers: 100,
             max_header_bytes: 64 * 1024,
+            allow_unconfined_sandbox: false,
         }
     }
 }

@@ -345,9 +345,12 @@ fn invoke<'js>(
             );
         }
     };
-    let make_this: Function = match globals.get("__capsmith_this") {
-        Ok(f) => f,
-        Err(_) => return fail("sandbox", "the prelude did not install", vec![]),
+    let (make_this, output_json): (Function, Function) = match (
+        globals.get("__capsmith_this"),
+        globals.get("__capsmith_output"),
+    ) {
+        (Ok(a), Ok(b)) => (a, b),
+        _ => return fail("sandbox", "the prelude did not install", vec![]),
     };
     let call = (|| -> rquickjs::Result<Value<'js>> {
         let config = ctx.json_parse(inv.config.to_string())?;
@@ -463,10 +466,25 @@ fn invoke<'js>(
             }
         }
     }
-    // Output: JSON text, size-checked before it is copied out of the engine.
-    let json = match ctx.json_stringify(result).catch(ctx) {
-        Ok(Some(s)) => s,
-        Ok(None) => {
+    // Output: JSON text, size-checked while it is written (see the prelude's
+    // `__capsmith_output`), and again exactly before it is copied out of the engine.
+    let too_large = || {
+        fail(
+            "output_too_large",
+            format!(
+                "the action's output is larger than {} bytes",
+                inv.max_output_bytes
+            ),
+            vec![],
+        )
+    };
+    let written = output_json
+        .call::<_, Value>((result, inv.max_output_bytes as f64))
+        .catch(ctx);
+    let json = match written {
+        Ok(v) if v.is_string() => v.into_string().expect("checked: a string"),
+        Ok(v) if v.is_number() => return too_large(),
+        Ok(_) => {
             return Outcome {
                 ok: true,
                 output: Some(serde_json::Value::Null),
@@ -478,32 +496,12 @@ fn invoke<'js>(
         }
         Err(e) => return err(e),
     };
-    let length: rquickjs::Result<usize> = ctx
-        .eval::<Function, _>("(s) => s.length")
-        .and_then(|f| f.call((json.clone(),)));
-    if length.map_or(true, |n| n > inv.max_output_bytes) {
-        return fail(
-            "output_too_large",
-            format!(
-                "the action's output is larger than {} bytes",
-                inv.max_output_bytes
-            ),
-            vec![],
-        );
-    }
     let text = match json.to_string() {
         Ok(t) => t,
         Err(e) => return fail("js_error", e.to_string(), vec![]),
     };
     if text.len() > inv.max_output_bytes {
-        return fail(
-            "output_too_large",
-            format!(
-                "the action's output is larger than {} bytes",
-                inv.max_output_bytes
-            ),
-            vec![],
-        );
+        return too_large();
     }
     match serde_json::from_str(&text) {
         Ok(v) => Outcome {

@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::protocol::{read_frame, write_frame, FromWorker, Invocation, Outcome, ToWorker};
+use super::protocol::{
+    read_frame, write_frame, Confinement, FromWorker, Invocation, Outcome, ToWorker,
+};
 use crate::engine::http::{CallTrace, Prepared, Session};
 use crate::engine::render::{Place, Scope};
 use crate::engine::EngineError;
@@ -29,7 +31,7 @@ struct Worker {
     child: Child,
     input: BufWriter<ChildStdin>,
     output: BufReader<ChildStdout>,
-    confinement: String,
+    confinement: Confinement,
 }
 
 impl Drop for Worker {
@@ -142,12 +144,24 @@ fn spawn() -> Result<Worker, EngineError> {
         Ok(Some(FromWorker::Ready { confinement })) => confinement,
         _ => return Err(unavailable("the sandbox worker did not start")),
     };
+    // Dropping the child here (on refusal) kills it.
     Ok(Worker {
         child,
         input,
         output,
         confinement,
     })
+}
+
+/// The refusal of a worker whose confinement did not fully hold.
+pub fn unconfined(c: &Confinement) -> EngineError {
+    EngineError::Sandbox {
+        kind: "sandbox_unconfined".into(),
+        message: format!(
+            "the sandbox worker could not confine itself (missing: {}), so code capabilities are refused; on a kernel without these features you may opt out with `capsmith settings set sandbox.allow_unconfined true` (Settings → Sandbox), and every run will then say it ran unconfined",
+            c.missing().join(", ")
+        ),
+    }
 }
 
 /// What the host needs to perform a worker's fetch and db calls.
@@ -495,15 +509,30 @@ pub struct SandboxRun {
     pub outcome: Outcome,
     pub usage: crate::engine::Usage,
     pub trace: Vec<CallTrace>,
-    pub confinement: String,
+    pub confinement: Confinement,
 }
 
 impl SandboxHost {
-    fn take(&self) -> Result<Worker, EngineError> {
-        if let Some(w) = self.idle.lock().ok().and_then(|mut v| v.pop()) {
-            return Ok(w);
+    /// An idle or a new worker, refused (and killed) unless fully confined or the user opted
+    /// out. Checked on every call, so a pooled worker is refused too once the opt-out ends.
+    fn take(&self, allow_unconfined: bool) -> Result<Worker, EngineError> {
+        let pooled = self.idle.lock().ok().and_then(|mut v| v.pop());
+        let w = match pooled {
+            Some(w) => w,
+            None => spawn()?,
+        };
+        if !w.confinement.is_full() && !allow_unconfined {
+            return Err(unconfined(&w.confinement));
         }
-        spawn()
+        Ok(w)
+    }
+
+    /// Starts a worker and reports its confinement (for `capsmith doctor` and Settings).
+    pub fn probe(&self) -> Result<Confinement, EngineError> {
+        let w = spawn()?;
+        let c = w.confinement.clone();
+        self.give_back(w);
+        Ok(c)
     }
 
     fn give_back(&self, w: Worker) {
@@ -515,12 +544,29 @@ impl SandboxHost {
     }
 
     /// Runs one invocation in a worker. Blocks: call it from `spawn_blocking`.
-    pub fn invoke_blocking(&self, inv: Invocation, mut fetch: FetchContext) -> SandboxRun {
+    /// A worker that is not fully confined is refused unless `allow_unconfined` (the user's
+    /// explicit opt-out, `sandbox.allow_unconfined`).
+    pub fn invoke_blocking(
+        &self,
+        inv: Invocation,
+        mut fetch: FetchContext,
+        allow_unconfined: bool,
+    ) -> SandboxRun {
         let deadline = Duration::from_millis(inv.deadline_ms) + GRACE;
         let call_deadline = std::time::Instant::now() + Duration::from_millis(inv.deadline_ms);
-        let mut worker = match self.take() {
+        let mut worker = match self.take(allow_unconfined) {
             Ok(w) => w,
-            Err(e) => return self.failed(e.kind(), e.to_string(), fetch, String::new()),
+            Err(e) => {
+                let kind = match &e {
+                    EngineError::Sandbox { kind, .. } => kind.clone(),
+                    other => other.kind().to_string(),
+                };
+                let message = match &e {
+                    EngineError::Sandbox { message, .. } => message.clone(),
+                    other => other.to_string(),
+                };
+                return self.failed(&kind, message, fetch, Confinement::default());
+            }
         };
         let confinement = worker.confinement.clone();
         let pid = worker.child.id();
@@ -647,7 +693,7 @@ impl SandboxHost {
         kind: &str,
         message: String,
         fetch: FetchContext,
-        confinement: String,
+        confinement: Confinement,
     ) -> SandboxRun {
         SandboxRun {
             usage: fetch.usage,

@@ -150,6 +150,32 @@
   Object.defineProperty(globalThis, "utils", { value: utils });
   if (fetch) Object.defineProperty(globalThis, "fetch", { value: fetch });
 
+  // The action's result as JSON text, refused as soon as it is known to exceed `cap` bytes:
+  // the replacer counts what is written while it is written, so a 100 MiB string is refused
+  // before any of it is copied (and long before the deadline). Answers -1 when too large.
+  // `stringify` is captured now, before capability code could replace `JSON.stringify`.
+  const stringify = JSON.stringify;
+  Object.defineProperty(globalThis, "__capsmith_output", {
+    value: (v, cap) => {
+      let n = 0;
+      const tooLarge = {};
+      try {
+        // A lower bound of the bytes written for each value (a separator, the key of an
+        // object member, the string's characters), so nothing within the cap is refused; the
+        // host checks the exact size of what comes out.
+        return stringify(v, function (k, x) {
+          n += 1 + (Array.isArray(this) ? 0 : k.length + 3);
+          if (typeof x === "string") n += x.length + 2;
+          if (n > cap) throw tooLarge;
+          return x;
+        });
+      } catch (e) {
+        if (e === tooLarge) return -1;
+        throw e;
+      }
+    },
+  });
+
   // `this` inside an action: the other actions, utils, config and the granted APIs.
   Object.defineProperty(globalThis, "__capsmith_this", {
     value: (actions, config) => {

@@ -38,7 +38,7 @@ pub enum ToWorker {
 pub enum FromWorker {
     /// Sent once at start: how far the OS confinement got.
     Ready {
-        confinement: String,
+        confinement: Confinement,
     },
     Fetch {
         call: u64,
@@ -59,6 +59,48 @@ pub enum FromWorker {
         request: Value,
     },
     Done(Outcome),
+}
+
+/// What the worker's OS confinement achieved, measured by the worker itself after applying it.
+/// The host refuses a worker for which [`Confinement::missing`] is not empty, unless the user
+/// opted out (`sandbox.allow_unconfined`). Every field defaults to "not achieved", so a worker
+/// that leaves one out (an older or a fake worker) counts as unconfined there.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Confinement {
+    /// `RLIMIT_AS`: the address space is capped.
+    pub rlimit_as: bool,
+    /// `RLIMIT_NOFILE`: no new file descriptors beyond a handful.
+    pub rlimit_nofile: bool,
+    /// Landlock fully enforced: no filesystem access, no TCP bind/connect, no signals or
+    /// abstract sockets outside the worker.
+    pub landlock: bool,
+    /// The seccomp allow-list filter is loaded.
+    pub seccomp: bool,
+}
+
+impl Confinement {
+    /// The parts of confinement that did not hold, by name.
+    pub fn missing(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if !self.rlimit_as {
+            out.push("address-space limit");
+        }
+        if !self.rlimit_nofile {
+            out.push("file-descriptor limit");
+        }
+        if !self.landlock {
+            out.push("Landlock");
+        }
+        if !self.seccomp {
+            out.push("seccomp filter");
+        }
+        out
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.missing().is_empty()
+    }
 }
 
 /// One call of one action.

@@ -38,6 +38,11 @@ export function RunResultView({ report, stale = false, onOpenConfigure }: RunRes
             <span data-testid="run-memory">{(report.memory_used / (1024 * 1024)).toFixed(1)} MiB heap</span>
           )}
         </span>
+        {report.sandbox_unconfined && (
+          <span className="guard-badge guard-badge-warn" data-testid="run-unconfined">
+            <span aria-hidden="true">⚠️</span> Sandbox confinement check off
+          </span>
+        )}
         {report.security_violation && (
           <span className="guard-badge" data-testid="run-security">
             <span aria-hidden="true">🛡️</span> Blocked by the network guard

@@ -49,6 +49,15 @@ export const SETTINGS: Record<string, SettingLook> = {
   "email.username": { title: "User name", input: "text" },
   "email.password": { title: "Password", input: "secret" },
   "knowledge.folder": { title: "Documents folder", input: "path", placeholder: "/home/me/Documents/notes" },
+  "sandbox.allow_unconfined": {
+    title: "Run code without full confinement",
+    input: "choice",
+    choices: [
+      { value: "false", label: "No: refuse code when the sandbox cannot confine itself" },
+      { value: "true", label: "Yes: run it anyway (this kernel lacks Landlock or seccomp)" },
+    ],
+    hint: "Only for a machine whose kernel cannot confine the sandbox. While it is on, every run and the app's header say so.",
+  },
   "sandbox.memory_mb": { title: "JavaScript memory", input: "number", unit: (mb) => formatBytes(mb * 1024 * 1024) },
 };
 
