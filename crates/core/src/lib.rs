@@ -3,6 +3,7 @@
 //! Nothing here knows about Tauri or any UI.
 
 pub mod api;
+pub mod capdb;
 pub mod diagnostics;
 pub mod engine;
 pub mod error;

@@ -449,7 +449,11 @@ impl Capsmith {
                 };
                 self.insert_rows(&table, rows).await
             }
-            "database.query" => self.query_rows(params).await,
+            "database.query" => {
+                let deadline = std::time::Instant::now()
+                    + std::time::Duration::from_millis(call.session.policy.timeout_ms);
+                self.query_rows(params, deadline).await
+            }
             "email.send" => self.send_email(params, &input).await,
             "knowledge.search" => {
                 let query = param(params, "query")
@@ -562,10 +566,14 @@ impl Capsmith {
         Ok(json!({"table": table.trim_matches('"'), "inserted": ids.len(), "ids": ids}))
     }
 
-    /// `{table, where, order_by, limit}` (equality filters), or `{sql, params}` on a read-only
-    /// connection.
-    async fn query_rows(&self, params: &Map<String, Value>) -> Result<Value, EngineError> {
-        use sqlx::Connection;
+    /// `{table, where, order_by, limit}` (equality filters), or `{sql, params}`: one statement
+    /// that may only read (SQLite's authorizer decides, see [`crate::capdb`]), interrupted at
+    /// `deadline`.
+    async fn query_rows(
+        &self,
+        params: &Map<String, Value>,
+        deadline: std::time::Instant,
+    ) -> Result<Value, EngineError> {
         let limit = params
             .get("limit")
             .and_then(Value::as_i64)
@@ -576,31 +584,29 @@ impl Capsmith {
             if !path.exists() {
                 return Ok(json!([]));
             }
-            let opts = sqlx::sqlite::SqliteConnectOptions::new()
-                .filename(&path)
-                .read_only(true);
-            let mut conn = sqlx::SqliteConnection::connect_with(&opts)
-                .await
-                .map_err(data_err)?;
-            let body = sql.trim().trim_end_matches(';');
-            if body.contains(';') {
-                return Err(EngineError::InvalidInput {
-                    field: "sql".into(),
-                    message: "one statement at a time".into(),
-                });
-            }
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(body.to_string()));
-            for v in params
+            let sql = sql.to_string();
+            let values: Vec<Value> = params
                 .get("params")
                 .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                q = bind_json(q, v);
-            }
-            let rows = q.fetch_all(&mut conn).await.map_err(data_err)?;
-            let rows = &rows[..rows.len().min(limit as usize)];
-            return Ok(Value::Array(rows_json(rows).map_err(data_err)?));
+                .cloned()
+                .unwrap_or_default();
+            let grants = crate::capdb::Grants {
+                read: true,
+                write: false,
+                delete: false,
+            };
+            let limits = crate::capdb::Limits {
+                deadline,
+                max_rows: limit as usize,
+                max_bytes: crate::sandbox::host::DB_MAX_BYTES,
+            };
+            return tokio::task::spawn_blocking(move || {
+                crate::capdb::query("database.query", &path, &sql, &values, grants, limits)
+            })
+            .await
+            .map_err(|e| EngineError::Data {
+                message: format!("database.query failed: {e}"),
+            })?;
         }
         let table = ident("table", param(params, "table").unwrap_or_default())?;
         let mut conn = self.user_data().await?;

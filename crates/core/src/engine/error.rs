@@ -134,6 +134,7 @@ impl EngineError {
                 "sandbox_crashed" => "sandbox_crashed",
                 "sandbox_unavailable" => "sandbox_unavailable",
                 "sandbox_unconfined" => "sandbox_unconfined",
+                "data" => "data",
                 "js_error" => "js_error",
                 "domain_not_allowed" => "domain_not_allowed",
                 "permission_denied" => "permission_denied",

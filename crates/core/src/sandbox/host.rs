@@ -367,74 +367,36 @@ pub struct DbAccess {
     pub delete: bool,
 }
 
+/// Rows a `db.query` returns at most; the rest are never read.
+pub const DB_MAX_ROWS: usize = 10_000;
+/// Bytes of result a `db.query` may return (as JSON).
+pub const DB_MAX_BYTES: usize = 8 * 1024 * 1024;
+
 impl DbAccess {
-    /// Runs one parameterized statement. SELECT/WITH need `data.read`; INSERT, UPDATE,
-    /// CREATE need `data.write`; DELETE, DROP need `data.delete`. One statement per call.
-    pub fn query(&self, sql: &str, params: &[Value]) -> Result<Value, EngineError> {
-        use sqlx::Connection;
-        let denied = |p: &str| EngineError::MethodNotPermitted {
-            method: "db.query".into(),
-            permission: p.into(),
-        };
-        let body = sql.trim().trim_end_matches(';');
-        if body.contains(';') {
-            return Err(EngineError::BadRequest {
-                message: "db.query runs one statement at a time".into(),
-            });
-        }
-        let verb = body
-            .split_whitespace()
-            .next()
-            .unwrap_or("")
-            .to_ascii_uppercase();
-        let reads = matches!(verb.as_str(), "SELECT" | "WITH" | "VALUES");
-        match verb.as_str() {
-            _ if reads && !self.read => return Err(denied("data.read")),
-            "INSERT" | "UPDATE" | "CREATE" | "REPLACE" if !self.write => {
-                return Err(denied("data.write"))
-            }
-            "DELETE" | "DROP" if !self.delete => return Err(denied("data.delete")),
-            "ATTACH" | "DETACH" | "PRAGMA" | "VACUUM" => {
-                return Err(EngineError::BadRequest {
-                    message: format!("`{verb}` is not allowed in db.query"),
-                });
-            }
-            _ if !reads
-                && !matches!(
-                    verb.as_str(),
-                    "INSERT" | "UPDATE" | "CREATE" | "REPLACE" | "DELETE" | "DROP"
-                ) =>
-            {
-                return Err(EngineError::BadRequest {
-                    message: format!("`{verb}` statements are not supported"),
-                });
-            }
-            _ => {}
-        }
-        let handle = tokio::runtime::Handle::current();
-        let path = self.path.clone();
-        let body = body.to_string();
-        let params = params.to_vec();
-        handle.block_on(async move {
-            let db_err = |e: sqlx::Error| EngineError::BadRequest { message: format!("db.query: {e}") };
-            if let Some(dir) = path.parent() {
-                let _ = std::fs::create_dir_all(dir);
-            }
-            let opts = sqlx::sqlite::SqliteConnectOptions::new().filename(&path).create_if_missing(true);
-            let mut conn = sqlx::SqliteConnection::connect_with(&opts).await.map_err(db_err)?;
-            // The statement is the capability's own, on its own database; values are bound.
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(body.clone()));
-            for p in &params {
-                q = bind_json(q, p);
-            }
-            if reads {
-                let rows = q.fetch_all(&mut conn).await.map_err(db_err)?;
-                Ok(Value::Array(rows_json(&rows[..rows.len().min(10_000)]).map_err(db_err)?))
-            } else {
-                let r = q.execute(&mut conn).await.map_err(db_err)?;
-                Ok(serde_json::json!({"changes": r.rows_affected(), "last_insert_id": r.last_insert_rowid()}))
-            }
-        })
+    /// Runs one parameterized statement, authorised by what SQLite will do (see
+    /// [`crate::capdb`]) and interrupted at `until`, the action's deadline.
+    pub fn query(
+        &self,
+        sql: &str,
+        params: &[Value],
+        until: std::time::Instant,
+    ) -> Result<Value, EngineError> {
+        crate::capdb::query(
+            "db.query",
+            &self.path,
+            sql,
+            params,
+            crate::capdb::Grants {
+                read: self.read,
+                write: self.write,
+                delete: self.delete,
+            },
+            crate::capdb::Limits {
+                deadline: until,
+                max_rows: DB_MAX_ROWS,
+                max_bytes: DB_MAX_BYTES,
+            },
+        )
     }
 }
 
@@ -632,7 +594,7 @@ impl SandboxHost {
                     }
                     Ok(Some(FromWorker::Db { call, sql, params })) => {
                         let reply = match fetch.db.as_ref() {
-                            Some(db) => match db.query(&sql, &params) {
+                            Some(db) => match db.query(&sql, &params, call_deadline) {
                                 Ok(result) => ToWorker::HostResult { call, result },
                                 Err(e) => ToWorker::FetchError {
                                     call,

@@ -634,3 +634,192 @@ fn the_worker_confines_itself_before_running_anything() {
 fn libc_eperm() -> i64 {
     1
 }
+
+/// Rows of `t` in a capability's own database, read by the test itself.
+async fn rows_in(path: &std::path::Path) -> i64 {
+    use sqlx::Connection;
+    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query_scalar("SELECT count(*) FROM t")
+        .fetch_one(&mut c)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn db_statements_are_authorised_by_what_sqlite_will_do() {
+    use sqlx::Connection;
+    let _g = SERIAL.lock().await;
+    let (dir, app) = app().await;
+    // The reader's database holds three rows, put there by the test.
+    let data = dir.path().join("home/data");
+    std::fs::create_dir_all(&data).unwrap();
+    let file = data.join("reader.sqlite3");
+    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=rwc", file.display()))
+        .await
+        .unwrap();
+    sqlx::query("CREATE TABLE t (x INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c');")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    c.close().await.unwrap();
+    let body = r#"    async q({ sql }) { try { return { rows: await this.db.query(sql) }; } catch (e) { return { kind: e.kind, message: e.message }; } },"#;
+    code(&app, "reader", body, &["compute.light", "data.read"], &[]).await;
+    let escape = dir.path().join("escaped.sqlite3");
+    let cases: Vec<(String, &str, &str)> = vec![
+        (
+            "WITH a AS (SELECT 1) DELETE FROM t".into(),
+            "permission_denied",
+            "data.delete",
+        ),
+        (
+            "WITH a AS (SELECT 1) UPDATE t SET v = 'x'".into(),
+            "permission_denied",
+            "data.write",
+        ),
+        (
+            "INSERT INTO t (v) SELECT v FROM t".into(),
+            "permission_denied",
+            "data.write",
+        ),
+        (
+            "REPLACE INTO t VALUES (1, 'z')".into(),
+            "permission_denied",
+            "data.write",
+        ),
+        (
+            "CREATE TABLE u (y)".into(),
+            "permission_denied",
+            "data.write",
+        ),
+        ("DROP TABLE t".into(), "permission_denied", "data.delete"),
+        (
+            "  /* hi */ delete from t".into(),
+            "permission_denied",
+            "data.delete",
+        ),
+        (
+            format!("VACUUM INTO '{}'", escape.display()),
+            "bad_request",
+            "not allowed",
+        ),
+        ("VACUUM".into(), "bad_request", "not allowed"),
+        (
+            format!("ATTACH DATABASE '{}' AS x", escape.display()),
+            "bad_request",
+            "not allowed",
+        ),
+        (
+            "PRAGMA writable_schema = ON".into(),
+            "bad_request",
+            "not allowed",
+        ),
+        (
+            "PRAGMA journal_mode = OFF".into(),
+            "bad_request",
+            "not allowed",
+        ),
+        (
+            "SELECT load_extension('/usr/lib/x86_64-linux-gnu/libm.so.6')".into(),
+            "bad_request",
+            "not allowed",
+        ),
+        (
+            "SELECT 1; DELETE FROM t".into(),
+            "bad_request",
+            "one statement",
+        ),
+        (
+            "CREATE VIRTUAL TABLE v USING fts5(a)".into(),
+            "bad_request",
+            "not allowed",
+        ),
+    ];
+    for (sql, kind, says) in &cases {
+        let (r, _) = run(&app, "reader", "q", json!({ "sql": sql })).await;
+        let out = r.output.clone().unwrap_or_default();
+        assert_eq!(out["kind"], json!(kind), "{sql}: {out} {:?}", r.error);
+        assert!(
+            out["message"].as_str().unwrap_or("").contains(says),
+            "{sql}: {out}"
+        );
+    }
+    assert!(!escape.exists(), "VACUUM INTO / ATTACH wrote no file");
+    assert_eq!(rows_in(&file).await, 3, "nothing was changed");
+    // What it may do, it does: reads, through a CTE or the schema pragmas.
+    for sql in [
+        "WITH a AS (SELECT x FROM t) SELECT count(*) AS n FROM a",
+        "SELECT count(*) AS n FROM pragma_table_info('t')",
+    ] {
+        let (r, _) = run(&app, "reader", "q", json!({ "sql": sql })).await;
+        let out = r.output.unwrap();
+        assert!(out["rows"][0]["n"].as_i64().unwrap() >= 2, "{sql}: {out}");
+    }
+
+    // A writer without data.delete may insert and update, not delete.
+    code(
+        &app,
+        "writer",
+        body,
+        &["compute.light", "data.read", "data.write"],
+        &[],
+    )
+    .await;
+    for (sql, ok) in [
+        ("CREATE TABLE t (x INTEGER PRIMARY KEY, v TEXT)", true),
+        ("INSERT INTO t (v) VALUES ('a'), ('b')", true),
+        ("UPDATE t SET v = 'c' WHERE x = 1 RETURNING v", true),
+        ("DELETE FROM t WHERE x = 1", false),
+        ("WITH gone AS (SELECT 1) DELETE FROM t", false),
+        ("DROP TABLE t", false),
+    ] {
+        let (r, _) = run(&app, "writer", "q", json!({ "sql": sql })).await;
+        let out = r.output.unwrap();
+        assert_eq!(out.get("rows").is_some(), ok, "{sql}: {out}");
+    }
+    assert_eq!(rows_in(&data.join("writer.sqlite3")).await, 2);
+}
+
+#[tokio::test]
+async fn runaway_and_huge_queries_stop_at_their_limits() {
+    let _g = SERIAL.lock().await;
+    let (_d, app) = app().await;
+    code(
+        &app,
+        "benign",
+        "    add({ a, b }) { return a + b; }",
+        &["compute.light"],
+        &[],
+    )
+    .await;
+    let body = r#"    async forever() { return this.db.query('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c'); },
+    async many() { return (await this.db.query('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c')).length; },
+    async wide() { return this.db.query("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 5000) SELECT printf('%.*c', 5000, 'x') AS s FROM c"); },"#;
+    code(&app, "runaway", body, &["compute.light", "data.read"], &[]).await;
+    // Unbounded rows: cut at the cap without reading the rest (an endless CTE).
+    let (r, _) = run(&app, "runaway", "many", json!({})).await;
+    assert_eq!(r.output, Some(json!(10_000)), "{:?}", r.error);
+    // 25 MB of text: refused as it is read.
+    let (r, _) = run(&app, "runaway", "wide", json!({})).await;
+    assert_eq!(kind(&r), "data", "{:?}", r.error);
+    assert!(r.error.unwrap().message.contains("larger than"));
+    // Four endless queries at once end at their deadline (compute.light: 1 s), and a fifth,
+    // benign capability is not kept waiting behind them.
+    let t = Instant::now();
+    let runaways: Vec<_> = (0..4)
+        .map(|_| run(&app, "runaway", "forever", json!({})))
+        .collect();
+    let (runaways, (benign, _)) = tokio::join!(
+        futures_util::future::join_all(runaways),
+        run(&app, "benign", "add", json!({"a": 1, "b": 2}))
+    );
+    for (r, _) in &runaways {
+        assert_eq!(kind(r), "timeout", "{:?}", r.error);
+    }
+    assert_eq!(benign.output, Some(json!(3)), "{:?}", benign.error);
+    // Without the interrupt each runaway ran for more than 30 s; with it, all five are done
+    // within a few deadlines even on a loaded machine.
+    assert!(t.elapsed() < Duration::from_secs(15), "{:?}", t.elapsed());
+    still_fine(&app).await;
+}
