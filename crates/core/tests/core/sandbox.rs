@@ -58,6 +58,18 @@ fn kind(r: &RunReport) -> &str {
     r.error.as_ref().map(|e| e.kind.as_str()).unwrap_or("ok")
 }
 
+/// The capability `still_fine` calls.
+async fn benign(app: &Capsmith) {
+    code(
+        app,
+        "benign",
+        "    add({ a, b }) { return a + b; }",
+        &["compute.light"],
+        &[],
+    )
+    .await;
+}
+
 /// A benign call still works after each hostile one.
 async fn still_fine(app: &Capsmith) {
     let (r, _) = run(app, "benign", "add", json!({"a": 2, "b": 3})).await;
@@ -101,14 +113,7 @@ async fn the_design_data_analyzer_runs_on_csv() {
 async fn runaway_code_is_stopped_within_its_limit() {
     let _g = SERIAL.lock().await;
     let (_d, app) = app().await;
-    code(
-        &app,
-        "benign",
-        "    add({ a, b }) { return a + b; }",
-        &["compute.light"],
-        &[],
-    )
-    .await;
+    benign(&app).await;
     let cases: &[(&str, &str, &str)] = &[
         ("sync-loop", "    go() { for (;;) {} }", "timeout"),
         ("async-loop", "    async go() { for (;;) {} }", "timeout"),
@@ -168,14 +173,7 @@ async fn runaway_code_is_stopped_within_its_limit() {
 async fn memory_and_output_bombs() {
     let _g = SERIAL.lock().await;
     let (_d, app) = app().await;
-    code(
-        &app,
-        "benign",
-        "    add({ a, b }) { return a + b; }",
-        &["compute.light"],
-        &[],
-    )
-    .await;
+    benign(&app).await;
     let cases: &[(&str, &str, &[&str])] = &[
         (
             "repeat",
@@ -392,14 +390,7 @@ async fn fetch_goes_through_the_guard() {
 async fn a_killed_worker_costs_one_call() {
     let _g = SERIAL.lock().await;
     let (_d, app) = app().await;
-    code(
-        &app,
-        "benign",
-        "    add({ a, b }) { return a + b; }",
-        &["compute.light"],
-        &[],
-    )
-    .await;
+    benign(&app).await;
     code(
         &app,
         "slow",
@@ -560,14 +551,7 @@ async fn fetches_that_never_answer_or_outlive_the_action() {
     )
     .await
     .unwrap();
-    code(
-        &app,
-        "benign",
-        "    add({ a, b }) { return a + b; }",
-        &["compute.light"],
-        &[],
-    )
-    .await;
+    benign(&app).await;
     let base = lb.base();
     code(
         &app,
@@ -785,14 +769,7 @@ async fn db_statements_are_authorised_by_what_sqlite_will_do() {
 async fn runaway_and_huge_queries_stop_at_their_limits() {
     let _g = SERIAL.lock().await;
     let (_d, app) = app().await;
-    code(
-        &app,
-        "benign",
-        "    add({ a, b }) { return a + b; }",
-        &["compute.light"],
-        &[],
-    )
-    .await;
+    benign(&app).await;
     let body = r#"    async forever() { return this.db.query('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c'); },
     async many() { return (await this.db.query('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c')).length; },
     async wide() { return this.db.query("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 5000) SELECT printf('%.*c', 5000, 'x') AS s FROM c"); },"#;
