@@ -39,6 +39,7 @@ fn main() {
             "agent_run",
             "agent_update",
             "agent_tools",
+            "agent_mcp_token",
             "agent_budget",
             "stats",
             "set_cost",

@@ -6,6 +6,11 @@ wrk.method = "POST"
 wrk.body = f:read("*a")
 f:close()
 wrk.headers["Content-Type"] = "application/json"
+-- A webhook's secret, when the server wants one (Capsmith's webhooks do).
+local auth = os.getenv("BENCH_AUTH")
+if auth and auth ~= "" then
+  wrk.headers["Authorization"] = auth
+end
 
 -- Called once at the end with the aggregated results. Latencies are in microseconds.
 -- errors = socket errors (connect, read, write, timeout) + HTTP statuses >= 400.

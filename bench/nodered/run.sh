@@ -9,7 +9,8 @@
 #   bench/nodered/run.sh                                   # Node-RED only
 #   CAPSMITH_SETUP_CMD='target/release/capsmith --home $TMP import bench/nodered/bench-invoice.yaml' \
 #   CAPSMITH_SERVE_CMD='target/release/capsmith --home $TMP workflow serve bench-invoice --listen 127.0.0.1:$PORT' \
-#     bench/nodered/run.sh                                 # both, side by side
+#   CAPSMITH_SECRET_CMD='target/release/capsmith --home $TMP workflow secret bench-invoice' \
+#     bench/nodered/run.sh                                 # both, side by side (needs a keyring)
 #
 # Environment (defaults in brackets):
 #   CAPSMITH_SERVE_CMD  command starting the Capsmith server; run by bash from the workspace root
@@ -18,6 +19,8 @@
 #                       single quotes so your shell does not expand $PORT/$TMP. Unset: Node-RED only.
 #   CAPSMITH_SETUP_CMD  optional command run the same way (same $TMP) before the server starts,
 #                       e.g. importing bench-invoice.yaml into the home.
+#   CAPSMITH_SECRET_CMD optional command (run the same way, after setup) printing the webhook's
+#                       secret; Capsmith's requests then carry `Authorization: Bearer <secret>`.
 #   CAPSMITH_URL_PATH   [/hooks/bench-invoice] path the invoice is POSTed to on Capsmith
 #   BENCH_THREADS [2]  BENCH_CONNECTIONS [32]  BENCH_DURATION [15s]  BENCH_WARMUP [5s]
 #   BENCH_WRK_TIMEOUT [2s]  (wrk's per-request timeout; a timed-out request counts as an error)
@@ -101,7 +104,9 @@ server_died() {
 }
 
 post() { # post URL -> writes the body to $WORK/resp.json, prints the HTTP status
-  curl -sS -o "$WORK/resp.json" -w '%{http_code}' --max-time 5 \
+  local auth=()
+  [[ -z "${BENCH_AUTH:-}" ]] || auth=(-H "Authorization: $BENCH_AUTH")
+  curl -sS -o "$WORK/resp.json" -w '%{http_code}' --max-time 5 "${auth[@]}" \
     -H 'Content-Type: application/json' --data-binary "@$BODY" "$1" 2>/dev/null || echo 000
 }
 
@@ -184,6 +189,12 @@ if [[ -n "${CAPSMITH_SERVE_CMD:-}" ]]; then
     (cd "$ROOT" && PORT=$PORT TMP=$CHOME CAPSMITH_HOME=$CHOME bash -c "$(subst "$CAPSMITH_SETUP_CMD")" >&2) \
       || die "CAPSMITH_SETUP_CMD failed"
   fi
+  # Capsmith's webhooks need the workflow's secret (kept in the OS keyring).
+  if [[ -n "${CAPSMITH_SECRET_CMD:-}" ]]; then
+    secret=$(cd "$ROOT" && CAPSMITH_HOME=$CHOME bash -c "$(subst "$CAPSMITH_SECRET_CMD")") \
+      || die "CAPSMITH_SECRET_CMD failed"
+    export BENCH_AUTH="Bearer $secret"
+  fi
   log "starting Capsmith on 127.0.0.1:$PORT: $(subst "$CAPSMITH_SERVE_CMD")"
   PORT=$PORT TMP=$CHOME CAPSMITH_HOME=$CHOME \
     start_server capsmith "$ROOT" bash -c "$(subst "$CAPSMITH_SERVE_CMD")"
@@ -192,6 +203,7 @@ if [[ -n "${CAPSMITH_SERVE_CMD:-}" ]]; then
   check_body capsmith "$URL"
   measure capsmith "$URL"
   stop_server
+  unset BENCH_AUTH
   SIDES+=(capsmith)
 else
   log "CAPSMITH_SERVE_CMD is not set: Node-RED only"

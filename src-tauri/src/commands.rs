@@ -375,6 +375,13 @@ pub async fn agent_tools(state: State<'_, AppState>, agent: String) -> Res<Vec<A
     Ok(state.core()?.agent_tools(&agent).await?)
 }
 
+/// The bearer token MCP clients send to `capsmith mcp serve --agent AGENT --http` (made on first
+/// use, kept in the OS keyring).
+#[tauri::command]
+pub async fn agent_mcp_token(state: State<'_, AppState>, agent: String) -> Res<String> {
+    Ok(state.core()?.mcp_token(&agent).await?.expose().clone())
+}
+
 /// `monthly: null` removes the cap.
 #[tauri::command]
 pub async fn agent_budget(

@@ -81,6 +81,7 @@ fn main() {
             commands::agent_run,
             commands::agent_update,
             commands::agent_tools,
+            commands::agent_mcp_token,
             commands::agent_budget,
             commands::stats,
             commands::set_cost,

@@ -6,6 +6,7 @@ that needs what is not set up, and offers Resume. Runs after the other journeys 
 import json
 import socket
 import subprocess
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -67,9 +68,23 @@ def test_60_secret_settings_triggers_and_workflow_runs(app, home, tmp_path):
     click(d, "triggers-start")
     url = f"http://127.0.0.1:{port}/hooks/greeter-hook"
     wait(d, 20).until(lambda drv: any(url in w.text for w in drv.find_elements(By.CSS_SELECTOR, tid("triggers-webhook"))))
-    req = urllib.request.Request(url, data=json.dumps({"name": "Ada"}).encode(), headers={"Content-Type": "application/json"}, method="POST")
+    hook = d.find_element(By.CSS_SELECTOR, '[data-testid="triggers-webhook"][data-workflow="greeter-hook"]')
+    # The webhook's secret is hidden until asked for; without it the request is refused.
+    secret_box = hook.find_element(By.CSS_SELECTOR, tid("triggers-webhook-secret"))
+    assert secret_box.get_attribute("data-shown") == "false" and "•" in secret_box.text
+    body = json.dumps({"name": "Ada"}).encode()
+    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}, method="POST")
+    try:
+        urllib.request.urlopen(req, timeout=30)
+        raise AssertionError("a webhook call without its secret was let through")
+    except urllib.error.HTTPError as e:
+        assert e.code == 401, e.code
+    hook.find_element(By.CSS_SELECTOR, tid("triggers-webhook-secret-toggle")).click()
+    secret = wait(d).until(lambda drv: hook.find_element(By.CSS_SELECTOR, tid("triggers-webhook-secret")).text.strip().strip("•") or None)
+    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json", "Authorization": f"Bearer {secret}"}, method="POST")
     with urllib.request.urlopen(req, timeout=30) as r:
         assert json.loads(r.read()) == {"greeting": "Ada"}
+    hook.find_element(By.CSS_SELECTOR, tid("triggers-webhook-secret-toggle")).click()
     d.execute_script("arguments[0].scrollIntoView({block: 'start'})", el(d, "settings-section-triggers"))
     app.screenshot("triggers")
 

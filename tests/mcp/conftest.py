@@ -115,6 +115,9 @@ class HttpServer:
     def __init__(self, bin_: Path, home: Path, agent: str, log: Path):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/mcp"
+        # The agent's bearer token, as a user copies it from the Agents page.
+        self.token = run_cli(bin_, home, "mcp", "token", "--agent", agent).stdout.strip()
+        self.auth = {"Authorization": f"Bearer {self.token}"}
         self.log_path = log
         self.log = open(log, "wb")
         self.proc = subprocess.Popen(

@@ -24,10 +24,14 @@ from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.shared.exceptions import McpError
 
-try:
-    from mcp.client.streamable_http import streamable_http_client
-except ImportError:  # mcp < 1.24 only has the older (now deprecated) name
-    from mcp.client.streamable_http import streamablehttp_client as streamable_http_client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+
+
+def connect(server):
+    """The official client, sending the agent's token as every MCP client configured for it
+    does."""
+    return streamable_http_client(server.url, http_client=create_mcp_http_client(headers=server.auth))
 
 pytestmark = pytest.mark.anyio
 
@@ -239,7 +243,7 @@ async def test_http_lists_and_calls(http_server):
     server = http_server("writer")
     try:
         with anyio.fail_after(TIMEOUT):
-            async with streamable_http_client(server.url) as (read, write, _session_id):
+            async with connect(server) as (read, write, _session_id):
                 async with ClientSession(
                     read, write, read_timeout_seconds=timedelta(seconds=30)
                 ) as session:
@@ -265,21 +269,56 @@ async def test_http_refuses_a_foreign_host_header(http_server):
     initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2025-06-18", "capabilities": {},
         "clientInfo": {"name": "rebinding", "version": "0"}}}
-    headers = {"Accept": "application/json, text/event-stream"}
+    headers = {"Accept": "application/json, text/event-stream", **server.auth}
     async with httpx.AsyncClient(timeout=10) as client:
         foreign = await client.post(
             server.url, json=initialize, headers={**headers, "Host": f"evil.example:{server.port}"}
         )
-        # rmcp answers 403; 421 (Misdirected Request) would do as well.
-        assert foreign.status_code in (403, 421), (foreign.status_code, foreign.text)
+        assert foreign.status_code == 421, (foreign.status_code, foreign.text)
+        assert foreign.json()["kind"] == "wrong_host"
         own = await client.post(server.url, json=initialize, headers=headers)
         assert own.status_code == 200, (own.status_code, own.text)
+
+
+async def test_http_needs_the_agents_token_and_no_foreign_origin(http_server):
+    """Without the token nothing reaches the MCP service: not a GET an <img> tag would send,
+    not a POST with a wrong, truncated or other agent's token, not a page's fetch."""
+    server = http_server("writer")
+    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "attacker", "version": "0"}}}
+    accept = {"Accept": "application/json, text/event-stream"}
+    other = http_server("guard")
+    async with httpx.AsyncClient(timeout=10) as client:
+        for headers in [
+            accept,
+            {**accept, "Authorization": "Bearer"},
+            {**accept, "Authorization": f"Bearer {server.token[:-1]}"},
+            {**accept, "Authorization": f"Bearer {server.token}x"},
+            {**accept, "Authorization": f"Basic {server.token}"},
+            {**accept, **other.auth},
+        ]:
+            r = await client.post(server.url, json=initialize, headers=headers)
+            assert r.status_code == 401, (headers, r.status_code, r.text)
+            assert r.json()["kind"] == "unauthorized"
+        r = await client.get(server.url)  # what an <img src> sends: no Origin, no token
+        assert r.status_code == 401, r.text
+        r = await client.post(
+            server.url, json=initialize,
+            headers={**accept, **server.auth, "Origin": "https://evil.example"},
+        )
+        assert r.status_code == 403 and r.json()["kind"] == "forbidden", r.text
+        r = await client.post(
+            server.url, json=initialize,
+            headers={**accept, **server.auth, "Origin": f"http://127.0.0.1:{server.port}"},
+        )
+        assert r.status_code == 200, (r.status_code, r.text)
 
 
 async def test_http_stops_on_ctrl_c_with_a_session_open(http_server):
     server = http_server("writer")
     with anyio.fail_after(TIMEOUT):
-        async with streamable_http_client(server.url) as (read, write, _session_id):
+        async with connect(server) as (read, write, _session_id):
             async with ClientSession(read, write) as session:
                 await session.initialize()
                 await session.list_tools()

@@ -7,6 +7,10 @@
 //! capability ids never contain `_`), titled `<capability>.<action>`. What an action reports —
 //! a bad input, a guard refusal, an API failure — is a tool error the model sees; an unknown
 //! tool is a protocol error. In stdio mode stdout carries only the protocol.
+//!
+//! Over HTTP every request must carry the agent's bearer token (`capsmith mcp token --agent
+//! NAME`, kept in the OS keyring), name the listener in `Host` and come from no foreign
+//! `Origin`: checked here, before rmcp sees the request (see `capsmith_core::localserver`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -39,6 +43,12 @@ pub enum McpCmd {
         agent: String,
         #[arg(long, value_name = "ADDR")]
         http: Option<SocketAddr>,
+    },
+    /// Print the bearer token MCP clients send to `mcp serve --http` for this agent (made on
+    /// first use, kept in the OS keyring).
+    Token {
+        #[arg(long)]
+        agent: String,
     },
 }
 
@@ -200,12 +210,26 @@ impl ServerHandler for AgentServer {
 }
 
 pub async fn run(cmd: McpCmd, home: Option<PathBuf>) -> ExitCode {
-    let McpCmd::Serve { agent, http } = cmd;
     let app = match open(home).await {
         Ok(a) => a,
         Err(e) => {
             eprintln!("error[{}]: {e}", e.kind());
             return ExitCode::from(1);
+        }
+    };
+    let (agent, http) = match cmd {
+        McpCmd::Serve { agent, http } => (agent, http),
+        McpCmd::Token { agent } => {
+            return match app.mcp_token(&agent).await {
+                Ok(t) => {
+                    println!("{}", t.expose());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error[{}]: {e}", e.kind());
+                    ExitCode::from(1)
+                }
+            }
         }
     };
     // An unknown agent is an error at once, not an empty tool list.
@@ -252,6 +276,15 @@ async fn serve_http(server: AgentServer, addr: SocketAddr) -> ExitCode {
         eprintln!("error: --http listens on loopback only (127.0.0.1 or ::1), not {addr}");
         return ExitCode::from(2);
     }
+    // The token is read before listening: without a keyring there is nothing to check
+    // callers against, so nothing is served.
+    let token = match server.app.mcp_token(&server.agent).await {
+        Ok(t) => t.expose().clone(),
+        Err(e) => {
+            eprintln!("error[{}]: the MCP token is not available: {e}", e.kind());
+            return ExitCode::from(1);
+        }
+    };
     let config = StreamableHttpServerConfig::default();
     let ct = config.cancellation_token.clone();
     let service: StreamableHttpService<AgentServer, LocalSessionManager> =
@@ -260,7 +293,6 @@ async fn serve_http(server: AgentServer, addr: SocketAddr) -> ExitCode {
             Arc::new(LocalSessionManager::default()),
             config,
         );
-    let router = axum::Router::new().route_service("/mcp", service);
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(l) => l,
         Err(e) => {
@@ -268,6 +300,14 @@ async fn serve_http(server: AgentServer, addr: SocketAddr) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let Ok(bound) = listener.local_addr() else {
+        eprintln!("error: cannot read the address of {addr}");
+        return ExitCode::from(1);
+    };
+    let guard = Arc::new((token, bound));
+    let router = axum::Router::new()
+        .route_service("/mcp", service)
+        .layer(axum::middleware::from_fn_with_state(guard, admit));
     let local = listener
         .local_addr()
         .map(|a| a.to_string())
@@ -286,5 +326,53 @@ async fn serve_http(server: AgentServer, addr: SocketAddr) -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// Lets a request through to the MCP service only with the agent's token, the listener's own
+/// `Host`, and no foreign `Origin`; anything else is a JSON error and never reaches rmcp.
+async fn admit(
+    axum::extract::State(guard): axum::extract::State<Arc<(String, SocketAddr)>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    use capsmith_core::localserver::{bearer_matches, host_allowed, origin_allowed};
+    let (token, listen) = (&guard.0, guard.1);
+    // Decided from the headers alone, before any await (a request's body is not `Sync`).
+    let refusal = {
+        let headers = req.headers();
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        if !host_allowed(header("host"), listen) {
+            Some((
+                StatusCode::MISDIRECTED_REQUEST,
+                "wrong_host",
+                format!("the Host header must be {listen}"),
+            ))
+        } else if !origin_allowed(header("origin"), listen) {
+            Some((
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "requests from other origins (web pages) are refused".to_string(),
+            ))
+        } else if !bearer_matches(header("authorization"), token) {
+            Some((
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send the agent's token as `Authorization: Bearer <token>` (capsmith mcp token --agent NAME, or the Agents page)".to_string(),
+        ))
+        } else {
+            None
+        }
+    };
+    match refusal {
+        Some((status, kind, message)) => (
+            status,
+            [("content-type", "application/json")],
+            json!({"kind": kind, "message": message}).to_string(),
+        )
+            .into_response(),
+        None => next.run(req).await,
     }
 }

@@ -42,6 +42,10 @@ pub enum WorkflowCmd {
         #[arg(long)]
         no_schedules: bool,
     },
+    /// Print the secret a webhook workflow's callers must send (`Authorization: Bearer …`, or
+    /// `X-Capsmith-Signature: sha256=<HMAC-SHA256 of the body>`); made on first use and kept in
+    /// the OS keyring.
+    Secret { id: String },
     /// Resume an interrupted or failed run from the step that did not complete.
     Resume {
         run_id: i64,
@@ -99,7 +103,7 @@ fn render(r: &WorkflowRunView, style: &Style) -> String {
 
 pub async fn run(cmd: WorkflowCmd, home: Option<PathBuf>, style: &Style) -> ExitCode {
     let json = match &cmd {
-        WorkflowCmd::Serve { .. } => false,
+        WorkflowCmd::Serve { .. } | WorkflowCmd::Secret { .. } => false,
         WorkflowCmd::Run { json, .. }
         | WorkflowCmd::Upload { json, .. }
         | WorkflowCmd::Resume { json, .. }
@@ -161,6 +165,7 @@ pub async fn run(cmd: WorkflowCmd, home: Option<PathBuf>, style: &Style) -> Exit
             {
                 eprintln!("webhook: http://{addr}/hooks/{id}");
             }
+            eprintln!("callers send each workflow's secret (capsmith workflow secret ID)");
             eprintln!("listening on {addr} (Ctrl-C stops)");
             let options = capsmith_core::api::triggers::TriggerOptions {
                 only: ids,
@@ -174,6 +179,20 @@ pub async fn run(cmd: WorkflowCmd, home: Option<PathBuf>, style: &Style) -> Exit
                 Err(e) => fail(&e, false),
             }
         }
+        WorkflowCmd::Secret { id } => match app.triggered_workflows("webhook").await {
+            Ok(hooks) if !hooks.iter().any(|(h, _)| *h == id) => {
+                eprintln!("error[not_found]: `{id}` is not a webhook workflow in the library");
+                ExitCode::from(1)
+            }
+            Err(e) => fail(&e, false),
+            Ok(_) => match app.webhook_secret(&id).await {
+                Ok(s) => {
+                    println!("{}", s.expose());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e, false),
+            },
+        },
         WorkflowCmd::Upload { spec, file, .. } => {
             let (id, version) = api::parse_spec(&spec);
             done(

@@ -8,6 +8,7 @@ pub mod diagnostics;
 pub mod engine;
 pub mod error;
 pub mod flow;
+pub mod localserver;
 pub mod manifest;
 pub mod market;
 pub mod openapi;

@@ -8,4 +8,9 @@ detail: string,
 /**
  * When a schedule fires next (RFC 3339, UTC), or why it cannot.
  */
-next: string | null, };
+next: string | null, 
+/**
+ * A webhook's secret, which every request must carry (shown so the user can copy it into
+ * the sending service); `None` for schedules, or when the keyring cannot be reached.
+ */
+secret: string | null, };

@@ -116,6 +116,8 @@ export type Commands = {
   };
   /** The agent's enabled actions as MCP tools (what `capsmith mcp serve --agent` lists). */
   agent_tools: { args: { agent: string }; result: Array<AgentTool> };
+  /** The bearer token MCP clients send to `capsmith mcp serve --agent … --http`. */
+  agent_mcp_token: { args: { agent: string }; result: string };
   /** A monthly cost cap for the agent's paid calls; `monthly: null` removes it. */
   agent_budget: { args: { agent: string; monthly: number | null }; result: null };
   // Monitoring and cost (crates/core/src/api/stats.rs).

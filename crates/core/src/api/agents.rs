@@ -124,6 +124,9 @@ fn slug(name: &str) -> String {
     out.trim_end_matches('-').to_string()
 }
 
+/// Where the MCP HTTP tokens are kept in the OS keyring: one per agent.
+const MCP_TOKENS: &str = "@mcp";
+
 impl Capsmith {
     async fn agent_id(&self, name: &str) -> CoreResult<String> {
         let id: Option<String> =
@@ -174,6 +177,22 @@ impl Capsmith {
     }
 
     /// One agent with its capabilities, highest priority first.
+    /// The bearer token an MCP client sends to `mcp serve --agent NAME --http`: one per agent,
+    /// made on first use and kept in the OS keyring.
+    pub async fn mcp_token(&self, agent: &str) -> CoreResult<crate::secrets::Sensitive<String>> {
+        let id = self.agent(agent).await?.id;
+        if let Some(t) = self.secrets().retrieve(MCP_TOKENS, &id).await? {
+            return Ok(t);
+        }
+        let fresh = crate::secrets::Sensitive::new(
+            crate::localserver::new_secret().map_err(CoreError::InvalidArgument)?,
+        );
+        self.secrets()
+            .persist(MCP_TOKENS, &id, fresh.clone())
+            .await?;
+        Ok(fresh)
+    }
+
     pub async fn agent(&self, name: &str) -> CoreResult<AgentView> {
         let id = self.agent_id(name).await?;
         let row = sqlx::query("SELECT name, description FROM agents WHERE id = ?")

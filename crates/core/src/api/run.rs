@@ -834,7 +834,7 @@ impl Capsmith {
         })
     }
 
-    async fn insert_execution(&self, e: &super::recorder::ExecRow) -> CoreResult<i64> {
+    pub(crate) async fn insert_execution(&self, e: &super::recorder::ExecRow) -> CoreResult<i64> {
         Ok(sqlx::query_scalar(
             "INSERT INTO executions (capability_id, version, action, status, error_kind, error_message, security_violation, input, output,
              duration_ms, origin, network_calls, bytes_in, bytes_out, trace, prompt_tokens, completion_tokens, cost)

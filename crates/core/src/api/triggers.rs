@@ -2,12 +2,17 @@
 //! the workflow with the request and answers with its output) and `schedule` (cron).
 //! `manual` is `workflow_run`; `file_upload` is `workflow_upload`.
 //!
-//! The listener serves `POST /hooks/<workflow-id>` (and GET, for checks) for every workflow in
-//! the library whose trigger is `webhook`, looked up per request, so a workflow imported while
-//! the service runs is live at once. Browsers are kept out: a request carrying an `Origin`
-//! header is refused, and a body must be JSON, so a web page cannot drive a workflow through
-//! the user's browser. Credentials in request headers are dropped before the run is recorded.
-
+//! The listener serves `POST /hooks/<workflow-id>` for every workflow in the library whose
+//! trigger is `webhook`, looked up per request, so a workflow imported while the service runs
+//! is live at once. Being on loopback keeps out other machines, not the user's browser, so
+//! every request must (see [`crate::localserver`]):
+//! - carry the workflow's own secret (made when first needed, kept in the OS keyring), as
+//!   `Authorization: Bearer …` or as an HMAC of the body (`X-Capsmith-Signature: sha256=…`);
+//! - be a `POST` whose `Host` is the listener's own address (no DNS rebinding) with no
+//!   `Origin` (no web page), and a JSON body within the cap.
+//!
+//! Every refusal is a JSON error and an audit-log row (`denied`), and the workflow does not
+//! run. Credential-like headers are dropped before the run is recorded.
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,14 +32,8 @@ use crate::{CoreError, CoreResult};
 
 /// Largest webhook body accepted.
 const MAX_BODY: usize = 4 * 1024 * 1024;
-/// Headers never recorded with a run.
-const DROPPED_HEADERS: &[&str] = &[
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "x-api-key",
-    "x-slack-signature",
-];
+/// Where webhook secrets are kept in the OS keyring: one per workflow.
+pub(crate) const WEBHOOK_SECRETS: &str = "@webhooks";
 
 /// What the trigger service is asked to serve.
 #[derive(Debug, Clone, Default)]
@@ -49,6 +48,9 @@ pub struct TriggerOptions {
 struct Hooks {
     app: Capsmith,
     only: Arc<Vec<String>>,
+    listen: SocketAddr,
+    /// Secrets read from the keyring once per workflow, not once per request.
+    secrets: Arc<tokio::sync::Mutex<std::collections::HashMap<String, String>>>,
 }
 
 fn problem(status: StatusCode, kind: &str, message: String) -> Response {
@@ -60,84 +62,189 @@ fn problem(status: StatusCode, kind: &str, message: String) -> Response {
         .into_response()
 }
 
+impl Hooks {
+    /// Refuses a request: a JSON error for the caller and a `denied` row in the audit log.
+    async fn refuse(&self, id: &str, status: StatusCode, kind: &str, message: String) -> Response {
+        let row = super::recorder::ExecRow {
+            capability_id: id.chars().take(200).collect(),
+            version: String::new(),
+            action: "webhook".into(),
+            status: "denied".into(),
+            error_kind: Some(kind.into()),
+            error_message: Some(message.clone()),
+            security_violation: true,
+            input: "null".into(),
+            output: None,
+            duration_ms: 0.0,
+            origin: Origin::Trigger.as_str().into(),
+            network_calls: 0,
+            bytes_in: 0,
+            bytes_out: 0,
+            trace: "[]".into(),
+            prompt_tokens: 0,
+            completion_tokens: 0,
+        };
+        let _ = self.app.insert_execution(&row).await;
+        let mut r = problem(status, kind, message);
+        if status == StatusCode::UNAUTHORIZED {
+            r.headers_mut().insert(
+                "www-authenticate",
+                axum::http::HeaderValue::from_static("Bearer realm=\"capsmith-webhook\""),
+            );
+        }
+        r
+    }
+
+    async fn secret(&self, id: &str) -> CoreResult<String> {
+        let mut cache = self.secrets.lock().await;
+        if let Some(s) = cache.get(id) {
+            return Ok(s.clone());
+        }
+        let s = self.app.webhook_secret(id).await?;
+        cache.insert(id.to_string(), s.expose().clone());
+        Ok(s.expose().clone())
+    }
+}
+
 async fn hook(
     State(h): State<Hooks>,
     Path(id): Path<String>,
     method: Method,
     Query(query): Query<Map<String, Value>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if method != Method::POST {
+        return h
+            .refuse(
+                &id,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!("webhooks take POST only, not {method}"),
+            )
+            .await;
+    }
+    if !crate::localserver::host_allowed(header("host"), h.listen) {
+        return h
+            .refuse(
+                &id,
+                StatusCode::MISDIRECTED_REQUEST,
+                "wrong_host",
+                format!(
+                    "the Host header must be this listener's address ({}), not `{}`",
+                    h.listen,
+                    header("host").unwrap_or("")
+                ),
+            )
+            .await;
+    }
     if headers.contains_key("origin") {
-        return problem(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "requests from web pages (with an Origin header) are refused".into(),
-        );
+        return h
+            .refuse(
+                &id,
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "requests from web pages (with an Origin header) are refused".into(),
+            )
+            .await;
     }
-    if !h.only.is_empty() && !h.only.contains(&id) {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("no webhook `{id}` here"),
-        );
-    }
-    let stored = match h.app.stored_cached(&id).await {
-        Ok(s) => s,
-        Err(_) => {
-            return problem(
+    let known = if !h.only.is_empty() && !h.only.contains(&id) {
+        None
+    } else {
+        h.app.stored_cached(&id).await.ok().filter(|stored| {
+            stored
+                .document
+                .capability
+                .workflow
+                .as_ref()
+                .is_some_and(|w| w.trigger == "webhook")
+                && stored.document.capability.inferred_kind() == Some(Kind::Workflow)
+        })
+    };
+    let Some(stored) = known else {
+        return h
+            .refuse(
+                &id,
                 StatusCode::NOT_FOUND,
                 "not_found",
                 format!("no webhook `{id}` here"),
             )
+            .await;
+    };
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            return h
+                .refuse(
+                    &id,
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!("the body was refused ({e}); at most {MAX_BODY} bytes"),
+                )
+                .await
         }
     };
-    let is_webhook = stored
-        .document
-        .capability
-        .workflow
-        .as_ref()
-        .is_some_and(|w| w.trigger == "webhook")
-        && stored.document.capability.inferred_kind() == Some(Kind::Workflow);
-    if !is_webhook {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("`{id}` is not a webhook workflow"),
-        );
+    let json_type = header("content-type").is_some_and(|t| {
+        let t = t.to_ascii_lowercase();
+        t.starts_with("application/json") || t.contains("+json")
+    });
+    if !json_type {
+        return h
+            .refuse(
+                &id,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "a webhook body must be JSON (Content-Type: application/json)".into(),
+            )
+            .await;
+    }
+    let secret = match h.secret(&id).await {
+        Ok(s) => s,
+        Err(e) => {
+            return h
+                .refuse(
+                    &id,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    e.kind(),
+                    format!("the webhook's secret is not available: {e}"),
+                )
+                .await
+        }
+    };
+    let authorized = crate::localserver::bearer_matches(header("authorization"), &secret)
+        || crate::localserver::signature_matches(header("x-capsmith-signature"), &secret, &body);
+    if !authorized {
+        return h
+            .refuse(
+                &id,
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "this webhook needs its secret: `Authorization: Bearer <secret>` or `X-Capsmith-Signature: sha256=<HMAC-SHA256 of the body>` (Settings → Triggers shows it)".into(),
+            )
+            .await;
     }
     let body = if body.is_empty() {
         Value::Null
     } else {
-        let json_type = headers
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|t| {
-                let t = t.to_ascii_lowercase();
-                t.starts_with("application/json") || t.contains("+json")
-            });
-        if !json_type {
-            return problem(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "a webhook body must be JSON (Content-Type: application/json)".into(),
-            );
-        }
         match serde_json::from_slice::<Value>(&body) {
             Ok(v) => v,
             Err(e) => {
-                return problem(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_input",
-                    format!("the body is not JSON: {e}"),
-                )
+                return h
+                    .refuse(
+                        &id,
+                        StatusCode::BAD_REQUEST,
+                        "invalid_input",
+                        format!("the body is not JSON: {e}"),
+                    )
+                    .await
             }
         }
     };
     let mut kept = Map::new();
     for (k, v) in &headers {
         let k = k.as_str();
-        if DROPPED_HEADERS.contains(&k) {
+        if crate::localserver::credential_like(k) {
             continue;
         }
         if let Ok(v) = v.to_str() {
@@ -211,6 +318,9 @@ pub struct TriggerEntry {
     pub detail: String,
     /// When a schedule fires next (RFC 3339, UTC), or why it cannot.
     pub next: Option<String>,
+    /// A webhook's secret, which every request must carry (shown so the user can copy it into
+    /// the sending service); `None` for schedules, or when the keyring cannot be reached.
+    pub secret: Option<String>,
 }
 
 /// The next time a cron expression fires after now.
@@ -253,20 +363,38 @@ impl Capsmith {
         Ok(TriggerHandle { addr, stop, task })
     }
 
+    /// The secret a webhook workflow's callers must send, made on first use and kept in the
+    /// OS keyring (never in the registry).
+    pub async fn webhook_secret(
+        &self,
+        workflow: &str,
+    ) -> CoreResult<crate::secrets::Sensitive<String>> {
+        if let Some(s) = self.secrets().retrieve(WEBHOOK_SECRETS, workflow).await? {
+            return Ok(s);
+        }
+        let fresh = crate::secrets::Sensitive::new(
+            crate::localserver::new_secret().map_err(CoreError::InvalidArgument)?,
+        );
+        self.secrets()
+            .persist(WEBHOOK_SECRETS, workflow, fresh.clone())
+            .await?;
+        Ok(fresh)
+    }
+
     /// The webhook and scheduled workflows in the library, and where they are served.
     pub async fn trigger_status(&self, listening: Option<SocketAddr>) -> CoreResult<TriggerStatus> {
-        let webhooks = self
-            .triggered_workflows("webhook")
-            .await?
-            .into_iter()
-            .map(|(id, _)| TriggerEntry {
+        let mut webhooks = Vec::new();
+        for (id, _) in self.triggered_workflows("webhook").await? {
+            let secret = self.webhook_secret(&id).await.ok();
+            webhooks.push(TriggerEntry {
                 detail: listening
                     .map(|a| format!("http://{a}/hooks/{id}"))
                     .unwrap_or_default(),
                 workflow: id,
                 next: None,
-            })
-            .collect();
+                secret: secret.map(|s| s.expose().clone()),
+            });
+        }
         let schedules = self
             .triggered_workflows("schedule")
             .await?
@@ -274,6 +402,7 @@ impl Capsmith {
             .map(|(id, cron)| {
                 let cron = cron.unwrap_or_default();
                 TriggerEntry {
+                    secret: None,
                     workflow: id,
                     next: Some(match next_fire(&cron) {
                         Ok(t) => t.to_rfc3339(),
@@ -332,9 +461,12 @@ impl Capsmith {
         let hooks = Hooks {
             app: self.clone(),
             only: Arc::new(options.only.clone()),
+            listen: addr,
+            secrets: Default::default(),
         };
+        // Every method reaches `hook`, which refuses all but POST with an audited error.
         let router = axum::Router::new()
-            .route("/hooks/{id}", axum::routing::post(hook).get(hook).put(hook))
+            .route("/hooks/{id}", axum::routing::any(hook))
             .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
             .with_state(hooks);
         let scheduler = options.schedules.then(|| {

@@ -7,7 +7,14 @@ import type { AgentView } from "../../generated/AgentView";
 import { invoke } from "../../lib/backend";
 import { plural } from "../../lib/format";
 import { useBackendQuery, type QueryState } from "../../lib/useBackendQuery";
-import { MCP_HTTP_URL, mcpClientConfig, mcpHttpCommand, mcpToolName, toolInputs } from "./mcpConfig";
+import {
+  MCP_HTTP_URL,
+  mcpClientConfig,
+  mcpHttpClientConfig,
+  mcpHttpCommand,
+  mcpToolName,
+  toolInputs,
+} from "./mcpConfig";
 
 export function McpPanel({ agent }: { agent: AgentView }) {
   // The tools follow the agent: any change to its capabilities (added, removed, toggled,
@@ -20,6 +27,10 @@ export function McpPanel({ agent }: { agent: AgentView }) {
   );
   const snippet = mcpClientConfig(agent.id);
   const command = mcpHttpCommand(agent.id);
+  // The HTTP server admits only callers with this agent's token (kept in the OS keyring).
+  const token = useBackendQuery<string>(`agent-mcp-token:${agent.id}`, () =>
+    invoke("agent_mcp_token", { agent: agent.id }),
+  );
 
   return (
     <section className="agent-section" data-testid="mcp-panel" aria-labelledby="agent-mcp-heading">
@@ -43,8 +54,23 @@ export function McpPanel({ agent }: { agent: AgentView }) {
           <code data-testid="mcp-http-command">{command}</code>
           <CopyButton text={command} testId="mcp-copy-http" />
           <span>
-            and point the client at <code data-testid="mcp-http-url">{MCP_HTTP_URL}</code>.
+            and point the client at <code data-testid="mcp-http-url">{MCP_HTTP_URL}</code> with the header{" "}
+            <code>Authorization: Bearer &lt;token&gt;</code>.
           </span>
+          {token.status === "ready" ? (
+            <span className="mcp-token">
+              <span className="muted">Token</span>
+              <code data-testid="mcp-http-token">{"•".repeat(16)}</code>
+              <CopyButton text={token.value} testId="mcp-copy-token" label="Copy token" />
+              <CopyButton
+                text={mcpHttpClientConfig(agent.id, token.value)}
+                testId="mcp-copy-http-config"
+                label="Copy client config"
+              />
+            </span>
+          ) : token.status === "error" ? (
+            <ErrorAlert error={token.error} testId="mcp-token-error" />
+          ) : null}
         </div>
         <h4 className="section-label">Tools</h4>
         <ToolList state={tools} />

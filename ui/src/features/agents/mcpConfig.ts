@@ -17,6 +17,12 @@ export function mcpHttpCommand(agentId: string): string {
 
 export const MCP_HTTP_URL = `http://${MCP_HTTP_ADDRESS}/mcp`;
 
+/** The `mcpServers` entry of a client that reaches the HTTP server, with the agent's token. */
+export function mcpHttpClientConfig(agentId: string, token: string): string {
+  const server = { type: "http", url: MCP_HTTP_URL, headers: { Authorization: `Bearer ${token}` } };
+  return JSON.stringify({ mcpServers: { [`capsmith-${agentId}`]: server } }, null, 2);
+}
+
 /** What the server calls the tool: MCP clients accept only `[A-Za-z0-9_-]`, so no dot. */
 export function mcpToolName(tool: AgentTool): string {
   return `${tool.capability}__${tool.action}`;

@@ -16,9 +16,10 @@ const DEFAULT_LISTEN = "127.0.0.1:8787";
 /** What the backend puts in `next` when a cron expression never fires. */
 const NEVER = "never:";
 
-/** A ready command that calls the webhook with an empty JSON body. */
-function curlCommand(url: string): string {
-  return `curl -X POST -H 'Content-Type: application/json' -d '{}' ${url}`;
+/** A ready command that calls the webhook with an empty JSON body and its secret. */
+function curlCommand(url: string, secret: string | null): string {
+  const auth = secret ? ` -H 'Authorization: Bearer ${secret}'` : "";
+  return `curl -X POST -H 'Content-Type: application/json'${auth} -d '{}' ${url}`;
 }
 
 export function TriggersCard() {
@@ -62,7 +63,9 @@ export function TriggersCard() {
           Triggers
         </h2>
         <p className="muted small">
-          Webhooks accept JSON POSTs from this machine only; requests from browsers (web pages) are refused.
+          Webhooks accept JSON POSTs from this machine only, carrying the workflow&apos;s secret (as a bearer token, or
+          an HMAC-SHA256 of the body in <code>X-Capsmith-Signature: sha256=…</code>); requests from web pages are
+          refused.
         </p>
       </div>
       <div className="triggers card-surface" aria-busy={state.status === "loading"}>
@@ -169,12 +172,47 @@ function WebhookList({ webhooks }: { webhooks: Array<TriggerEntry> }) {
           ) : (
             <span className="triggers-url">
               <code data-testid="triggers-webhook-url">{hook.detail}</code>
-              <CopyButton text={curlCommand(hook.detail)} testId="triggers-webhook-copy" label="Copy curl" />
+              <CopyButton
+                text={curlCommand(hook.detail, hook.secret)}
+                testId="triggers-webhook-copy"
+                label="Copy curl"
+              />
             </span>
           )}
+          <WebhookSecret secret={hook.secret} />
         </li>
       ))}
     </ul>
+  );
+}
+
+/** The secret a webhook's callers send: hidden until asked for, copyable either way. */
+function WebhookSecret({ secret }: { secret: string | null }) {
+  const [shown, setShown] = useState(false);
+  if (secret === null) {
+    return (
+      <span className="muted small" data-testid="triggers-webhook-no-secret">
+        No secret: the OS keyring is not reachable, so this webhook refuses every request.
+      </span>
+    );
+  }
+  return (
+    <span className="triggers-secret small">
+      <span className="muted">Secret</span>
+      <code data-testid="triggers-webhook-secret" data-shown={shown}>
+        {shown ? secret : "•".repeat(16)}
+      </code>
+      <button
+        type="button"
+        className="link-button"
+        data-testid="triggers-webhook-secret-toggle"
+        aria-pressed={shown}
+        onClick={() => setShown((v) => !v)}
+      >
+        {shown ? "Hide" : "Show"}
+      </button>
+      <CopyButton text={secret} testId="triggers-webhook-secret-copy" label="Copy secret" />
+    </span>
   );
 }
 
