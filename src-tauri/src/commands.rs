@@ -375,6 +375,32 @@ pub async fn agent_tools(state: State<'_, AppState>, agent: String) -> Res<Vec<A
     Ok(state.core()?.agent_tools(&agent).await?)
 }
 
+/// The `HOST:PORT` pairs on this machine or network a capability (or builder draft) may reach.
+#[tauri::command]
+pub async fn allowed_hosts(state: State<'_, AppState>, id: String) -> Res<Vec<String>> {
+    Ok(state.core()?.allowed_hosts(&id).await?)
+}
+
+/// Lets one capability reach `HOST:PORT` on this machine or a private network.
+#[tauri::command]
+pub async fn allow_host(
+    state: State<'_, AppState>,
+    id: String,
+    host_port: String,
+) -> Res<Vec<String>> {
+    Ok(state.core()?.allow_host(&id, &host_port).await?)
+}
+
+/// Takes back an `allow_host`.
+#[tauri::command]
+pub async fn disallow_host(
+    state: State<'_, AppState>,
+    id: String,
+    host_port: String,
+) -> Res<Vec<String>> {
+    Ok(state.core()?.disallow_host(&id, &host_port).await?)
+}
+
 /// The bearer token MCP clients send to `capsmith mcp serve --agent AGENT --http` (made on first
 /// use, kept in the OS keyring).
 #[tauri::command]

@@ -20,7 +20,7 @@ def setup(tmp_path):
     capsmith(home, "settings", "set", "ai.base_url", f"http://127.0.0.1:{ai.port}/v1")
     capsmith(home, "settings", "set", "ai.model", "stand-in-1")
     capsmith(home, "settings", "set", "ai.api_key", "-", stdin="sk-test-invoice-key")
-    capsmith(home, "settings", "set", "network.allow_hosts", f"127.0.0.1:{ai.port}")
+    # The AI endpoint the user set is reachable for AI calls on its own (no allow-host needed).
     capsmith(home, "settings", "set", "email.smtp_host", f"127.0.0.1:{smtp_port}")
     capsmith(home, "settings", "set", "email.security", "none")
     capsmith(home, "settings", "set", "email.from", "Capsmith <capsmith@example.test>")

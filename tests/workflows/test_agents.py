@@ -75,7 +75,7 @@ def test_an_agent_uses_its_own_configuration_and_secrets(tmp_path, seen):
     f = tmp_path / "echo.yaml"
     f.write_text(ECHO.replace("PORT", str(seen.port)))
     capsmith(home, "import", str(f))
-    capsmith(home, "settings", "set", "network.allow_hosts", f"127.0.0.1:{seen.port}")
+    capsmith(home, "settings", "allow-host", "echo-key", f"127.0.0.1:{seen.port}")
     capsmith(home, "config", "set", "echo-key", "API_KEY", "-", stdin="global-key-000")
     for a in ["alpha", "beta"]:
         capsmith(home, "agent", "create", a)

@@ -59,12 +59,12 @@ def workflow(tmp_path, home, port, steps):
     text = (
         "capability:\n  id: side-by-side\n  name: Side by side\n  version: 1.0.0\n  type: workflow\n"
         "  workflow:\n    steps:\n" + steps.replace("PORT", str(port)) +
-        "  permissions: [network.http.get, network.http.post, compute.light]\n  allowed_domains: [127.0.0.1]\n"
+        "  permissions: [network.http.get, network.http.post, compute.light]\n  allowed_domains: ['127.0.0.1:" + str(port) + "']\n"
     )
     f = tmp_path / "wf.yaml"
     f.write_text(text)
     capsmith(home, "import", str(f))
-    capsmith(home, "settings", "set", "network.allow_hosts", f"127.0.0.1:{port}")
+    capsmith(home, "settings", "allow-host", "side-by-side", f"127.0.0.1:{port}")
 
 
 def test_independent_reads_run_side_by_side_and_a_write_waits_for_them(tmp_path, rec):

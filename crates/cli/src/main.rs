@@ -284,7 +284,8 @@ enum Command {
         #[command(subcommand)]
         action: ConfigCommand,
     },
-    /// App settings (network.allow_hosts, network.timeout_ms, …).
+    /// App settings (network.timeout_ms, sandbox.allow_unconfined, …) and the hosts on this
+    /// machine each capability may reach (allow-host).
     Settings {
         #[command(subcommand)]
         action: SettingsCommand,
@@ -313,9 +314,16 @@ enum ConfigCommand {
 
 #[derive(Subcommand)]
 enum SettingsCommand {
-    /// Set a setting, e.g. `network.allow_hosts 127.0.0.1:8080,localhost:9000`; `-` reads the
-    /// value from stdin (use it for `ai.api_key`, which goes to the OS keyring).
+    /// Set a setting, e.g. `network.timeout_ms 10000`; `-` reads the value from stdin (use it
+    /// for `ai.api_key`, which goes to the OS keyring).
     Set { key: String, value: String },
+    /// Let one capability reach HOST:PORT although it is on this machine or a private network
+    /// (or plain http). Its manifest must still name the host; other capabilities stay refused.
+    AllowHost { id: String, host_port: String },
+    /// Take back an `allow-host`.
+    DisallowHost { id: String, host_port: String },
+    /// The HOST:PORT pairs a capability was allowed.
+    AllowedHosts { id: String },
     /// Restore a setting's default.
     Unset { key: String },
     /// Show one setting.
@@ -996,6 +1004,13 @@ async fn settings_command(app: &Capsmith, action: SettingsCommand) -> ExitCode {
                 Err(e) => fail(&e, false),
             }
         }
+        SettingsCommand::AllowHost { id, host_port } => {
+            hosts_of(&id, app.allow_host(&id, &host_port).await)
+        }
+        SettingsCommand::DisallowHost { id, host_port } => {
+            hosts_of(&id, app.disallow_host(&id, &host_port).await)
+        }
+        SettingsCommand::AllowedHosts { id } => hosts_of(&id, app.allowed_hosts(&id).await),
         SettingsCommand::Unset { key } => match app.set_setting(&key, None).await {
             Ok(s) => {
                 println!("{}", show(&s));
@@ -1029,6 +1044,23 @@ async fn settings_command(app: &Capsmith, action: SettingsCommand) -> ExitCode {
             }
             Err(e) => fail(&e, json),
         },
+    }
+}
+
+/// Prints what a capability may reach on this machine or network, one `HOST:PORT` a line.
+fn hosts_of(id: &str, r: capsmith_core::CoreResult<Vec<String>>) -> ExitCode {
+    match r {
+        Ok(hosts) if hosts.is_empty() => {
+            println!("{id} may reach no host on this machine or a private network");
+            ExitCode::SUCCESS
+        }
+        Ok(hosts) => {
+            for h in hosts {
+                println!("{h}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e, false),
     }
 }
 

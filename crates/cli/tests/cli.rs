@@ -353,18 +353,22 @@ fn run_test_runs_and_settings() {
         stdout(&o)
     );
 
-    let o = capsmith(h, &["settings", "set", "network.allow_hosts", "nonsense"]);
+    let o = capsmith(h, &["settings", "allow-host", "echo-run", "nonsense"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("invalid_argument"));
     let allow = format!("127.0.0.1:{port}");
-    let o = capsmith(h, &["settings", "set", "network.allow_hosts", &allow]);
+    let o = capsmith(h, &["settings", "allow-host", "echo-run", &allow]);
     assert_eq!(
         o.status.code(),
         Some(0),
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    assert!(stdout(&capsmith(h, &["settings", "get", "network.allow_hosts"])).contains(&allow));
+    assert!(stdout(&capsmith(h, &["settings", "allowed-hosts", "echo-run"])).contains(&allow));
+    // The global list is no more; the error says what to use.
+    let o = capsmith(h, &["settings", "set", "network.allow_hosts", &allow]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("allow-host"));
 
     let o = capsmith(
         h,
@@ -445,8 +449,8 @@ fn config_secrets_go_to_the_keyring() {
         h,
         &[
             "settings",
-            "set",
-            "network.allow_hosts",
+            "allow-host",
+            "weather-cli",
             &format!("127.0.0.1:{port}"),
         ],
     );
@@ -587,8 +591,8 @@ fn slack_example_runs_from_the_cli() {
         h,
         &[
             "settings",
-            "set",
-            "network.allow_hosts",
+            "allow-host",
+            "slack-cli",
             &format!("127.0.0.1:{port}"),
         ],
     );
@@ -800,7 +804,7 @@ fn a_workflow_killed_mid_run_resumes_without_repeating_completed_steps() {
     let h = home.path();
     let port = stand_in();
     let yaml = format!(
-        "capability:\n  id: wf-resume\n  name: Resumable\n  version: 1.0.0\n  type: workflow\n  actions: [{{ id: go }}]\n  workflow:\n    steps:\n      - {{ id: one, action: http.request, method: POST, url: 'http://127.0.0.1:{port}/echo/wf-one' }}\n      - {{ id: two, action: http.request, url: 'http://127.0.0.1:{port}/hang-once/wf-two', after: [one] }}\n      - {{ id: three, action: http.request, method: POST, url: 'http://127.0.0.1:{port}/echo/wf-three', after: [two] }}\n  permissions: [network.http.get, network.http.post]\n  allowed_domains: [127.0.0.1]\n"
+        "capability:\n  id: wf-resume\n  name: Resumable\n  version: 1.0.0\n  type: workflow\n  actions: [{{ id: go }}]\n  workflow:\n    steps:\n      - {{ id: one, action: http.request, method: POST, url: 'http://127.0.0.1:{port}/echo/wf-one' }}\n      - {{ id: two, action: http.request, url: 'http://127.0.0.1:{port}/hang-once/wf-two', after: [one] }}\n      - {{ id: three, action: http.request, method: POST, url: 'http://127.0.0.1:{port}/echo/wf-three', after: [two] }}\n  permissions: [network.http.get, network.http.post]\n  allowed_domains: ['127.0.0.1:{port}']\n"
     );
     let file = h.join("wf.yaml");
     std::fs::write(&file, yaml).unwrap();
@@ -812,7 +816,7 @@ fn a_workflow_killed_mid_run_resumes_without_repeating_completed_steps() {
     );
     let allow = format!("127.0.0.1:{port}");
     assert_eq!(
-        capsmith(h, &["settings", "set", "network.allow_hosts", &allow])
+        capsmith(h, &["settings", "allow-host", "wf-resume", &allow])
             .status
             .code(),
         Some(0)

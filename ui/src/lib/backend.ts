@@ -118,6 +118,10 @@ export type Commands = {
   agent_tools: { args: { agent: string }; result: Array<AgentTool> };
   /** The bearer token MCP clients send to `capsmith mcp serve --agent … --http`. */
   agent_mcp_token: { args: { agent: string }; result: string };
+  /** HOST:PORT pairs on this machine or network that one capability (or draft) may reach. */
+  allowed_hosts: { args: { id: string }; result: Array<string> };
+  allow_host: { args: { id: string; hostPort: string }; result: Array<string> };
+  disallow_host: { args: { id: string; hostPort: string }; result: Array<string> };
   /** A monthly cost cap for the agent's paid calls; `monthly: null` removes it. */
   agent_budget: { args: { agent: string; monthly: number | null }; result: null };
   // Monitoring and cost (crates/core/src/api/stats.rs).

@@ -309,6 +309,14 @@ impl Capsmith {
             .bind(id)
             .execute(self.registry().pool())
             .await?;
+        // A draft never saved takes its host grants with it.
+        sqlx::query(
+            "DELETE FROM capability_allow_hosts WHERE capability_id = ?1
+             AND NOT EXISTS (SELECT 1 FROM capabilities WHERE id = ?1)",
+        )
+        .bind(id)
+        .execute(self.registry().pool())
+        .await?;
         Ok(r.rows_affected() > 0)
     }
 
@@ -435,7 +443,11 @@ impl Capsmith {
             allowed_domains: &domains,
             config,
             secrets,
-            policy: self.net_policy().await?,
+            // The grants of the saved capability with this id (none for a new one).
+            policy: self
+                .config_and_policy(Some(&document.capability.id))
+                .await?
+                .1,
         };
         let given = Value::Object(input.clone());
         let mut out = self

@@ -283,6 +283,10 @@ impl Capsmith {
                 .bind(id)
                 .execute(self.registry.pool())
                 .await?;
+            sqlx::query("DELETE FROM capability_allow_hosts WHERE capability_id = ?")
+                .bind(id)
+                .execute(self.registry.pool())
+                .await?;
         }
         Ok(removed)
     }

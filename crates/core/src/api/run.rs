@@ -85,10 +85,6 @@ fn now_secs() -> u64 {
 /// Settings the app knows, with their defaults and what they mean.
 pub const SETTINGS: &[(&str, &str)] = &[
     (
-        "network.allow_hosts",
-        "HOST:PORT pairs reachable even when private or loopback, over http too (comma-separated)",
-    ),
-    (
         "network.timeout_ms",
         "absolute deadline for one request, in milliseconds (default 30000)",
     ),
@@ -338,6 +334,11 @@ impl Capsmith {
 
     /// Sets a setting from its text form (validated); `None` restores the default.
     pub async fn set_setting(&self, key: &str, value: Option<&str>) -> CoreResult<SettingView> {
+        if key == "network.allow_hosts" {
+            return Err(CoreError::InvalidArgument(
+                "network.allow_hosts is no longer one list for every capability: allow a host for the capability that needs it with `capsmith settings allow-host ID HOST:PORT` (or its Configure tab)".into(),
+            ));
+        }
         if !SETTINGS.iter().any(|(k, _)| *k == key) {
             let known: Vec<&str> = SETTINGS.iter().map(|(k, _)| *k).collect();
             return Err(CoreError::InvalidArgument(format!(
@@ -433,10 +434,6 @@ impl Capsmith {
                             )))
                         }
                     },
-                    "network.allow_hosts" => {
-                        let hosts = AllowHosts::parse(text).map_err(CoreError::InvalidArgument)?;
-                        json!(hosts.0.into_iter().collect::<Vec<_>>())
-                    }
                     _ => {
                         let n: u64 = text.trim().parse().map_err(|_| {
                             CoreError::InvalidArgument(format!(
@@ -478,15 +475,22 @@ impl Capsmith {
         let rows = sqlx::query(
             "SELECT 0 AS setting, key, value FROM capability_config WHERE capability_id = ?1
              UNION ALL
-             SELECT 1, key, value FROM settings WHERE key IN ('network.allow_hosts', 'network.timeout_ms', 'network.max_calls', 'network.max_response_bytes', 'sandbox.allow_unconfined')",
+             SELECT 1, key, value FROM settings WHERE key IN ('network.timeout_ms', 'network.max_calls', 'network.max_response_bytes', 'sandbox.allow_unconfined')
+             UNION ALL
+             SELECT 2, host_port, 'null' FROM capability_allow_hosts WHERE capability_id = ?1",
         )
         .bind(capability)
         .fetch_all(self.registry().pool())
         .await?;
         let mut p = NetPolicy::default();
         let mut config = HashMap::new();
+        let mut hosts = Vec::new();
         for r in rows {
             let key: String = r.get(1);
+            if r.get::<i64, _>(0) == 2 {
+                hosts.push(key);
+                continue;
+            }
             let Ok(v) = serde_json::from_str::<Value>(&r.get::<String, _>(2)) else {
                 continue;
             };
@@ -495,13 +499,6 @@ impl Capsmith {
                 continue;
             }
             match (key.as_str(), v) {
-                ("network.allow_hosts", Value::Array(hosts)) => {
-                    let list: Vec<String> = hosts
-                        .iter()
-                        .filter_map(|h| h.as_str().map(str::to_string))
-                        .collect();
-                    p.allow_hosts = AllowHosts::parse(&list.join(",")).unwrap_or_default();
-                }
                 ("network.timeout_ms", v) => p.timeout_ms = v.as_u64().unwrap_or(p.timeout_ms),
                 ("network.max_calls", v) => {
                     p.max_calls = v.as_u64().map_or(p.max_calls, |n| n as u32)
@@ -515,7 +512,82 @@ impl Capsmith {
                 _ => {}
             }
         }
+        p.allow_hosts = AllowHosts::parse(&hosts.join(",")).unwrap_or_default();
         Ok((config, p))
+    }
+
+    // ---- hosts on the user's own machine or network, per capability ---------------------
+
+    /// A grant names a capability the user has: in the library, or a draft in the builder
+    /// (whose live test runs under the grants of its id).
+    async fn grantable(&self, id: &str) -> CoreResult<()> {
+        if self.registry().summary(id).await.is_ok() {
+            return Ok(());
+        }
+        let draft: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM builder_drafts WHERE capability_id = ?")
+                .bind(id)
+                .fetch_optional(self.registry().pool())
+                .await?;
+        match draft {
+            Some(_) => Ok(()),
+            None => Err(CoreError::NotFound(id.to_string())),
+        }
+    }
+
+    /// The `HOST:PORT` pairs this capability may reach although private or plain http.
+    pub async fn allowed_hosts(&self, id: &str) -> CoreResult<Vec<String>> {
+        self.grantable(id).await?;
+        Ok(sqlx::query_scalar(
+            "SELECT host_port FROM capability_allow_hosts WHERE capability_id = ? ORDER BY host_port",
+        )
+        .bind(id)
+        .fetch_all(self.registry().pool())
+        .await?)
+    }
+
+    /// Lets one capability reach `HOST:PORT` although it is private (loopback, LAN) or plain
+    /// http. The host must still be in the capability's manifest: this never widens where it
+    /// may go, only how. Other capabilities are not affected.
+    pub async fn allow_host(&self, id: &str, host_port: &str) -> CoreResult<Vec<String>> {
+        self.grantable(id).await?;
+        self.change_grant(
+            id,
+            host_port,
+            "INSERT INTO capability_allow_hosts (capability_id, host_port) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        )
+        .await
+    }
+
+    /// Takes back [`Capsmith::allow_host`].
+    pub async fn disallow_host(&self, id: &str, host_port: &str) -> CoreResult<Vec<String>> {
+        self.change_grant(
+            id,
+            host_port,
+            "DELETE FROM capability_allow_hosts WHERE capability_id = ? AND host_port = ?",
+        )
+        .await
+    }
+
+    /// Runs `sql` (bound to the id and one normalized `host:port`), then lists the grants.
+    async fn change_grant(
+        &self,
+        id: &str,
+        host_port: &str,
+        sql: &'static str,
+    ) -> CoreResult<Vec<String>> {
+        let parsed = AllowHosts::parse(host_port).map_err(CoreError::InvalidArgument)?;
+        let Some(entry) = parsed.0.first().filter(|_| parsed.0.len() == 1) else {
+            return Err(CoreError::InvalidArgument(format!(
+                "give one HOST:PORT, not `{host_port}`"
+            )));
+        };
+        sqlx::query(sql)
+            .bind(id)
+            .bind(entry)
+            .execute(self.registry().pool())
+            .await?;
+        self.allowed_hosts(id).await
     }
 
     // ---- configuration -------------------------------------------------------------------
@@ -977,7 +1049,6 @@ impl Capsmith {
 fn default_setting(key: &str) -> Value {
     let d = NetPolicy::default();
     match key {
-        "network.allow_hosts" => json!([]),
         "network.timeout_ms" => json!(d.timeout_ms),
         "network.max_calls" => json!(d.max_calls),
         "network.max_response_bytes" => json!(d.max_response_bytes),
@@ -1003,10 +1074,12 @@ impl Capsmith {
         let (text, url) = if source.starts_with("http://") || source.starts_with("https://") {
             let url = url::Url::parse(source)
                 .map_err(|e| CoreError::InvalidArgument(format!("`{source}` is not a URL: {e}")))?;
+            // The URL's host on its port, under the guard: a private address is refused (a
+            // spec on this machine is imported from its file instead).
             let mut policy = self.net_policy().await?;
             policy.domains = url
                 .host_str()
-                .map(|h| h.trim_matches(['[', ']']).to_ascii_lowercase())
+                .map(|h| crate::engine::guard::scope_entry(h, url.port()))
                 .into_iter()
                 .collect();
             policy.may_get = true;
@@ -1145,7 +1218,7 @@ impl Capsmith {
             scopes: auth.scopes.clone(),
             client_id,
             client_secret: self.secrets().retrieve(id, &secret_key).await?,
-            policy: self.net_policy().await?,
+            policy: self.config_and_policy(Some(id)).await?.1,
         })
     }
 

@@ -3,15 +3,15 @@
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EngineError {
-    #[error("`{host}` is not among the domains this capability may reach ({allowed})")]
+    #[error("`{host}` is not among the domains this capability may reach ({allowed}); a host listed without a port is reachable on its scheme's default port only")]
     DomainNotAllowed { host: String, allowed: String },
     #[error("{method} requests need the `{permission}` permission, which this capability does not declare")]
     MethodNotPermitted { method: String, permission: String },
     #[error("network call budget exhausted: at most {limit} calls per run")]
     CallBudgetExceeded { limit: u32 },
-    #[error("plain http to `{host}` is refused; use https, or allow the host in settings (network.allow_hosts)")]
+    #[error("plain http to `{host}` is refused; use https, or allow the host for this capability (capsmith settings allow-host ID HOST:PORT, or its Configure tab)")]
     InsecureScheme { host: String },
-    #[error("`{host}` resolves to {addr}, a private/loopback/link-local address; refused (allow it explicitly with network.allow_hosts)")]
+    #[error("`{host}` resolves to {addr}, a private/loopback/link-local address; refused (allow it for this capability: capsmith settings allow-host ID HOST:PORT, or its Configure tab)")]
     PrivateAddress { host: String, addr: String },
     #[error("more than {limit} redirects")]
     TooManyRedirects { limit: u32 },

@@ -113,10 +113,22 @@ impl AllowHosts {
     }
 }
 
+/// How a manifest's network scope names a host: `host` for the scheme's default port only, or
+/// `host:port` for one other port (IPv6 in brackets then: `[::1]:8080`). Lowercase.
+pub fn scope_entry(host: &str, port: Option<u16>) -> String {
+    let host = host.trim_matches(['[', ']']).to_ascii_lowercase();
+    match port {
+        None => host,
+        Some(p) if host.contains(':') => format!("[{host}]:{p}"),
+        Some(p) => format!("{host}:{p}"),
+    }
+}
+
 /// What one run of one capability may do on the network.
 #[derive(Debug, Clone)]
 pub struct NetPolicy {
-    /// Hosts from the manifest (endpoints + `allowed_domains`), lowercase.
+    /// The manifest's scope (endpoints + `allowed_domains`) as [`scope_entry`] spells it: a
+    /// bare host allows its scheme's default port only; another port must be listed with it.
     pub domains: BTreeSet<String>,
     pub may_get: bool,
     pub may_post: bool,
@@ -205,10 +217,12 @@ impl NetPolicy {
             }
         }
         // The user's allow-list opens private addresses and plain http for a host the
-        // manifest lists; it never adds a host the manifest does not list.
-        if !self.domains.contains(&host) {
+        // manifest lists; it never adds a host the manifest does not list. A port other than
+        // the scheme's default (which `url` reports as none) must be listed with the host.
+        let entry = scope_entry(&host, url.port());
+        if !self.domains.contains(&entry) {
             return Err(EngineError::DomainNotAllowed {
-                host,
+                host: entry,
                 allowed: self.domains.iter().cloned().collect::<Vec<_>>().join(", "),
             });
         }

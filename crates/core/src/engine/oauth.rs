@@ -189,7 +189,7 @@ async fn token_request(client: &Client, form: Vec<(&str, String)>) -> Result<Tok
     policy.domains = client
         .token_url
         .host_str()
-        .map(|h| h.trim_matches(['[', ']']).to_ascii_lowercase())
+        .map(|h| crate::engine::guard::scope_entry(h, client.token_url.port()))
         .into_iter()
         .collect();
     policy.may_post = true;

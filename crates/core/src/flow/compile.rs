@@ -543,16 +543,13 @@ pub fn referenced_roots(s: &Step) -> Vec<String> {
 
 /// The host of a URL template when it is written out (not templated).
 pub fn literal_host(url: &str) -> Option<String> {
-    let rest = url.split_once("://")?.1;
+    let (scheme, rest) = url.split_once("://")?;
     let authority = rest.split(['/', '?', '#']).next()?;
     if authority.contains("${") || authority.contains("{{") {
         return None;
     }
-    let host = authority.rsplit('@').next()?;
-    let host = if host.starts_with('[') {
-        host.split(']').next()?.trim_start_matches('[')
-    } else {
-        host.split(':').next()?
-    };
-    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+    // The scope entry: the host, with its port when that is not the scheme's default.
+    let parsed = url::Url::parse(&format!("{scheme}://{authority}/")).ok()?;
+    let host = parsed.host_str()?;
+    (!host.is_empty()).then(|| crate::engine::guard::scope_entry(host, parsed.port()))
 }

@@ -542,9 +542,10 @@ fn check_endpoint_url(cx: &mut Ctx, path: DocPath, u: &str) -> Option<String> {
                 );
                 return None;
             }
+            // The scope entry: the host, with the port when it is not the scheme's default.
             parsed
                 .host_str()
-                .map(|h| h.trim_matches(['[', ']']).to_ascii_lowercase())
+                .map(|h| crate::engine::guard::scope_entry(h, parsed.port()))
         }
         Err(e) => {
             cx.err("bad-url", path, format!("`{u}` is not a valid URL: {e}"));
@@ -1686,28 +1687,48 @@ fn dependency_list(cx: &mut Ctx, key: &str, list: &[crate::manifest::model::Depe
     }
 }
 
+/// `allowed_domains`: host names, each reachable on its scheme's default port; another port is
+/// written with the host (`api.example.com:8443`).
 fn allowed_domains(cx: &mut Ctx) {
     let cap = cx.cap;
     for (i, d) in cap.allowed_domains.iter().enumerate() {
         let p = cx.base.key("allowed_domains").index(i);
-        let host_ok = !d.is_empty()
-            && d.len() <= 253
+        let (host, port) = match d.rsplit_once(':') {
+            Some((h, port)) => (h, Some(port.parse::<u16>().ok().filter(|n| *n > 0))),
+            None => (d.as_str(), None),
+        };
+        let host_ok = !host.is_empty()
+            && host.len() <= 253
             && !d.contains("://")
-            && d.split('.').all(|l| {
+            && host.split('.').all(|l| {
                 !l.is_empty()
                     && l.len() <= 63
                     && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
             });
-        if host_ok {
-            cx.domains.insert(d.to_ascii_lowercase());
-        } else {
-            cx.err(
-                "bad-domain",
-                p,
-                format!(
-                    "`{d}` is not a host name (write `api.example.com`, without scheme or path)"
-                ),
-            );
+        match (host_ok, port) {
+            (true, None) => {
+                cx.domains.insert(d.to_ascii_lowercase());
+            }
+            (true, Some(Some(n))) => {
+                cx.domains
+                    .insert(crate::engine::guard::scope_entry(host, Some(n)));
+            }
+            (true, Some(None)) => {
+                cx.err(
+                    "bad-domain",
+                    p,
+                    format!("`{d}`: the port must be a number from 1 to 65535"),
+                );
+            }
+            (false, _) => {
+                cx.err(
+                    "bad-domain",
+                    p,
+                    format!(
+                        "`{d}` is not a host name (write `api.example.com`, or `api.example.com:8443` for another port than the scheme's default; no scheme or path)"
+                    ),
+                );
+            }
         }
     }
 }

@@ -362,8 +362,12 @@ fn invoke<'js>(
         Ok(v) => v,
         Err(e) => return err(e),
     };
-    // An async action: run jobs; while only fetches are outstanding, wait for the host.
+    // An async action: run jobs; while only host calls are outstanding, wait for the host.
+    // Host calls go out one at a time, and only while the action's promise is still pending:
+    // a call the action did not wait for is never sent once it has settled (the host performs
+    // calls one after another anyway, so nothing is lost by not sending them ahead).
     if let Some(promise) = result.as_promise().cloned() {
+        let mut in_flight = false;
         loop {
             while ctx.execute_pending_job() {}
             if timed_out.get() {
@@ -373,17 +377,23 @@ fn invoke<'js>(
                     vec![],
                 );
             }
-            let queued: Vec<FromWorker> = std::mem::take(&mut *outbox.borrow_mut());
-            for msg in &queued {
-                if io.borrow_mut().send(msg).is_err() {
-                    return fail("sandbox", "the host went away", vec![]);
-                }
-            }
             match promise.state() {
                 PromiseState::Resolved | PromiseState::Rejected => break,
                 PromiseState::Pending => {}
             }
-            if pending.borrow().is_empty() {
+            if !in_flight {
+                let next = {
+                    let mut out = outbox.borrow_mut();
+                    (!out.is_empty()).then(|| out.remove(0))
+                };
+                if let Some(msg) = next {
+                    if io.borrow_mut().send(&msg).is_err() {
+                        return fail("sandbox", "the host went away", vec![]);
+                    }
+                    in_flight = true;
+                }
+            }
+            if !in_flight {
                 return fail(
                     "never_settles",
                     "the action returned a promise that can never settle (nothing is pending)",
@@ -394,6 +404,7 @@ fn invoke<'js>(
                 Ok(Some(m)) => m,
                 _ => return fail("sandbox", "the host went away", vec![]),
             };
+            in_flight = false;
             let settle = |call: u64,
                           ok: bool,
                           value: rquickjs::Result<Value<'js>>|

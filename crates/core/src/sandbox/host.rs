@@ -265,11 +265,18 @@ impl AiAccess {
             .unwrap_or_default()
             .trim_matches(['[', ']'])
             .to_ascii_lowercase();
-        let (had_host, had_post) = (
-            session.policy.domains.contains(&host),
+        // The endpoint the user set (`ai.base_url`) is reachable for this call, on its port and
+        // over http or a private address if that is what the user wrote.
+        let entry = crate::engine::guard::scope_entry(&host, url.port());
+        let port = url.port_or_known_default().unwrap_or(443);
+        let pair = format!("{host}:{port}");
+        let (had_host, had_post, had_pair) = (
+            session.policy.domains.contains(&entry),
             session.policy.may_post,
+            session.policy.allow_hosts.0.contains(&pair),
         );
-        session.policy.domains.insert(host.clone());
+        session.policy.domains.insert(entry.clone());
+        session.policy.allow_hosts.0.insert(pair.clone());
         session.policy.may_post = true;
         let sent = session
             .send(Prepared {
@@ -280,7 +287,10 @@ impl AiAccess {
             })
             .await;
         if !had_host {
-            session.policy.domains.remove(&host);
+            session.policy.domains.remove(&entry);
+        }
+        if !had_pair {
+            session.policy.allow_hosts.0.remove(&pair);
         }
         session.policy.may_post = had_post;
         let ex = sent?;

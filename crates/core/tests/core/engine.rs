@@ -14,27 +14,36 @@ struct Fixture {
     _dir: tempfile::TempDir,
     app: Capsmith,
     lb: Loopback,
+    allow_loopback: bool,
 }
 
 async fn fixture(allow_loopback: bool) -> Fixture {
     let lb = Loopback::start().await;
     let dir = tempfile::tempdir().unwrap();
     let app = Capsmith::open(dir.path().join("home")).await.unwrap();
-    if allow_loopback {
-        app.set_setting(
-            "network.allow_hosts",
-            Some(&format!("127.0.0.1:{0},localhost:{0}", lb.port)),
-        )
-        .await
-        .unwrap();
-    }
     app.set_setting("network.timeout_ms", Some("1500"))
         .await
         .unwrap();
     app.set_setting("network.max_response_bytes", Some("1048576"))
         .await
         .unwrap();
-    Fixture { _dir: dir, app, lb }
+    Fixture {
+        _dir: dir,
+        app,
+        lb,
+        allow_loopback,
+    }
+}
+
+impl Fixture {
+    /// Imports a declarative capability (see `declarative`) and, when the fixture allows
+    /// loopback, grants it the stand-in (`settings allow-host`).
+    async fn declare(&self, id: &str, endpoint: &str, extra: &str) {
+        declarative(&self.app, id, endpoint, extra).await;
+        if self.allow_loopback {
+            crate::allow_loopback(&self.app, self.lb.port).await;
+        }
+    }
 }
 
 /// Imports a declarative capability calling `endpoint`.
@@ -64,8 +73,7 @@ fn kind(r: &capsmith_core::api::dto::RunReport) -> String {
 async fn templates_land_with_the_right_escaping() {
     let f = fixture(true).await;
     let extra = "    method: POST\n    params:\n      q: \"${input.q}\"\n    headers:\n      X-Note: \"${input.h}\"\n    body: { text: \"${input.msg}\", n: 1 }\n";
-    declarative(
-        &f.app,
+    f.declare(
         "echoer",
         &format!("{}/echo/${{input.seg}}", f.lb.base()),
         extra,
@@ -98,8 +106,7 @@ async fn templates_land_with_the_right_escaping() {
 #[tokio::test]
 async fn header_injection_and_dot_segments_never_leave() {
     let f = fixture(true).await;
-    declarative(
-        &f.app,
+    f.declare(
         "hdr",
         &format!("{}/echo/${{input.seg}}", f.lb.base()),
         "    headers:\n      X-Note: \"${input.h}\"\n",
@@ -134,7 +141,8 @@ async fn loopback_is_refused_unless_allowed_in_any_spelling() {
     .enumerate()
     {
         let id = format!("spell-{i}");
-        declarative(&f.app, &id, &format!("https://{host}:{p}/echo"), "").await;
+        f.declare(&id, &format!("https://{host}:{p}/echo"), "")
+            .await;
         let r = run(&f.app, &id, json!({})).await;
         assert_eq!(kind(&r), "private_address", "{host}: {:?}", r.error);
         assert!(r.security_violation);
@@ -142,7 +150,8 @@ async fn loopback_is_refused_unless_allowed_in_any_spelling() {
         assert!(!r.ok);
     }
     // Plain http to an allowed domain is refused too (before any lookup).
-    declarative(&f.app, "plain", &format!("http://localhost:{p}/echo"), "").await;
+    f.declare("plain", &format!("http://localhost:{p}/echo"), "")
+        .await;
     assert_eq!(
         kind(&run(&f.app, "plain", json!({})).await),
         "insecure_scheme"
@@ -162,23 +171,13 @@ async fn loopback_is_refused_unless_allowed_in_any_spelling() {
 async fn a_name_that_resolves_to_loopback_is_refused_at_resolution() {
     let f = fixture(false).await;
     // `localhost` is an allowed domain of this manifest, but it resolves to 127.0.0.1/::1.
-    declarative(
-        &f.app,
-        "dns",
-        &format!("https://localhost:{}/echo", f.lb.port),
-        "",
-    )
-    .await;
+    f.declare("dns", &format!("https://localhost:{}/echo", f.lb.port), "")
+        .await;
     let r = run(&f.app, "dns", json!({})).await;
     assert_eq!(kind(&r), "private_address", "{:?}", r.error);
     // The metadata address, listed as a domain, is refused too.
-    declarative(
-        &f.app,
-        "meta",
-        "https://169.254.169.254/latest/meta-data",
-        "",
-    )
-    .await;
+    f.declare("meta", "https://169.254.169.254/latest/meta-data", "")
+        .await;
     assert_eq!(
         kind(&run(&f.app, "meta", json!({})).await),
         "private_address"
@@ -188,7 +187,11 @@ async fn a_name_that_resolves_to_loopback_is_refused_at_resolution() {
 
 fn session(lb: &Loopback, secrets: &[&str]) -> Session {
     let policy = NetPolicy {
-        domains: ["127.0.0.1".to_string(), "localhost".to_string()].into(),
+        domains: [
+            format!("127.0.0.1:{}", lb.port),
+            format!("localhost:{}", lb.port),
+        ]
+        .into(),
         may_get: true,
         may_post: true,
         max_calls: 20,
@@ -412,11 +415,13 @@ async fn environment_proxies_are_ignored() {
 async fn mapping_and_http_errors_are_reported_by_name() {
     let f = fixture(true).await;
     let extra = "    response_mapping:\n      missing: \"data.nope\"\n";
-    declarative(&f.app, "mapper", &format!("{}/echo", f.lb.base()), extra).await;
+    f.declare("mapper", &format!("{}/echo", f.lb.base()), extra)
+        .await;
     let r = run(&f.app, "mapper", json!({})).await;
     assert_eq!(kind(&r), "mapping_empty");
     assert!(r.error.unwrap().message.contains("data.nope"));
-    declarative(&f.app, "notfound", &format!("{}/nowhere", f.lb.base()), "").await;
+    f.declare("notfound", &format!("{}/nowhere", f.lb.base()), "")
+        .await;
     let r = run(&f.app, "notfound", json!({})).await;
     assert_eq!(kind(&r), "http_status");
     let r = f
@@ -438,7 +443,8 @@ async fn mapping_and_http_errors_are_reported_by_name() {
 async fn publishing_needs_passing_tests() {
     let f = fixture(true).await;
     let extra = "  examples:\n    - input: {}\n      expected_output: { method: GET }\n";
-    declarative(&f.app, "pub-ok", &format!("{}/echo", f.lb.base()), extra).await;
+    f.declare("pub-ok", &format!("{}/echo", f.lb.base()), extra)
+        .await;
     let s = f.app.registry().summary("pub-ok").await.unwrap();
     assert_eq!(s.status.as_str(), "draft", "an import is a draft");
     let s = f
@@ -452,7 +458,8 @@ async fn publishing_needs_passing_tests() {
         .unwrap();
     assert_eq!(s.status.as_str(), "published");
     let failing = "  examples:\n    - input: {}\n      expected_output: { method: POST }\n";
-    declarative(&f.app, "pub-bad", &format!("{}/echo", f.lb.base()), failing).await;
+    f.declare("pub-bad", &format!("{}/echo", f.lb.base()), failing)
+        .await;
     let e = f
         .app
         .set_status(
@@ -530,4 +537,113 @@ async fn a_secret_body_never_follows_a_cross_origin_307() {
     let e = s.send(post).await.unwrap_err();
     assert!(matches!(e, EngineError::BadRequest { .. }), "{e}");
     assert_eq!(lb.requests().len(), 1, "only the first origin saw it");
+}
+
+#[tokio::test]
+async fn a_host_without_a_port_is_its_schemes_default_port_only() {
+    // The policy check runs before any connection: nothing resolves or connects.
+    let p = NetPolicy {
+        domains: ["api.ok.test".to_string(), "api.ok.test:8443".to_string()].into(),
+        may_get: true,
+        ..Default::default()
+    };
+    let get = reqwest::Method::GET;
+    for ok in [
+        "https://api.ok.test/v1",
+        "https://api.ok.test:443/v1",
+        "https://API.OK.TEST:8443/v1",
+    ] {
+        assert!(p.check(&url::Url::parse(ok).unwrap(), &get).is_ok(), "{ok}");
+    }
+    for refused in [
+        "https://api.ok.test:22/",
+        "https://api.ok.test:80/",
+        "https://api.ok.test:8444/",
+        "https://api.ok.test:65535/",
+    ] {
+        let e = p
+            .check(&url::Url::parse(refused).unwrap(), &get)
+            .unwrap_err();
+        assert!(
+            matches!(&e, EngineError::DomainNotAllowed { host, .. } if host.starts_with("api.ok.test:")),
+            "{refused}: {e}"
+        );
+    }
+    // Over the real stack: a loopback port the manifest does not name is never connected to,
+    // even with the user's allow-list for it.
+    let lb = Loopback::start().await;
+    let mut s = session(&lb, &[]);
+    s.policy.domains = ["127.0.0.1".to_string()].into();
+    let e = s
+        .send(get_req(&format!("{}/echo", lb.base())))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, EngineError::DomainNotAllowed { .. }), "{e}");
+    assert!(lb.requests().is_empty());
+}
+
+fn get_req(url: &str) -> Prepared {
+    get(url, &[])
+}
+
+#[tokio::test]
+async fn a_host_allowed_for_one_capability_stays_refused_for_another() {
+    let f = fixture(false).await;
+    let endpoint = format!("{}/echo", f.lb.base());
+    f.declare("granted", &endpoint, "").await;
+    f.declare("bystander", &endpoint, "").await;
+    // Neither may reach a service on this machine until the user allows it, per capability.
+    for id in ["granted", "bystander"] {
+        assert_eq!(kind(&run(&f.app, id, json!({})).await), "private_address");
+    }
+    let port = f.lb.port;
+    assert!(f
+        .app
+        .allow_host("granted", &format!("127.0.0.1:{port}"))
+        .await
+        .unwrap()
+        .contains(&format!("127.0.0.1:{port}")));
+    let r = run(&f.app, "granted", json!({})).await;
+    assert!(r.ok, "{:?}", r.error);
+    let r = run(&f.app, "bystander", json!({})).await;
+    assert_eq!(kind(&r), "private_address", "{:?}", r.error);
+    assert_eq!(
+        f.lb.requests().len(),
+        1,
+        "only the granted capability got through"
+    );
+    // The old global list is gone, and says what to use instead.
+    let e = f
+        .app
+        .set_setting("network.allow_hosts", Some(&format!("127.0.0.1:{port}")))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("allow-host"), "{e}");
+    // Grants name an installed capability and one HOST:PORT; taking one back ends it.
+    assert!(f
+        .app
+        .allow_host("no-such-capability", "127.0.0.1:1")
+        .await
+        .is_err());
+    for bad in ["127.0.0.1", "127.0.0.1:x", "a:1,b:2", ":80"] {
+        assert!(f.app.allow_host("granted", bad).await.is_err(), "{bad}");
+    }
+    assert!(f
+        .app
+        .disallow_host("granted", &format!("127.0.0.1:{port}"))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        kind(&run(&f.app, "granted", json!({})).await),
+        "private_address"
+    );
+    // Removing the capability removes its grants with it.
+    f.app
+        .allow_host("granted", &format!("127.0.0.1:{port}"))
+        .await
+        .unwrap();
+    f.app.remove("granted", None).await.unwrap();
+    f.declare("granted", &endpoint, "").await;
+    assert!(f.app.allowed_hosts("granted").await.unwrap().is_empty());
 }

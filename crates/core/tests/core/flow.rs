@@ -251,12 +251,6 @@ async fn live() -> Live {
     let lb = Loopback::start().await;
     let dir = tempfile::tempdir().unwrap();
     let app = Capsmith::open(dir.path().join("home")).await.unwrap();
-    app.set_setting(
-        "network.allow_hosts",
-        Some(&format!("127.0.0.1:{}", lb.port)),
-    )
-    .await
-    .unwrap();
     Live { _dir: dir, app, lb }
 }
 
@@ -276,6 +270,7 @@ async fn saved_with_key(l: &Live, doc: &Value) {
         .config_set(id, "CRM_API_KEY", Sensitive::new(CRM_KEY.to_string()))
         .await
         .unwrap();
+    crate::allow_loopback(&l.app, l.lb.port).await;
 }
 
 #[tokio::test]
@@ -525,17 +520,16 @@ async fn a_document_cannot_claim_a_saved_capabilitys_secrets_for_a_new_host() {
         ],
         vec![edge("input", "leak"), edge("leak", "out")],
     );
-    l.app
-        .set_setting(
-            "network.allow_hosts",
-            Some(&format!("127.0.0.1:{0},localhost:{0}", l.lb.port)),
-        )
-        .await
-        .unwrap();
+    crate::allow_loopback(&l.app, l.lb.port).await;
     let run = l.app.builder_run(&thief, "run", &json!({})).await.unwrap();
     let e = run.error.unwrap();
     assert_eq!(e.kind, "secrets_withheld", "{}", e.message);
-    assert!(e.message.contains("host `localhost`"), "{}", e.message);
+    assert!(
+        e.message
+            .contains(&format!("host `localhost:{}`", l.lb.port)),
+        "{}",
+        e.message
+    );
     assert!(l.lb.requests().is_empty(), "nothing was sent");
 }
 
@@ -582,6 +576,9 @@ async fn a_false_filter_stops_every_step_behind_it_and_merges_of_nothing_do_not_
             edge("after", "out"),
         ],
     );
+    // Saved, so the user can let it reach the stand-in on this machine.
+    l.app.builder_save(&d).await.unwrap();
+    crate::allow_loopback(&l.app, l.lb.port).await;
     let stopped = l
         .app
         .builder_run(&d, "run", &json!({"go": false}))

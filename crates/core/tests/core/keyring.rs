@@ -14,12 +14,6 @@ async fn app_with_loopback() -> (tempfile::TempDir, Capsmith, Loopback) {
     let lb = Loopback::start().await;
     let dir = tempfile::tempdir().unwrap();
     let app = Capsmith::open(dir.path().join("home")).await.unwrap();
-    app.set_setting(
-        "network.allow_hosts",
-        Some(&format!("127.0.0.1:{}", lb.port)),
-    )
-    .await
-    .unwrap();
     (dir, app, lb)
 }
 
@@ -49,6 +43,7 @@ async fn weather_runs_end_to_end_with_its_key_in_the_keyring() {
     app.import_bytes("weather.yaml", yaml.as_bytes())
         .await
         .unwrap();
+    crate::allow_loopback(&app, lb.port).await;
     // Without the key the run says which key is missing and how to set it.
     let r = app
         .run_action(
@@ -128,6 +123,7 @@ async fn slack_connector_runs_both_endpoints() {
     app.import_bytes("slack.json", json_text.as_bytes())
         .await
         .unwrap();
+    crate::allow_loopback(&app, lb.port).await;
     let r = app
         .run_action(
             "slack-local",
@@ -208,6 +204,7 @@ async fn a_planted_secret_is_nowhere_but_the_keyring() {
     app.import_bytes("leaky.yaml", yaml.as_bytes())
         .await
         .unwrap();
+    crate::allow_loopback(&app, lb.port).await;
     if let Err(e) = app
         .config_set("leaky", "TOKEN", Sensitive::new(planted.into()))
         .await
@@ -348,6 +345,7 @@ async fn oauth2_authorization_code_with_pkce_and_refresh() {
     app.import_bytes("p.yaml", oauth_manifest(&lb).as_bytes())
         .await
         .unwrap();
+    crate::allow_loopback(&app, lb.port).await;
     // No client id yet: Connect says which key to set.
     let e = app
         .oauth_connect("profile-api", browser, std::time::Duration::from_secs(10))
@@ -419,6 +417,7 @@ async fn oauth2_redirect_with_a_forged_state_is_refused() {
     app.import_bytes("p.yaml", oauth_manifest(&lb).as_bytes())
         .await
         .unwrap();
+    crate::allow_loopback(&app, lb.port).await;
     app.config_set(
         "profile-api",
         "OAUTH2_CLIENT_ID",
@@ -464,12 +463,13 @@ async fn sandboxed_code_sends_secrets_it_never_holds() {
         lb.base()
     );
     let doc = json!({"capability": {"id": "code-secret", "name": "Code secret", "version": "1.0.0", "type": "code",
-        "code": {"source": source}, "allowed_domains": ["127.0.0.1"],
+        "code": {"source": source}, "allowed_domains": [format!("127.0.0.1:{}", lb.port)],
         "configuration": [{"key": "API_KEY", "type": "secret", "required": true}],
         "permissions": ["compute.light", "network.http.get"]}});
     app.import_bytes("c.json", doc.to_string().as_bytes())
         .await
         .unwrap();
+    crate::allow_loopback(&app, lb.port).await;
     if let Err(e) = app
         .config_set(
             "code-secret",
@@ -527,6 +527,7 @@ async fn sandboxed_code_calls_the_configured_ai_endpoint() {
     app.import_bytes("a.json", doc.to_string().as_bytes())
         .await
         .unwrap();
+    crate::allow_loopback(&app, lb.port).await;
     let r = app
         .run_action("asker", None, "ask", &json!({"q": "hello"}), Origin::Cli)
         .await
@@ -543,6 +544,7 @@ async fn sandboxed_code_calls_the_configured_ai_endpoint() {
     app.import_bytes("n.json", doc.to_string().as_bytes())
         .await
         .unwrap();
+    crate::allow_loopback(&app, lb.port).await;
     let r = app
         .run_action("no-ai", None, "go", &json!({}), Origin::Cli)
         .await

@@ -29,3 +29,16 @@ pub fn examples_dir() -> PathBuf {
 pub fn fixture(name: &str) -> PathBuf {
     repo_root().join("tests/fixtures").join(name)
 }
+
+/// What a user does with `capsmith settings allow-host ID 127.0.0.1:PORT` for the loopback
+/// stand-in: here for every capability the library holds now (grants are per capability, so
+/// one imported later is not covered).
+pub async fn allow_loopback(app: &capsmith_core::api::Capsmith, port: u16) {
+    for c in app.list(None).await.unwrap() {
+        for host in ["127.0.0.1", "localhost"] {
+            app.allow_host(&c.id, &format!("{host}:{port}"))
+                .await
+                .unwrap();
+        }
+    }
+}

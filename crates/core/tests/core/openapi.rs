@@ -85,12 +85,7 @@ async fn imported_operations_run_against_the_api() {
     app.import_openapi(spec.to_str().unwrap(), Some("pets-local"))
         .await
         .unwrap();
-    app.set_setting(
-        "network.allow_hosts",
-        Some(&format!("127.0.0.1:{}", lb.port)),
-    )
-    .await
-    .unwrap();
+    crate::allow_loopback(&app, lb.port).await;
     if let Err(e) = app
         .config_set("pets-local", "API_KEY", Sensitive::new("pk-1".into()))
         .await

@@ -299,12 +299,6 @@ async fn fetch_goes_through_the_guard() {
     let _g = SERIAL.lock().await;
     let (_d, app) = app().await;
     let lb = Loopback::start().await;
-    app.set_setting(
-        "network.allow_hosts",
-        Some(&format!("127.0.0.1:{}", lb.port)),
-    )
-    .await
-    .unwrap();
     let base = lb.base();
     code(
         &app,
@@ -317,9 +311,10 @@ async fn fetch_goes_through_the_guard() {
     async otherSecret() {{ try {{ await fetch('{base}/echo', {{ headers: {{ Authorization: 'Bearer ${{OTHER_CAPABILITY_KEY}}' }} }}); return 'sent'; }} catch (e) {{ return e.message; }} }},"#
         ),
         &["compute.light", "network.http.get"],
-        &["127.0.0.1"],
+        &[&format!("127.0.0.1:{}", lb.port)],
     )
     .await;
+    crate::allow_loopback(&app, lb.port).await;
     let (r, _) = run(
         &app,
         "fetcher",
@@ -545,24 +540,19 @@ async fn fetches_that_never_answer_or_outlive_the_action() {
     let _g = SERIAL.lock().await;
     let (_d, app) = app().await;
     let lb = Loopback::start().await;
-    app.set_setting(
-        "network.allow_hosts",
-        Some(&format!("127.0.0.1:{}", lb.port)),
-    )
-    .await
-    .unwrap();
     benign(&app).await;
     let base = lb.base();
     code(
         &app,
         "late",
         &format!(
-            "    hang() {{ return fetch('{base}/trickle').then((r) => r.text()); }},\n    fireAndForget() {{ fetch('{base}/echo'); return 'returned'; }},"
+            "    hang() {{ return fetch('{base}/trickle').then((r) => r.text()); }},\n    fireAndForget() {{ fetch('{base}/echo'); return 'returned'; }},\n    async asyncForget() {{ fetch('{base}/echo?async'); return 'returned'; }},\n    async afterOne() {{ await fetch('{base}/echo?first'); fetch('{base}/echo?second'); fetch('{base}/echo?third'); return 'ok'; }},"
         ),
         &["compute.light", "network.http.get"],
-        &["127.0.0.1"],
+        &[&format!("127.0.0.1:{}", lb.port)],
     )
     .await;
+    crate::allow_loopback(&app, lb.port).await;
     let (r, took) = run(&app, "late", "hang", json!({})).await;
     assert_eq!(kind(&r), "timeout", "{:?}", r.error);
     assert!(took < Duration::from_millis(2500), "{took:?}");
@@ -575,6 +565,14 @@ async fn fetches_that_never_answer_or_outlive_the_action() {
         lb.requests().is_empty(),
         "a call the action did not wait for is never sent"
     );
+    // The same for an async action, and for calls made after the last one it waited for.
+    let (r, _) = run(&app, "late", "asyncForget", json!({})).await;
+    assert_eq!(r.output, Some(json!("returned")), "{:?}", r.error);
+    let (r, _) = run(&app, "late", "afterOne", json!({})).await;
+    assert_eq!(r.output, Some(json!("ok")), "{:?}", r.error);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let targets: Vec<String> = lb.requests().iter().map(|q| q.target.clone()).collect();
+    assert_eq!(targets, ["/echo?first"], "only the awaited call was sent");
 }
 
 #[test]
