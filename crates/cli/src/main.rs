@@ -82,8 +82,12 @@ enum Command {
     },
     /// Remove a capability version, or every version.
     Remove { spec: String },
-    /// Print the JSON Schema of the manifest format.
-    Schema,
+    /// Print the JSON Schema of the manifest format; or, with a subcommand, keep named JSON
+    /// Schemas for workflows' `validate.schema` steps (`schema add invoice_schema FILE`).
+    Schema {
+        #[command(subcommand)]
+        action: Option<SchemaCommand>,
+    },
     /// Sign in to a marketplace; the token (`-` reads it from standard input) goes to the keyring.
     Login {
         #[arg(long, value_name = "URL")]
@@ -310,6 +314,19 @@ enum ConfigCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum SchemaCommand {
+    /// Add (or replace) a named schema from a JSON or YAML file.
+    Add { name: String, file: PathBuf },
+    /// The schemas in the library.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a named schema.
+    Remove { name: String },
 }
 
 #[derive(Subcommand)]
@@ -676,9 +693,18 @@ async fn run(cli: Cli, style: &Style) -> ExitCode {
             per_call,
             per_1k_tokens,
         } => stats::cost(cli.home, id, per_call, per_1k_tokens).await,
-        Command::Schema => {
+        Command::Schema { action: None } => {
             print!("{}", capsmith_core::manifest::schema::json_schema_string());
             ExitCode::SUCCESS
+        }
+        Command::Schema {
+            action: Some(action),
+        } => {
+            let app = match open(cli.home).await {
+                Ok(a) => a,
+                Err(e) => return fail(&e, false),
+            };
+            schema_command(&app, action).await
         }
         Command::Run {
             spec,
@@ -1043,6 +1069,48 @@ async fn settings_command(app: &Capsmith, action: SettingsCommand) -> ExitCode {
                 ExitCode::SUCCESS
             }
             Err(e) => fail(&e, json),
+        },
+    }
+}
+
+async fn schema_command(app: &Capsmith, action: SchemaCommand) -> ExitCode {
+    match action {
+        SchemaCommand::Add { name, file } => match app.schema_add(&name, &file).await {
+            Ok(s) => {
+                println!("schema `{}` added from {}", s.name, file.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e, false),
+        },
+        SchemaCommand::List { json } => match app.schemas().await {
+            Ok(all) if json => {
+                print_json(&all);
+                ExitCode::SUCCESS
+            }
+            Ok(all) if all.is_empty() => {
+                println!("no schemas yet (add one: capsmith schema add NAME FILE)");
+                ExitCode::SUCCESS
+            }
+            Ok(all) => {
+                for s in all {
+                    println!(
+                        "{}  ({}, {})",
+                        s.name,
+                        s.source.unwrap_or_default(),
+                        s.added_at
+                    );
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e, json),
+        },
+        SchemaCommand::Remove { name } => match app.schema_remove(&name).await {
+            Ok(true) => {
+                println!("schema `{name}` removed");
+                ExitCode::SUCCESS
+            }
+            Ok(false) => fail(&CoreError::NotFound(format!("schema {name}")), false),
+            Err(e) => fail(&e, false),
         },
     }
 }

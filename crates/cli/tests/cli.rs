@@ -26,6 +26,19 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// Writes a manifest to `file` and imports it; the import must succeed.
+fn import_ok(home: &Path, file: &Path, text: &str) -> Output {
+    std::fs::write(file, text).unwrap();
+    let o = capsmith(home, &["import", file.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
 fn example(name: &str) -> String {
     root()
         .join("assets/examples")
@@ -118,18 +131,7 @@ fn import_list_show_export_remove() {
     let h = home.path();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("echo.yaml");
-    std::fs::write(
-        &file,
-        "capability:\n  id: echo-cli\n  name: Echo CLI\n  version: 2.1.0\n  tags: [zebra]\n  actions: [{ id: echo, inputs: [{ name: q, type: string }] }]\n  integration: { type: api, endpoint: 'https://echo.example.com/e', params: { q: '${input.q}' } }\n  permissions: [network.http.get]\n",
-    )
-    .unwrap();
-    let o = capsmith(h, &["import", file.to_str().unwrap()]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let o = import_ok(h, &file, "capability:\n  id: echo-cli\n  name: Echo CLI\n  version: 2.1.0\n  tags: [zebra]\n  actions: [{ id: echo, inputs: [{ name: q, type: string }] }]\n  integration: { type: api, endpoint: 'https://echo.example.com/e', params: { q: '${input.q}' } }\n  permissions: [network.http.get]\n");
     assert!(stdout(&o).contains("imported echo-cli@2.1.0"));
 
     let o = capsmith(h, &["list", "--json", "zebra"]);
@@ -961,4 +963,77 @@ fn a_worker_that_is_not_fully_confined_is_refused_unless_the_user_opts_out() {
         "{}",
         stdout(&o)
     );
+}
+
+#[test]
+fn a_named_schema_comes_from_the_manifest_or_the_users_library() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    // Not in the manifest: a warning, not an error.
+    import_ok(h, &h.join("check.yaml"), "capability:\n  id: person-check\n  name: Person check\n  version: 1.0.0\n  type: workflow\n  actions: [{ id: go, inputs: [{ name: person, type: object }] }]\n  workflow:\n    steps:\n      - { id: check, action: validate.schema, input: '${input.person}', schema: person }\n  permissions: [compute.light]\n");
+    let run = |person: &str| {
+        capsmith(
+            h,
+            &[
+                "workflow",
+                "run",
+                "person-check",
+                "--input",
+                &format!("{{\"person\": {person}}}"),
+                "--json",
+            ],
+        )
+    };
+    let o = run(r#"{"name": "Ada"}"#);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("capsmith schema add person"),
+        "{}",
+        stdout(&o)
+    );
+    // A broken schema file is refused with its file, line and column; nothing is stored.
+    let bad = h.join("person.json");
+    std::fs::write(
+        &bad,
+        "{\n  \"type\": \"object\",\n  \"required\": [\"name\"\n}\n",
+    )
+    .unwrap();
+    let o = capsmith(h, &["schema", "add", "person", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("invalid_schema") && err.contains("person.json:4:"),
+        "{err}"
+    );
+    std::fs::write(&bad, "{\"type\": \"object\", \"required\": 7}").unwrap();
+    let o = capsmith(h, &["schema", "add", "person", bad.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a valid JSON Schema"));
+    assert!(stdout(&capsmith(h, &["schema", "list"])).contains("no schemas yet"));
+    // Added to the library: the run resolves it.
+    let good = h.join("person.yaml");
+    std::fs::write(
+        &good,
+        "type: object\nrequired: [name]\nproperties:\n  name: { type: string }\n",
+    )
+    .unwrap();
+    let o = capsmith(h, &["schema", "add", "person", good.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(run(r#"{"name": "Ada"}"#).status.code(), Some(0));
+    let o = run(r#"{"age": 3}"#);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("does not match the schema"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(
+        capsmith(h, &["schema", "remove", "person"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(run(r#"{"name": "Ada"}"#).status.code(), Some(1));
 }

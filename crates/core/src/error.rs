@@ -72,6 +72,14 @@ pub enum CoreError {
     /// The marketplace cannot be reached; cached data still works.
     #[error("the marketplace at {url} cannot be reached ({reason}); browsing works offline from the cache")]
     MarketUnreachable { url: String, reason: String },
+    /// A file given as a JSON Schema is not one: where, and why.
+    #[error("{file}{}: {message}", .line.map(|l| format!(":{l}:{}", .column.unwrap_or(1))).unwrap_or_default())]
+    InvalidSchema {
+        file: String,
+        line: Option<u32>,
+        column: Option<u32>,
+        message: String,
+    },
     #[error(transparent)]
     Engine(#[from] crate::engine::EngineError),
 }
@@ -109,6 +117,7 @@ impl CoreError {
                 _ => "market",
             },
             CoreError::MarketUnreachable { .. } => "market_unreachable",
+            CoreError::InvalidSchema { .. } => "invalid_schema",
             CoreError::Engine(e) => e.kind(),
         }
     }

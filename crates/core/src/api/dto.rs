@@ -171,6 +171,9 @@ impl From<&CoreError> for ApiError {
             CoreError::Io { path, .. } | CoreError::FileNotFound(path) => {
                 (Some(path.display().to_string()), None, None, None)
             }
+            CoreError::InvalidSchema {
+                file, line, column, ..
+            } => (Some(file.clone()), *line, *column, None),
             _ => (None, None, None, None),
         };
         ApiError {

@@ -9,6 +9,7 @@ pub mod dto;
 pub mod market;
 mod recorder;
 pub mod run;
+pub mod schemas;
 pub mod standard;
 pub mod stats;
 mod steps;

@@ -385,20 +385,25 @@ impl Capsmith {
                 }
             }
             "validate.schema" => {
-                let schema = match required(params, action, "schema")? {
-                    Value::String(name) => call
-                        .ctx
-                        .document
-                        .capability
-                        .schemas
-                        .get(name)
-                        .cloned()
-                        .ok_or_else(|| EngineError::InvalidInput {
-                            field: "schema".into(),
-                            message: format!("no schema `{name}` in this capability's `schemas`"),
-                        })?,
-                    other => other.clone(),
-                };
+                // A name: the manifest's own `schemas` first, then the user's schema library.
+                let schema =
+                    match required(params, action, "schema")? {
+                        Value::String(name) => {
+                            match call.ctx.document.capability.schemas.get(name) {
+                            Some(s) => s.clone(),
+                            None => self
+                                .library_schema(name)
+                                .await
+                                .ok()
+                                .flatten()
+                                .ok_or_else(|| EngineError::InvalidInput {
+                                    field: "schema".into(),
+                                    message: format!("no schema `{name}` in this capability's `schemas` nor in your schema library (add it: capsmith schema add {name} FILE)"),
+                                })?,
+                        }
+                        }
+                        other => other.clone(),
+                    };
                 let validator =
                     jsonschema::validator_for(&schema).map_err(|e| EngineError::InvalidInput {
                         field: "schema".into(),

@@ -1251,20 +1251,25 @@ fn workflow(cx: &mut Ctx) {
         let sp = p.key("steps").index(i).key("schema");
         match s.params.get("schema") {
             Some(Value::String(name)) if !name.contains("${") => {
+                // Like an `on_error` handler, a schema may come from outside the manifest (the
+                // user's schema library): a warning now, resolved when the workflow runs.
                 if !cap.schemas.contains_key(name) {
                     let known: Vec<&str> = cap.schemas.keys().map(String::as_str).collect();
-                    cx.err(
+                    cx.warn(
                         "unknown-schema",
                         sp,
                         format!(
-                            "no schema `{name}` in `schemas` (it has: {})",
+                            "no schema `{name}` in `schemas` (it has: {}); it must be in your schema library when the workflow runs",
                             if known.is_empty() {
                                 "none".to_string()
                             } else {
                                 known.join(", ")
                             }
                         ),
-                    );
+                    )
+                    .hint = Some(format!(
+                        "define it under `schemas:`, or add it to the library: capsmith schema add {name} FILE"
+                    ));
                 }
             }
             Some(v @ Value::Object(_)) => {
