@@ -1,6 +1,8 @@
-"""Issue 3 in the real window: allow the loopback stand-in in Settings, upload the design's
-weather capability pointed at it, enter its API key (kept in the Secret Service), run the
-action from a generated form, run its test, and read the audit log."""
+"""Issue 3 in the real window: upload the design's weather capability pointed at the loopback
+stand-in, enter its API key (kept in the Secret Service), see the run refused until this one
+capability is allowed to reach the stand-in (its Configure tab; Settings no longer allows hosts
+for every capability), run the action from a generated form, run its test, and read the audit
+log. The Slack connector is allowed from its refused run's result instead."""
 
 from pathlib import Path
 
@@ -17,21 +19,13 @@ def click(d, testid):
     wait(d).until(EC.element_to_be_clickable((By.CSS_SELECTOR, tid(testid)))).click()
 
 
-def test_10_allow_the_stand_in_in_settings(app, weather_api):
+def test_10_settings_no_longer_allow_hosts_for_every_capability(app):
     d = app.driver
     click(d, "nav-settings")
-    row = wait(d).until(EC.visibility_of_element_located((By.CSS_SELECTOR, '[data-testid="setting-row"][data-key="network.allow_hosts"]')))
-    box = row.find_element(By.CSS_SELECTOR, tid("setting-input"))
-    box.send_keys(Keys.CONTROL, "a")
-    box.send_keys(Keys.BACKSPACE)
-    box.send_keys("not a host")
-    row.find_element(By.CSS_SELECTOR, tid("setting-save")).click()
-    wait(d).until(lambda drv: row.find_elements(By.CSS_SELECTOR, tid("setting-error")))
-    box.send_keys(Keys.CONTROL, "a")
-    box.send_keys(Keys.BACKSPACE)
-    box.send_keys(f"127.0.0.1:{weather_api}")
-    row.find_element(By.CSS_SELECTOR, tid("setting-save")).click()
-    wait(d).until(lambda drv: f"127.0.0.1:{weather_api}" in row.find_element(By.CSS_SELECTOR, tid("setting-value")).text)
+    section = wait(d).until(EC.visibility_of_element_located((By.CSS_SELECTOR, tid("settings-section-network"))))
+    # The section has loaded its rows: the one list of hosts for every capability is gone.
+    wait(d).until(lambda drv: section.find_elements(By.CSS_SELECTOR, '[data-testid="setting-row"][data-key="network.timeout_ms"]'))
+    assert not d.find_elements(By.CSS_SELECTOR, '[data-testid="setting-row"][data-key="network.allow_hosts"]')
 
 
 def test_11_upload_configure_run_test(app, weather_api, tmp_path):
@@ -67,6 +61,33 @@ def test_11_upload_configure_run_test(app, weather_api, tmp_path):
     wait(d).until(lambda drv: drv.find_element(By.CSS_SELECTOR, '[data-testid="config-row"][data-key="API_KEY"] [data-testid="config-status"]').text == "Set")
     assert "e2e-weather-key" not in d.page_source
 
+    # The stand-in is on loopback: the guard refuses it until this capability may reach it, and
+    # the result offers exactly the HOST:PORT it was refused.
+    stand_in = f"127.0.0.1:{weather_api}"
+    click(d, "tab-run")
+    click(d, "run-button")
+    wait(d).until(lambda drv: drv.find_element(By.CSS_SELECTOR, tid("run-error-kind")).text == "private_address")
+    assert d.find_element(By.CSS_SELECTOR, tid("run-result")).get_attribute("data-ok") == "false"
+    offer = wait(d).until(EC.visibility_of_element_located((By.CSS_SELECTOR, tid("run-allow-host"))))
+    assert offer.get_attribute("data-host") == stand_in, offer.get_attribute("data-host")
+
+    # Allowed on the Configure tab instead (the Slack connector below uses the button). What is
+    # not a HOST:PORT is refused under the input; Enter submits.
+    click(d, "tab-configure")
+    wait(d).until(EC.visibility_of_element_located((By.CSS_SELECTOR, tid("allowed-hosts-empty"))))
+    box = wait(d).until(EC.visibility_of_element_located((By.CSS_SELECTOR, tid("allowed-host-input"))))
+    box.send_keys("not a host")
+    click(d, "allowed-host-add")
+    refused = wait(d).until(EC.visibility_of_element_located((By.CSS_SELECTOR, tid("allowed-host-error"))))
+    assert refused.get_attribute("data-kind") == "invalid_argument", refused.text
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(Keys.BACKSPACE)
+    box.send_keys(stand_in)
+    box.send_keys(Keys.ENTER)
+    wait(d).until(EC.visibility_of_element_located((By.CSS_SELECTOR, f'[data-testid="allowed-host"][data-host="{stand_in}"]')))
+    assert not d.find_elements(By.CSS_SELECTOR, tid("allowed-host-error"))
+    assert not d.find_elements(By.CSS_SELECTOR, tid("allowed-hosts-empty"))
+
     click(d, "tab-run")
     click(d, "run-button")
     wait(d).until(lambda drv: drv.find_element(By.CSS_SELECTOR, tid("run-result")).get_attribute("data-ok") == "true")
@@ -83,9 +104,10 @@ def test_11_upload_configure_run_test(app, weather_api, tmp_path):
     app.screenshot("tests")
 
     click(d, "tab-activity")
-    wait(d).until(lambda drv: len(drv.find_elements(By.CSS_SELECTOR, tid("activity-row"))) >= 3)
+    wait(d).until(lambda drv: len(drv.find_elements(By.CSS_SELECTOR, tid("activity-row"))) >= 4)
     statuses = [r.get_attribute("data-status") for r in d.find_elements(By.CSS_SELECTOR, tid("activity-row"))]
-    assert statuses[:3] == ["ok", "ok", "error"], statuses
+    # Newest first: the test, the run, the guard's refusal (a security violation), the missing key.
+    assert statuses[:4] == ["ok", "ok", "denied", "error"], statuses
 
 
 def test_12_guard_refusal_shows_in_the_run_panel(app):
@@ -158,11 +180,29 @@ def test_15_slack_connector_with_its_token_in_the_keyring(app, weather_api, tmp_
     click(d, "tab-run")
     for name, value in [("channel", "C1"), ("message", "hello from the app")]:
         wait(d).until(EC.visibility_of_element_located((By.CSS_SELECTOR, f'[data-testid="run-input"][data-name="{name}"]'))).send_keys(value)
+    # Allowing the stand-in for weather-e2e did not allow it for this capability: refused, and
+    # allowed from the result this time.
+    stand_in = f"127.0.0.1:{weather_api}"
+    click(d, "run-button")
+    wait(d).until(lambda drv: drv.find_elements(By.CSS_SELECTOR, tid("run-result")) and drv.find_element(By.CSS_SELECTOR, tid("run-result")).get_attribute("data-ok") == "false")
+    assert d.find_element(By.CSS_SELECTOR, tid("run-error-kind")).text == "private_address"
+    offer = wait(d).until(EC.element_to_be_clickable((By.CSS_SELECTOR, tid("run-allow-host"))))
+    assert offer.get_attribute("data-host") == stand_in, offer.get_attribute("data-host")
+    assert stand_in in offer.text, offer.text
+    offer.click()
+    done = wait(d).until(EC.visibility_of_element_located((By.CSS_SELECTOR, tid("run-allow-host-done"))))
+    assert stand_in in done.text and "run again" in done.text, done.text
     click(d, "run-button")
     wait(d).until(lambda drv: drv.find_element(By.CSS_SELECTOR, tid("run-result")).get_attribute("data-ok") == "true")
     out = d.find_element(By.CSS_SELECTOR, tid("run-output")).text
     assert '"ok": true' in out and "hello from the app" in out, out
     assert "xoxb-e2e" not in d.page_source
+
+    # The grant shows on the Configure tab, and goes from there.
+    click(d, "tab-configure")
+    granted = wait(d).until(EC.visibility_of_element_located((By.CSS_SELECTOR, f'[data-testid="allowed-host"][data-host="{stand_in}"]')))
+    granted.find_element(By.CSS_SELECTOR, tid("allowed-host-remove")).click()
+    wait(d).until(EC.visibility_of_element_located((By.CSS_SELECTOR, tid("allowed-hosts-empty"))))
 
 
 def test_16_editor_marks_a_syntax_error_as_you_type(app):

@@ -4,8 +4,9 @@ loopback CRM stand-in, saved, and re-opened after a restart with the same layout
 design's Workflow 1 (Weather Lookup) steps 1-6 through the wizard; (c) a broken flow shows its
 diagnostic on the node it concerns.
 
-Runs after test_run.py (file order), whose Settings step allowed the loopback stand-in; the
-first test here makes sure of it either way."""
+The stand-in is on loopback, so each new capability's first live test is refused
+(`private_address`) until that capability is allowed to reach it, from the test's result; a grant
+is per capability, so test_run.py's grants do not carry over."""
 
 import time
 
@@ -162,18 +163,18 @@ def live_test(d, inputs):
     return wait(d, 30).until(lambda drv: drv.find_elements(By.CSS_SELECTOR, tid("test-result")) and drv.find_element(By.CSS_SELECTOR, tid("test-result")))
 
 
-def test_30_allow_the_stand_in(app, weather_api):
-    d = app.driver
-    click(d, "nav-settings")
-    row = wait(d).until(EC.visibility_of_element_located((By.CSS_SELECTOR, '[data-testid="setting-row"][data-key="network.allow_hosts"]')))
-    if f"127.0.0.1:{weather_api}" in row.find_element(By.CSS_SELECTOR, tid("setting-value")).text:
-        return
-    box = row.find_element(By.CSS_SELECTOR, tid("setting-input"))
-    box.send_keys(Keys.CONTROL, "a")
-    box.send_keys(Keys.BACKSPACE)
-    box.send_keys(f"127.0.0.1:{weather_api}")
-    row.find_element(By.CSS_SELECTOR, tid("setting-save")).click()
-    wait(d).until(lambda drv: f"127.0.0.1:{weather_api}" in row.find_element(By.CSS_SELECTOR, tid("setting-value")).text)
+def allow_and_test_again(d, host_port):
+    """The live test just run was refused because the host is on this machine: allow exactly that
+    HOST:PORT for the draft's capability from the result, and run the test again."""
+    wait(d, 30).until(lambda drv: drv.find_element(By.CSS_SELECTOR, tid("test-result")).get_attribute("data-ok") == "false")
+    refusal = d.find_element(By.CSS_SELECTOR, f'{tid("test-result")} {tid("test-error")}')
+    assert refusal.get_attribute("data-kind") == "private_address", refusal.text
+    offer = wait(d).until(EC.element_to_be_clickable((By.CSS_SELECTOR, tid("test-allow-host"))))
+    assert offer.get_attribute("data-host") == host_port, offer.get_attribute("data-host")
+    offer.click()
+    done = el(d, "test-allow-host-done")
+    assert host_port in done.text, done.text
+    click(d, "test-run")
 
 
 def test_31_customer_lookup_built_by_dragging_tested_live_and_reopened(app, weather_api):
@@ -215,8 +216,9 @@ def test_31_customer_lookup_built_by_dragging_tested_live_and_reopened(app, weat
 
     save_draft(d)
     set_secret(d, 0, "e2e-crm-key")
-    result = live_test(d, {"customer_id": "c-42"})
-    wait(d).until(lambda drv: drv.find_element(By.CSS_SELECTOR, tid("test-result")).get_attribute("data-ok") == "true")
+    live_test(d, {"customer_id": "c-42"})
+    allow_and_test_again(d, f"127.0.0.1:{weather_api}")
+    wait(d, 30).until(lambda drv: drv.find_element(By.CSS_SELECTOR, tid("test-result")).get_attribute("data-ok") == "true")
     output = el(d, "test-output").text
     assert "Ada Lovelace" in output and "ada@example.com" in output, output
     assert el(d, "test-calls").get_attribute("data-count") == "1"
@@ -278,7 +280,8 @@ def test_32_workflow_1_weather_lookup_through_the_wizard(app, weather_api):
     set_secret(d, 0, "e2e-weather-key")
     # 5. Test with "New York".
     live_test(d, {"location": "New York"})
-    wait(d).until(lambda drv: drv.find_element(By.CSS_SELECTOR, tid("test-result")).get_attribute("data-ok") == "true")
+    allow_and_test_again(d, f"127.0.0.1:{weather_api}")
+    wait(d, 30).until(lambda drv: drv.find_element(By.CSS_SELECTOR, tid("test-result")).get_attribute("data-ok") == "true")
     output = el(d, "test-output").text
     assert "72" in output and "Sunny" in output, output
     click(d, "test-save-case")

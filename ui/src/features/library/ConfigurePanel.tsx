@@ -1,5 +1,6 @@
 // The Configure tab: set each configuration key of a capability. Secrets go to the system
-// keyring and never come back to the UI; other values are stored in the library.
+// keyring and never come back to the UI; other values are stored in the library. Below them, the
+// services on this machine or network the capability may reach (its own network grants).
 import { useState } from "react";
 
 import { ErrorAlert } from "../../components/ErrorAlert";
@@ -7,6 +8,7 @@ import type { ConfigEntryView } from "../../generated/ConfigEntryView";
 import { invoke } from "../../lib/backend";
 import { errorTitle, toAppError, type AppError } from "../../lib/errors";
 import type { QueryState } from "../../lib/useBackendQuery";
+import { AllowedHostsSection } from "./AllowedHostsSection";
 import { ConfigActions, ConfigEntryTitle, ConfigValueInput, useConfigEditor } from "./configEntry";
 
 type ConfigurePanelProps = {
@@ -50,6 +52,16 @@ function OAuthConnect({ capabilityId, connected, onConnected }: { capabilityId: 
 }
 
 export function ConfigurePanel({ capabilityId, config, onChanged }: ConfigurePanelProps) {
+  // The grants do not depend on the configuration: shown whether it loaded, failed or is empty.
+  return (
+    <div className="config-list">
+      <ConfigEntries capabilityId={capabilityId} config={config} onChanged={onChanged} />
+      <AllowedHostsSection capabilityId={capabilityId} />
+    </div>
+  );
+}
+
+function ConfigEntries({ capabilityId, config, onChanged }: ConfigurePanelProps) {
   // A keyring that is not there affects every secret, so it is said once, at the top.
   const [keyringError, setKeyringError] = useState<AppError | null>(null);
 

@@ -175,7 +175,14 @@ function RunForm({ detail, action, session, onOpenConfigure }: RunFormProps) {
 
       <div className="run-outcome" aria-live="polite" aria-busy={running}>
         {slot?.failure && <ErrorAlert error={slot.failure} testId="run-failure" />}
-        {slot?.report && <RunResultView report={slot.report} stale={running} onOpenConfigure={onOpenConfigure} />}
+        {slot?.report && (
+          <RunResultView
+            report={slot.report}
+            stale={running}
+            onOpenConfigure={onOpenConfigure}
+            scope={detail.allowed_domains}
+          />
+        )}
         {!slot?.report && !slot?.failure && !running && (
           <p className="panel-empty run-placeholder">
             Fill in the inputs and press <strong>Run</strong> to call this action for real; the result shows here.

@@ -1,20 +1,29 @@
 // The outcome of one run: success or failure, how long it took, the output or the error, a
-// badge when the network guard refused something, and every network call it made.
+// badge when the network guard refused something, and every network call it made. A refusal of
+// a private host or plain http offers to allow that HOST:PORT for the capability.
 import { JsonBlock } from "../../components/JsonBlock";
 import type { CallTrace } from "../../generated/CallTrace";
 import type { ConsoleLine } from "../../generated/ConsoleLine";
 import type { RunReport } from "../../generated/RunReport";
 import { errorTitle, isConfigurationError } from "../../lib/errors";
 import { formatBytes, formatDuration, plural } from "../../lib/format";
+import { AllowHostButton } from "./AllowHostButton";
+import { hostToAllow } from "./allowHost";
 
 type RunResultViewProps = {
   report: RunReport;
   stale?: boolean;
   onOpenConfigure?: () => void;
+  /**
+   * The capability's network scope (`allowed_domains`: `host` or `host:port`): where a refused
+   * URL that was never sent (so is not among the calls) tells its port.
+   */
+  scope?: ReadonlyArray<string>;
 };
 
-export function RunResultView({ report, stale = false, onOpenConfigure }: RunResultViewProps) {
+export function RunResultView({ report, stale = false, onOpenConfigure, scope }: RunResultViewProps) {
   const { error } = report;
+  const grant = hostToAllow(error, report.calls, scope);
   return (
     <section
       className={`run-result card-surface ${report.ok ? "is-ok" : "is-failed"}${stale ? " is-stale" : ""}`}
@@ -67,6 +76,9 @@ export function RunResultView({ report, stale = false, onOpenConfigure }: RunRes
             <button type="button" className="button" data-testid="open-configure" onClick={onOpenConfigure}>
               Open Configure
             </button>
+          )}
+          {grant !== null && (
+            <AllowHostButton capabilityId={report.capability} hostPort={grant} run={report} testId="run-allow-host" />
           )}
         </div>
       ) : (

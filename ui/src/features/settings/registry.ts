@@ -23,11 +23,6 @@ export type SettingLook = {
 };
 
 export const SETTINGS: Record<string, SettingLook> = {
-  "network.allow_hosts": {
-    title: "Hosts allowed despite the guard",
-    input: "list",
-    placeholder: "localhost:8080, 10.0.0.5:443",
-  },
   "network.timeout_ms": { title: "Request timeout", input: "number", unit: formatDuration },
   "network.max_calls": { title: "Network calls per run", input: "number" },
   "network.max_response_bytes": { title: "Largest response", input: "number", unit: formatBytes },
@@ -69,7 +64,14 @@ type SectionLook = { name: string; title: string; description: string };
 
 /** The sections of the Settings page, in order; a setting belongs to the one named by its key's prefix. */
 export const SECTIONS: Array<SectionLook> = [
-  { name: "network", title: "Network", description: "How capabilities may use the network." },
+  // Private hosts and plain http used to be allowed here for every capability; now each one is
+  // granted its own, so the section says where.
+  {
+    name: "network",
+    title: "Network",
+    description:
+      "How capabilities may use the network. A service on this machine or network is allowed per capability, on its Configure tab.",
+  },
   { name: "ai", title: "AI endpoint", description: "The OpenAI-compatible endpoint behind ai.call." },
   { name: "email", title: "Email", description: "The SMTP server behind email.send." },
   { name: "knowledge", title: "Knowledge", description: "The documents knowledge.search looks through." },

@@ -1,14 +1,36 @@
 // The outcome of a test run: verdict and time, the output or the error, what each node did, the
-// network calls and the console.
+// network calls and the console. A refusal of a private host or plain http offers to allow that
+// HOST:PORT for the draft's capability id (the live test runs under that id's grants).
 import { ErrorAlert } from "../../../components/ErrorAlert";
 import { JsonBlock } from "../../../components/JsonBlock";
 import type { FlowRunView } from "../../../generated/FlowRunView";
 import { formatDuration, plural } from "../../../lib/format";
+import { AllowHostButton } from "../../library/AllowHostButton";
+import { hostToAllow } from "../../library/allowHost";
 import { CallTable, ConsoleLog } from "../../library/RunResultView";
-import { useBuilderStore } from "../useBuilder";
+import { known, type FlowCapability } from "../model";
+import { useBuilder, useBuilderStore } from "../useBuilder";
+
+/**
+ * Where the action's flow may go, as the backend scopes its run: the URLs of its API calls and
+ * the manifest's own `allowed_domains` (a field the builder does not edit but keeps).
+ */
+function flowScope(capability: FlowCapability, action: string): Array<string> {
+  const flow = capability.flows.find((f) => f.action === action);
+  const urls = (flow?.nodes ?? []).flatMap((node) => {
+    const k = known(node);
+    return k?.type === "api_call" && typeof k.data.url === "string" ? [k.data.url] : [];
+  });
+  const listed: unknown = (capability as Record<string, unknown>).allowed_domains;
+  const domains = Array.isArray(listed) ? listed.filter((d): d is string => typeof d === "string") : [];
+  return [...urls, ...domains];
+}
 
 export function FlowRunResult({ action, view, stale }: { action: string; view: FlowRunView; stale: boolean }) {
   const store = useBuilderStore();
+  const capability = useBuilder((s) => s.doc.capability);
+  // Node errors are text only; the run's error carries the kind of the one that ended it.
+  const grant = view.ok ? null : hostToAllow(view.error, view.calls, flowScope(capability, action));
   return (
     <section
       className={`run-result card-surface ${view.ok ? "is-ok" : "is-failed"}${stale ? " is-stale" : ""}`}
@@ -34,7 +56,13 @@ export function FlowRunResult({ action, view, stale }: { action: string; view: F
         </div>
       ) : view.error ? (
         <div className="run-section">
-          <ErrorAlert error={view.error} testId="test-error" />
+          <ErrorAlert error={view.error} testId="test-error">
+            {grant !== null && (
+              <div className="alert-actions">
+                <AllowHostButton capabilityId={capability.id} hostPort={grant} run={view} testId="test-allow-host" />
+              </div>
+            )}
+          </ErrorAlert>
         </div>
       ) : (
         <p className="run-section muted" data-testid="test-error">
