@@ -171,7 +171,9 @@ def allow_and_test_again(d, host_port):
     assert refusal.get_attribute("data-kind") == "private_address", refusal.text
     offer = wait(d).until(EC.element_to_be_clickable((By.CSS_SELECTOR, tid("test-allow-host"))))
     assert offer.get_attribute("data-host") == host_port, offer.get_attribute("data-host")
-    offer.click()
+    # The result sits in the test panel's scrolling area: bring the button into view first.
+    d.execute_script("arguments[0].scrollIntoView({block: 'center'})", offer)
+    wait(d).until(EC.element_to_be_clickable((By.CSS_SELECTOR, tid("test-allow-host")))).click()
     done = el(d, "test-allow-host-done")
     assert host_port in done.text, done.text
     click(d, "test-run")
