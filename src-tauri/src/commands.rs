@@ -29,7 +29,7 @@ pub async fn list_capabilities(
     Ok(state.core()?.list(query.as_deref()).await?)
 }
 
-// Validation may evaluate a JS module (bounded, but up to a quarter second): keep it off the
+// Validation may evaluate a JS module in a sandbox worker (bounded, up to a second): keep it off the
 // main thread.
 #[tauri::command(async)]
 pub fn validate_source(file_name: String, content: String) -> ValidationReport {
@@ -243,7 +243,8 @@ pub async fn builder_open(
     Ok(state.core()?.builder_open(&id, version.as_deref()).await?)
 }
 
-// Compiling checks every script of the flow with QuickJS: off the main thread.
+// Compiling checks every script of the flow (oxc) and may evaluate a module in a sandbox
+// worker: off the main thread.
 #[tauri::command(async)]
 pub fn builder_compile(doc: serde_json::Value) -> CompileView {
     api::builder::compile_value(&doc).view

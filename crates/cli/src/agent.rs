@@ -161,7 +161,7 @@ pub async fn run(cmd: AgentCmd, home: Option<PathBuf>, style: &Style) -> ExitCod
                 (None, _) => app.agent_config(&name, &capability).await,
                 (Some(k), true) => app.agent_config_set(&name, &capability, &k, None).await,
                 (Some(k), false) => {
-                    let v = match super::read_value(&k, value.as_deref()) {
+                    let v = match crate::settings::read_value(&k, value.as_deref()) {
                         Ok(v) => v,
                         Err(code) => return code,
                     };

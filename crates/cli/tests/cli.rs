@@ -76,7 +76,7 @@ fn validate_exit_codes() {
     assert_eq!(bad.status.code(), Some(1));
     let out = stdout(&bad);
     assert!(out.contains("error[js-syntax]"), "{out}");
-    assert!(out.contains("custom-db-query.js:7:16"), "{out}");
+    assert!(out.contains("custom-db-query.js:7:3"), "{out}");
 
     let missing = capsmith(home.path(), &["validate", "/nonexistent/file.yaml"]);
     assert_eq!(missing.status.code(), Some(2));
@@ -898,6 +898,8 @@ while True:
     msg = json.loads(sys.stdin.buffer.read(struct.unpack(">I", head)[0]))
     if msg.get("type") == "invoke":
         send({"type": "done", "ok": True, "output": {"slug": "ran-outside-confinement"}, "kind": None, "message": None, "console": [], "memory_used": 0})
+    if msg.get("type") == "inspect":
+        send({"type": "inspected", "Ok": {"id": "probe", "name": "P", "version": "1.0.0", "description": None, "icon": None, "author": None, "category": None, "tags": [], "permissions": ["compute.light"], "actions": ["a"], "config": []}})
 "#;
 
 #[test]
@@ -909,6 +911,31 @@ fn a_worker_that_is_not_fully_confined_is_refused_unless_the_user_opts_out() {
     std::fs::write(&fake, WEAK_WORKER).unwrap();
     std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
     let fake = fake.to_str().unwrap();
+    // The library is made (and its examples seeded) with the real worker; a weak one appears
+    // afterwards.
+    let o = capsmith(h, &["list"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("text-toolkit"), "{}", stdout(&o));
+    // Validation evaluates a module only in a confined worker: with the weak one, a JavaScript
+    // capability does not validate, and says why.
+    let module = h.join("probe.js");
+    std::fs::write(
+        &module,
+        "export default { id: 'probe', name: 'P', version: '1.0.0', permissions: ['compute.light'], actions: { a() { return 1 } } };\n",
+    )
+    .unwrap();
+    let o = capsmith_stdin(
+        h,
+        &["validate", module.to_str().unwrap()],
+        "",
+        &[("CAPSMITH_SANDBOX_BIN", fake)],
+    );
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("error[sandbox-unconfined]") && out.contains("missing: Landlock"),
+        "{out}"
+    );
     let run = |extra: &[&str]| {
         let mut args = vec![
             "run",
@@ -954,6 +981,18 @@ fn a_worker_that_is_not_fully_confined_is_refused_unless_the_user_opts_out() {
         "the report says so: {out}"
     );
     assert_eq!(report()["sandbox_unconfined"], true);
+    let o = capsmith_stdin(
+        h,
+        &["validate", module.to_str().unwrap()],
+        "",
+        &[("CAPSMITH_SANDBOX_BIN", fake)],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "validation honours the opt-out: {}",
+        stdout(&o)
+    );
 
     // Turned off again: refused again.
     capsmith(h, &["settings", "unset", "sandbox.allow_unconfined"]);

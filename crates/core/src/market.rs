@@ -183,6 +183,11 @@ pub struct PublishRequest {
     pub package: String,
     /// ed25519 signature (base64) by the publisher's registered key.
     pub signature: String,
+    /// The version the signature is over. The server checks the signature with it before it
+    /// evaluates anything in the package, then requires the manifest to declare the same.
+    /// Without it, the version is read from the manifest's text (a literal only).
+    #[serde(default)]
+    pub version: Option<String>,
     /// `public` (default), `organization` or `private`.
     #[serde(default)]
     pub visibility: Option<String>,

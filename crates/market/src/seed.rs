@@ -90,6 +90,7 @@ pub async fn seed_examples(db: &Db, data: &std::path::Path) -> MarketResult<usiz
         let req = PublishRequest {
             package: base64::engine::general_purpose::STANDARD.encode(&bytes),
             signature: key.sign(&id, &m.version(), &sha),
+            version: Some(m.version()),
             visibility: None,
             org: None,
             price_cents: None,

@@ -526,12 +526,40 @@ async fn publish_once(
         .decode(req.package.trim())
         .map_err(|_| MarketError::BadRequest("`package` is not base64".into()))?;
     let contents = capsmith_core::package::open(&bytes)?;
-    let checked = capsmith_core::manifest::check_text(
-        &contents.manifest_name,
-        &contents.manifest,
-        capsmith_core::manifest::SourceFormat::detect(&contents.manifest_name, &contents.manifest),
-        None,
-    );
+    // The signature comes first: nothing in a package is evaluated (its JavaScript module's top
+    // level runs when it is validated) before its publisher is known to have signed it.
+    let Some(key) = user.public_key.as_deref() else {
+        return Err(MarketError::NoPublicKey);
+    };
+    let declared = |field| {
+        capsmith_core::manifest::declared(&contents.manifest_name, &contents.manifest, field)
+    };
+    if let Some(other) = declared("id").filter(|d| d != id) {
+        return Err(MarketError::BadRequest(format!(
+            "the package is `{other}`, not `{id}`"
+        )));
+    }
+    let signed_version = match req.version.as_deref().map(str::trim) {
+        Some(v) if !v.is_empty() => v.to_string(),
+        _ => declared("version")
+            .ok_or_else(|| {
+                MarketError::BadRequest(format!(
+                    "say which version this is (`version`): the package's {} does not state it as a literal",
+                    contents.manifest_name
+                ))
+            })?,
+    };
+    let sha256 = capsmith_core::package::sha256_hex(&bytes);
+    capsmith_core::package::verify(key, id, &signed_version, &sha256, &req.signature)?;
+    // Validation may evaluate a module in a sandbox worker, which blocks: not on a tokio
+    // worker thread.
+    let (name, text) = (contents.manifest_name.clone(), contents.manifest.clone());
+    let checked = tokio::task::spawn_blocking(move || {
+        let format = capsmith_core::manifest::SourceFormat::detect(&name, &text);
+        capsmith_core::manifest::check_text(&name, &text, format, None)
+    })
+    .await
+    .map_err(|e| MarketError::PackageInvalid(format!("the package's validation stopped: {e}")))?;
     let Some(manifest) = checked.manifest.as_ref() else {
         let first = checked
             .diagnostics
@@ -559,11 +587,11 @@ async fn publish_once(
             cap.id
         )));
     }
-    let Some(key) = user.public_key.as_deref() else {
-        return Err(MarketError::NoPublicKey);
-    };
-    let sha256 = capsmith_core::package::sha256_hex(&bytes);
-    capsmith_core::package::verify(key, id, &version, &sha256, &req.signature)?;
+    if version != signed_version {
+        return Err(MarketError::PackageInvalid(format!(
+            "the package declares version {version}, but was signed as {signed_version}"
+        )));
+    }
     let tests: TestsFile = contents
         .tests
         .as_deref()

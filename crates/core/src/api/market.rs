@@ -1389,6 +1389,7 @@ impl Capsmith {
         let req = PublishRequest {
             package: base64::engine::general_purpose::STANDARD.encode(&bytes),
             signature: key.sign(&id, &stored.version, &sha),
+            version: Some(stored.version.clone()),
             visibility: Some(visibility.to_string()),
             org: org.map(str::to_string),
             price_cents: Some(price_cents),

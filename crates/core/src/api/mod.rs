@@ -7,9 +7,12 @@ pub mod bundled;
 mod cache;
 pub mod dto;
 pub mod market;
+pub mod oauth;
+mod openapi_import;
 mod recorder;
 pub mod run;
 pub mod schemas;
+pub mod settings;
 pub mod standard;
 pub mod stats;
 mod steps;
@@ -128,6 +131,10 @@ impl Capsmith {
             cache: Default::default(),
             recorder: Default::default(),
         };
+        // Validation evaluates modules in a worker; the user's opt-out applies to it too.
+        crate::sandbox::host::set_validation_allows_unconfined(
+            app.net_policy().await?.allow_unconfined_sandbox,
+        );
         if app.registry.meta("seeded_examples").await?.is_none() {
             app.seed_examples().await?;
         }
@@ -269,7 +276,7 @@ impl Capsmith {
                     .iter()
                     .map(|c| c.key.clone())
                     .collect();
-                keys.extend(run::OAUTH2_SLOTS.iter().map(|s| s.to_string()));
+                keys.extend(oauth::OAUTH2_SLOTS.iter().map(|s| s.to_string()));
                 keys
             }
             Err(_) => Vec::new(),

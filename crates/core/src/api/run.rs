@@ -8,11 +8,14 @@ use sqlx::Row;
 
 use super::dto::*;
 use super::Capsmith;
-use crate::engine::guard::{AllowHosts, NetPolicy};
+use crate::engine::guard::NetPolicy;
 use crate::engine::{self, EngineError, RunContext, OAUTH2_TOKEN_KEY};
 use crate::manifest::model::{AuthType, Capability, ConfigItem, ConfigType, Example};
 use crate::secrets::Sensitive;
 use crate::{CoreError, CoreResult};
+
+use super::oauth::{OAUTH2_CLIENT_ID_KEY, OAUTH2_CLIENT_SECRET_KEY, OAUTH2_REFRESH_KEY};
+use super::settings::{AI_KEY, SETTINGS_SECRETS};
 
 /// Where a run was started from (kept in the audit log).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,100 +41,11 @@ impl Origin {
     }
 }
 
-/// Configuration slots of an OAuth2 connector, besides the access token.
-pub const OAUTH2_CLIENT_ID_KEY: &str = "OAUTH2_CLIENT_ID";
-pub const OAUTH2_CLIENT_SECRET_KEY: &str = "OAUTH2_CLIENT_SECRET";
-pub const OAUTH2_REFRESH_KEY: &str = "OAUTH2_REFRESH_TOKEN";
-/// Keyring namespace and key of the AI endpoint's API key (a setting, not a capability's).
-pub(crate) const SETTINGS_SECRETS: &str = "@settings";
-const AI_KEY: &str = "AI_API_KEY";
-pub(crate) const EMAIL_PASSWORD_KEY: &str = "EMAIL_PASSWORD";
-
 tokio::task_local! {
     /// Set by a group-committed trigger run: the run's audit-log entry goes here instead of
     /// being written at once (see `recorder`).
     pub(crate) static DEFER_EXECUTION: Option<std::sync::Arc<std::sync::Mutex<Option<super::recorder::ExecRow>>>>;
 }
-
-/// Settings kept in the OS keyring, never in SQLite: the setting and its keyring slot.
-const SECRET_SETTINGS: &[(&str, &str)] = &[
-    ("ai.api_key", AI_KEY),
-    ("email.password", EMAIL_PASSWORD_KEY),
-];
-
-fn secret_slot(key: &str) -> Option<&'static str> {
-    SECRET_SETTINGS
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map(|(_, slot)| *slot)
-}
-
-/// Every keyring slot an OAuth2 connector may fill.
-pub const OAUTH2_SLOTS: &[&str] = &[
-    OAUTH2_TOKEN_KEY,
-    OAUTH2_REFRESH_KEY,
-    OAUTH2_CLIENT_SECRET_KEY,
-];
-/// Non-secret bookkeeping: when the access token expires (Unix seconds).
-const OAUTH2_EXPIRES_KEY: &str = "OAUTH2_EXPIRES_AT";
-
-fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
-/// Settings the app knows, with their defaults and what they mean.
-pub const SETTINGS: &[(&str, &str)] = &[
-    (
-        "network.timeout_ms",
-        "absolute deadline for one request, in milliseconds (default 30000)",
-    ),
-    (
-        "network.max_calls",
-        "network calls allowed per run (default 10)",
-    ),
-    (
-        "ai.base_url",
-        "OpenAI-compatible endpoint for ai.call (e.g. https://api.openai.com/v1)",
-    ),
-    ("ai.model", "model name sent with ai.call"),
-    (
-        "ai.api_key",
-        "API key of the AI endpoint (kept in the OS keyring; set it with `-` to read stdin)",
-    ),
-    (
-        "sandbox.allow_unconfined",
-        "run code capabilities even when the sandbox worker cannot fully confine itself (a kernel without Landlock or seccomp); every run then says so (default false)",
-    ),
-    (
-        "sandbox.memory_mb",
-        "JavaScript heap of code capabilities, in MiB (at most 128, the default)",
-    ),
-    (
-        "network.max_response_bytes",
-        "largest response body accepted, after decompression (default 10485760)",
-    ),
-    (
-        "email.smtp_host",
-        "SMTP server for email.send, HOST or HOST:PORT (port 587 by default; 465 with email.security tls)",
-    ),
-    (
-        "email.security",
-        "how email.send reaches the SMTP server: starttls (default), tls, or none (loopback only)",
-    ),
-    ("email.from", "sender address of email.send (e.g. Capsmith <bot@example.com>)"),
-    ("email.username", "SMTP user name, when the server wants a login"),
-    (
-        "email.password",
-        "SMTP password (kept in the OS keyring; set it with `-` to read stdin)",
-    ),
-    (
-        "knowledge.folder",
-        "folder of documents that knowledge.search indexes (text, Markdown, PDF)",
-    ),
-];
 
 /// A configuration key a capability accepts: its declared items, plus the OAuth2 token slot
 /// of an OAuth2 connector.
@@ -292,304 +206,6 @@ pub fn subset_mismatches(expected: &Value, actual: &Value, path: &str, out: &mut
 }
 
 impl Capsmith {
-    // ---- settings ----------------------------------------------------------------------
-
-    pub async fn settings(&self) -> CoreResult<Vec<SettingView>> {
-        let mut out = Vec::new();
-        for (key, description) in SETTINGS {
-            if let Some(slot) = secret_slot(key) {
-                let set = self
-                    .secrets()
-                    .retrieve(SETTINGS_SECRETS, slot)
-                    .await
-                    .ok()
-                    .flatten()
-                    .is_some();
-                out.push(SettingView {
-                    key: key.to_string(),
-                    description: description.to_string(),
-                    is_default: !set,
-                    value: if set { json!("[secret]") } else { Value::Null },
-                });
-                continue;
-            }
-            let stored = self.setting(key).await?;
-            out.push(SettingView {
-                key: key.to_string(),
-                description: description.to_string(),
-                is_default: stored.is_none(),
-                value: stored.unwrap_or_else(|| default_setting(key)),
-            });
-        }
-        Ok(out)
-    }
-
-    pub(crate) async fn setting(&self, key: &str) -> CoreResult<Option<Value>> {
-        let v: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-            .bind(key)
-            .fetch_optional(self.registry().pool())
-            .await?;
-        Ok(v.and_then(|s| serde_json::from_str(&s).ok()))
-    }
-
-    /// Sets a setting from its text form (validated); `None` restores the default.
-    pub async fn set_setting(&self, key: &str, value: Option<&str>) -> CoreResult<SettingView> {
-        if key == "network.allow_hosts" {
-            return Err(CoreError::InvalidArgument(
-                "network.allow_hosts is no longer one list for every capability: allow a host for the capability that needs it with `capsmith settings allow-host ID HOST:PORT` (or its Configure tab)".into(),
-            ));
-        }
-        if !SETTINGS.iter().any(|(k, _)| *k == key) {
-            let known: Vec<&str> = SETTINGS.iter().map(|(k, _)| *k).collect();
-            return Err(CoreError::InvalidArgument(format!(
-                "unknown setting `{key}` (known: {})",
-                known.join(", ")
-            )));
-        }
-        match value {
-            None if secret_slot(key).is_some() => {
-                let slot = secret_slot(key).expect("checked");
-                self.secrets().delete(SETTINGS_SECRETS, slot).await?;
-            }
-            None => {
-                sqlx::query("DELETE FROM settings WHERE key = ?")
-                    .bind(key)
-                    .execute(self.registry().pool())
-                    .await?;
-            }
-            Some(text) => {
-                let v = match key {
-                    "ai.base_url" => {
-                        let u = url::Url::parse(text.trim())
-                            .ok()
-                            .filter(|u| matches!(u.scheme(), "http" | "https"))
-                            .ok_or_else(|| {
-                                CoreError::InvalidArgument(format!(
-                                    "`{text}` is not an http(s) URL"
-                                ))
-                            })?;
-                        json!(u.as_str().trim_end_matches('/'))
-                    }
-                    "ai.model" if !text.trim().is_empty() => json!(text.trim()),
-                    _ if secret_slot(key).is_some() => {
-                        let slot = secret_slot(key).expect("checked");
-                        self.secrets()
-                            .persist(SETTINGS_SECRETS, slot, Sensitive::new(text.to_string()))
-                            .await?;
-                        let all = self.settings().await?;
-                        return Ok(all
-                            .into_iter()
-                            .find(|s| s.key == key)
-                            .expect("known setting"));
-                    }
-                    "email.smtp_host" => {
-                        let t = text.trim();
-                        let (host, port) = match t.rsplit_once(':') {
-                            Some((h, p)) if !h.contains(']') || h.ends_with(']') => (h, Some(p)),
-                            _ => (t, None),
-                        };
-                        let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|n| n > 0));
-                        if host.is_empty() || host.contains(char::is_whitespace) || !port_ok {
-                            return Err(CoreError::InvalidArgument(format!(
-                                "`{text}` is not HOST or HOST:PORT"
-                            )));
-                        }
-                        json!(t)
-                    }
-                    "email.security" => match text.trim() {
-                        s @ ("starttls" | "tls" | "none") => json!(s),
-                        other => {
-                            return Err(CoreError::InvalidArgument(format!(
-                                "email.security is starttls, tls or none, not `{other}`"
-                            )))
-                        }
-                    },
-                    "email.from" => {
-                        let t = text.trim();
-                        t.parse::<lettre::message::Mailbox>().map_err(|e| {
-                            CoreError::InvalidArgument(format!(
-                                "`{t}` is not an email address: {e}"
-                            ))
-                        })?;
-                        json!(t)
-                    }
-                    "email.username" if !text.trim().is_empty() => json!(text.trim()),
-                    "knowledge.folder" => {
-                        let dir = std::path::Path::new(text.trim());
-                        let dir =
-                            dir.canonicalize()
-                                .ok()
-                                .filter(|d| d.is_dir())
-                                .ok_or_else(|| {
-                                    CoreError::InvalidArgument(format!("`{text}` is not a folder"))
-                                })?;
-                        json!(dir.to_string_lossy())
-                    }
-                    "sandbox.allow_unconfined" => match text.trim() {
-                        "true" | "yes" | "on" => json!(true),
-                        "false" | "no" | "off" => json!(false),
-                        other => {
-                            return Err(CoreError::InvalidArgument(format!(
-                                "sandbox.allow_unconfined is true or false, not `{other}`"
-                            )))
-                        }
-                    },
-                    _ => {
-                        let n: u64 = text.trim().parse().map_err(|_| {
-                            CoreError::InvalidArgument(format!(
-                                "`{key}` takes a whole number, not `{text}`"
-                            ))
-                        })?;
-                        if n == 0 {
-                            return Err(CoreError::InvalidArgument(format!(
-                                "`{key}` must be greater than 0"
-                            )));
-                        }
-                        json!(n)
-                    }
-                };
-                sqlx::query("INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
-                    .bind(key)
-                    .bind(v.to_string())
-                    .execute(self.registry().pool())
-                    .await?;
-            }
-        }
-        let all = self.settings().await?;
-        Ok(all
-            .into_iter()
-            .find(|s| s.key == key)
-            .expect("known setting"))
-    }
-
-    pub(crate) async fn net_policy(&self) -> CoreResult<NetPolicy> {
-        Ok(self.config_and_policy(None).await?.1)
-    }
-
-    /// A capability's stored (non-secret) configuration and the network settings, in one
-    /// query: this runs before every action.
-    pub(crate) async fn config_and_policy(
-        &self,
-        capability: Option<&str>,
-    ) -> CoreResult<(HashMap<String, Value>, NetPolicy)> {
-        let rows = sqlx::query(
-            "SELECT 0 AS setting, key, value FROM capability_config WHERE capability_id = ?1
-             UNION ALL
-             SELECT 1, key, value FROM settings WHERE key IN ('network.timeout_ms', 'network.max_calls', 'network.max_response_bytes', 'sandbox.allow_unconfined')
-             UNION ALL
-             SELECT 2, host_port, 'null' FROM capability_allow_hosts WHERE capability_id = ?1",
-        )
-        .bind(capability)
-        .fetch_all(self.registry().pool())
-        .await?;
-        let mut p = NetPolicy::default();
-        let mut config = HashMap::new();
-        let mut hosts = Vec::new();
-        for r in rows {
-            let key: String = r.get(1);
-            if r.get::<i64, _>(0) == 2 {
-                hosts.push(key);
-                continue;
-            }
-            let Ok(v) = serde_json::from_str::<Value>(&r.get::<String, _>(2)) else {
-                continue;
-            };
-            if r.get::<i64, _>(0) == 0 {
-                config.insert(key, v);
-                continue;
-            }
-            match (key.as_str(), v) {
-                ("network.timeout_ms", v) => p.timeout_ms = v.as_u64().unwrap_or(p.timeout_ms),
-                ("network.max_calls", v) => {
-                    p.max_calls = v.as_u64().map_or(p.max_calls, |n| n as u32)
-                }
-                ("network.max_response_bytes", v) => {
-                    p.max_response_bytes = v.as_u64().unwrap_or(p.max_response_bytes)
-                }
-                ("sandbox.allow_unconfined", v) => {
-                    p.allow_unconfined_sandbox = v.as_bool() == Some(true)
-                }
-                _ => {}
-            }
-        }
-        p.allow_hosts = AllowHosts::parse(&hosts.join(",")).unwrap_or_default();
-        Ok((config, p))
-    }
-
-    // ---- hosts on the user's own machine or network, per capability ---------------------
-
-    /// A grant names a capability the user has: in the library, or a draft in the builder
-    /// (whose live test runs under the grants of its id).
-    async fn grantable(&self, id: &str) -> CoreResult<()> {
-        if self.registry().summary(id).await.is_ok() {
-            return Ok(());
-        }
-        let draft: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM builder_drafts WHERE capability_id = ?")
-                .bind(id)
-                .fetch_optional(self.registry().pool())
-                .await?;
-        match draft {
-            Some(_) => Ok(()),
-            None => Err(CoreError::NotFound(id.to_string())),
-        }
-    }
-
-    /// The `HOST:PORT` pairs this capability may reach although private or plain http.
-    pub async fn allowed_hosts(&self, id: &str) -> CoreResult<Vec<String>> {
-        self.grantable(id).await?;
-        Ok(sqlx::query_scalar(
-            "SELECT host_port FROM capability_allow_hosts WHERE capability_id = ? ORDER BY host_port",
-        )
-        .bind(id)
-        .fetch_all(self.registry().pool())
-        .await?)
-    }
-
-    /// Lets one capability reach `HOST:PORT` although it is private (loopback, LAN) or plain
-    /// http. The host must still be in the capability's manifest: this never widens where it
-    /// may go, only how. Other capabilities are not affected.
-    pub async fn allow_host(&self, id: &str, host_port: &str) -> CoreResult<Vec<String>> {
-        self.grantable(id).await?;
-        self.change_grant(
-            id,
-            host_port,
-            "INSERT INTO capability_allow_hosts (capability_id, host_port) VALUES (?, ?) ON CONFLICT DO NOTHING",
-        )
-        .await
-    }
-
-    /// Takes back [`Capsmith::allow_host`].
-    pub async fn disallow_host(&self, id: &str, host_port: &str) -> CoreResult<Vec<String>> {
-        self.change_grant(
-            id,
-            host_port,
-            "DELETE FROM capability_allow_hosts WHERE capability_id = ? AND host_port = ?",
-        )
-        .await
-    }
-
-    /// Runs `sql` (bound to the id and one normalized `host:port`), then lists the grants.
-    async fn change_grant(
-        &self,
-        id: &str,
-        host_port: &str,
-        sql: &'static str,
-    ) -> CoreResult<Vec<String>> {
-        let parsed = AllowHosts::parse(host_port).map_err(CoreError::InvalidArgument)?;
-        let Some(entry) = parsed.0.first().filter(|_| parsed.0.len() == 1) else {
-            return Err(CoreError::InvalidArgument(format!(
-                "give one HOST:PORT, not `{host_port}`"
-            )));
-        };
-        sqlx::query(sql)
-            .bind(id)
-            .bind(entry)
-            .execute(self.registry().pool())
-            .await?;
-        self.allowed_hosts(id).await
-    }
-
     // ---- configuration -------------------------------------------------------------------
 
     /// Sets a configuration value: secrets go to the OS keyring, the rest to the registry.
@@ -734,7 +350,7 @@ impl Capsmith {
         Ok((config, secrets, policy))
     }
 
-    async fn plain_config(&self, id: &str) -> CoreResult<HashMap<String, Value>> {
+    pub(super) async fn plain_config(&self, id: &str) -> CoreResult<HashMap<String, Value>> {
         let rows = sqlx::query("SELECT key, value FROM capability_config WHERE capability_id = ?")
             .bind(id)
             .fetch_all(self.registry().pool())
@@ -995,6 +611,7 @@ impl Capsmith {
                 )
             }))
             .collect();
+        let allow_unconfined = self.net_policy().await?.allow_unconfined_sandbox;
         let mut results = Vec::new();
         for (name, case) in cases {
             let action = case
@@ -1018,7 +635,19 @@ impl Capsmith {
                     subset_mismatches(expected, out, "", &mut mismatches);
                 }
                 if let Some(expr) = &case.assert {
-                    match crate::manifest::js::eval_assertion(expr, &case.input, out) {
+                    // Evaluated in a confined worker, like the action itself.
+                    let (host, expr_owned, input, output) = (
+                        self.sandbox.clone(),
+                        expr.clone(),
+                        case.input.clone(),
+                        out.clone(),
+                    );
+                    let verdict = tokio::task::spawn_blocking(move || {
+                        host.eval_assertion(&expr_owned, &input, &output, allow_unconfined)
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err(format!("the assertion's evaluation stopped: {e}")));
+                    match verdict {
                         Ok(true) => {}
                         Ok(false) => assertion = Some(format!("assertion is false: {expr}")),
                         Err(e) => assertion = Some(format!("assertion failed to run: {e}")),
@@ -1044,283 +673,6 @@ impl Capsmith {
             cases: results,
         })
     }
-}
-
-fn default_setting(key: &str) -> Value {
-    let d = NetPolicy::default();
-    match key {
-        "network.timeout_ms" => json!(d.timeout_ms),
-        "network.max_calls" => json!(d.max_calls),
-        "network.max_response_bytes" => json!(d.max_response_bytes),
-        "sandbox.memory_mb" => json!(SANDBOX_MEMORY_MB),
-        "sandbox.allow_unconfined" => json!(false),
-        "email.security" => json!("starttls"),
-        _ => Value::Null,
-    }
-}
-
-/// Largest OpenAPI document accepted (real ones reach several megabytes).
-const MAX_SPEC_BYTES: u64 = 64 * 1024 * 1024;
-
-impl Capsmith {
-    /// Reads an OpenAPI document from a file or an http(s) URL (fetched under the network
-    /// guard) and converts it to an API-connector manifest (YAML text) plus notes on what
-    /// could not be carried over.
-    pub async fn openapi_manifest(
-        &self,
-        source: &str,
-        id: Option<&str>,
-    ) -> CoreResult<(String, String, Vec<String>)> {
-        let (text, url) = if source.starts_with("http://") || source.starts_with("https://") {
-            let url = url::Url::parse(source)
-                .map_err(|e| CoreError::InvalidArgument(format!("`{source}` is not a URL: {e}")))?;
-            // The URL's host on its port, under the guard: a private address is refused (a
-            // spec on this machine is imported from its file instead).
-            let mut policy = self.net_policy().await?;
-            policy.domains = url
-                .host_str()
-                .map(|h| crate::engine::guard::scope_entry(h, url.port()))
-                .into_iter()
-                .collect();
-            policy.may_get = true;
-            policy.max_response_bytes = policy.max_response_bytes.max(MAX_SPEC_BYTES);
-            let mut session = crate::engine::http::Session::new(policy, vec![]);
-            let req = crate::engine::http::Prepared {
-                method: reqwest::Method::GET,
-                url: url.clone(),
-                headers: vec![(
-                    "Accept".into(),
-                    "application/json, application/yaml;q=0.9, */*;q=0.5".into(),
-                )],
-                body: None,
-            };
-            let ex = session.send(req).await?;
-            if !(200..300).contains(&ex.status) {
-                return Err(EngineError::HttpStatus {
-                    status: ex.status,
-                    excerpt: String::from_utf8_lossy(&ex.body)
-                        .chars()
-                        .take(200)
-                        .collect(),
-                }
-                .into());
-            }
-            (
-                String::from_utf8(ex.body).map_err(|_| {
-                    CoreError::InvalidArgument("the OpenAPI document is not UTF-8 text".into())
-                })?,
-                Some(url),
-            )
-        } else {
-            let path = std::path::Path::new(source);
-            let meta = std::fs::metadata(path).map_err(|e| CoreError::io(path, e))?;
-            if meta.len() > MAX_SPEC_BYTES {
-                return Err(CoreError::InvalidArgument(format!(
-                    "{source} is larger than {} MiB",
-                    MAX_SPEC_BYTES >> 20
-                )));
-            }
-            (
-                std::fs::read_to_string(path).map_err(|e| CoreError::io(path, e))?,
-                None,
-            )
-        };
-        openapi_text_to_manifest(source, &text, id, url.as_ref())
-    }
-
-    /// Converts an OpenAPI document given as text (an upload) and imports it.
-    pub async fn import_openapi_text(
-        &self,
-        label: &str,
-        text: &str,
-        id: Option<&str>,
-    ) -> CoreResult<ImportOutcome> {
-        let (cap_id, yaml, notes) = openapi_text_to_manifest(label, text, id, None)?;
-        self.import_converted(label, &cap_id, &yaml, notes).await
-    }
-
-    /// Converts an OpenAPI document and imports the manifest through the usual validation.
-    pub async fn import_openapi(
-        &self,
-        source: &str,
-        id: Option<&str>,
-    ) -> CoreResult<ImportOutcome> {
-        let (cap_id, yaml, notes) = self.openapi_manifest(source, id).await?;
-        self.import_converted(source, &cap_id, &yaml, notes).await
-    }
-
-    async fn import_converted(
-        &self,
-        source: &str,
-        cap_id: &str,
-        yaml: &str,
-        notes: Vec<String>,
-    ) -> CoreResult<ImportOutcome> {
-        let mut out = self
-            .import_bytes(&format!("{cap_id}.yaml (from {source})"), yaml.as_bytes())
-            .await?;
-        for n in notes {
-            out.report.warnings.push(crate::diagnostics::Diagnostic {
-                severity: crate::diagnostics::Severity::Warning,
-                code: "openapi-not-converted".into(),
-                message: n,
-                file: source.to_string(),
-                path: None,
-                line: None,
-                column: None,
-                hint: None,
-            });
-        }
-        Ok(out)
-    }
-}
-
-impl Capsmith {
-    async fn oauth_client(&self, id: &str) -> CoreResult<crate::engine::oauth::Client> {
-        let stored = self.registry().get(id, None).await?;
-        let cap = &stored.document.capability;
-        let auth = cap
-            .api
-            .as_ref()
-            .and_then(|a| a.auth.as_ref())
-            .filter(|a| a.ty == AuthType::Oauth2)
-            .ok_or_else(|| CoreError::InvalidArgument(format!("`{id}` does not use OAuth2")))?;
-        let parse = |u: &Option<String>, what: &str| -> CoreResult<url::Url> {
-            let u = u.as_deref().ok_or_else(|| EngineError::OAuth {
-                message: format!("the manifest gives no {what}; paste a token with `capsmith config set {id} {OAUTH2_TOKEN_KEY} -`"),
-            })?;
-            url::Url::parse(u).map_err(|e| CoreError::InvalidArgument(format!("{what} `{u}`: {e}")))
-        };
-        let id_key = auth
-            .client_id_key
-            .clone()
-            .unwrap_or_else(|| OAUTH2_CLIENT_ID_KEY.into());
-        let secret_key = auth
-            .client_secret_key
-            .clone()
-            .unwrap_or_else(|| OAUTH2_CLIENT_SECRET_KEY.into());
-        let client_id = match self.plain_config(id).await?.get(&id_key) {
-            Some(Value::String(s)) if !s.is_empty() => s.clone(),
-            _ => match self.secrets().retrieve(id, &id_key).await? {
-                Some(s) => s.expose().clone(),
-                None => {
-                    return Err(EngineError::MissingConfig {
-                        capability: id.into(),
-                        key: id_key,
-                    }
-                    .into())
-                }
-            },
-        };
-        Ok(crate::engine::oauth::Client {
-            authorization_url: parse(&auth.authorization_url, "authorization_url")?,
-            token_url: parse(&auth.token_url, "token_url")?,
-            scopes: auth.scopes.clone(),
-            client_id,
-            client_secret: self.secrets().retrieve(id, &secret_key).await?,
-            policy: self.config_and_policy(Some(id)).await?.1,
-        })
-    }
-
-    async fn store_tokens(&self, id: &str, t: crate::engine::oauth::Tokens) -> CoreResult<()> {
-        self.secrets()
-            .persist(id, OAUTH2_TOKEN_KEY, t.access_token)
-            .await?;
-        if let Some(r) = t.refresh_token {
-            self.secrets().persist(id, OAUTH2_REFRESH_KEY, r).await?;
-        }
-        let pool = self.registry().pool();
-        match t.expires_in {
-            Some(secs) => {
-                sqlx::query(
-                    "INSERT INTO capability_config(capability_id, key, value) VALUES (?, ?, ?)
-                     ON CONFLICT(capability_id, key) DO UPDATE SET value = excluded.value",
-                )
-                .bind(id)
-                .bind(OAUTH2_EXPIRES_KEY)
-                .bind(json!(now_secs() + secs).to_string())
-                .execute(pool)
-                .await?;
-            }
-            None => {
-                sqlx::query("DELETE FROM capability_config WHERE capability_id = ? AND key = ?")
-                    .bind(id)
-                    .bind(OAUTH2_EXPIRES_KEY)
-                    .execute(pool)
-                    .await?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Connects an OAuth2 capability: authorization code with PKCE through a loopback
-    /// redirect. `open_browser` shows the user the provider's page.
-    pub async fn oauth_connect(
-        &self,
-        id: &str,
-        open_browser: impl FnOnce(&url::Url),
-        wait: std::time::Duration,
-    ) -> CoreResult<()> {
-        let client = self.oauth_client(id).await?;
-        let tokens = crate::engine::oauth::authorize(&client, open_browser, wait).await?;
-        self.store_tokens(id, tokens).await
-    }
-
-    /// Refreshes an OAuth2 access token when it has expired (or `force`). True when refreshed.
-    async fn oauth_refresh(&self, id: &str, force: bool) -> CoreResult<bool> {
-        let expires = self
-            .plain_config(id)
-            .await?
-            .get(OAUTH2_EXPIRES_KEY)
-            .and_then(Value::as_u64);
-        let due = force || expires.is_some_and(|at| at <= now_secs() + 30);
-        if !due {
-            return Ok(false);
-        }
-        let Some(refresh_token) = self.secrets().retrieve(id, OAUTH2_REFRESH_KEY).await? else {
-            return Ok(false);
-        };
-        let client = self.oauth_client(id).await?;
-        let tokens = crate::engine::oauth::refresh(&client, &refresh_token).await?;
-        self.store_tokens(id, tokens).await?;
-        Ok(true)
-    }
-}
-
-/// Parses an OpenAPI document (JSON or YAML) and converts it: (id, manifest YAML, notes).
-fn openapi_text_to_manifest(
-    source: &str,
-    text: &str,
-    id: Option<&str>,
-    url: Option<&url::Url>,
-) -> CoreResult<(String, String, Vec<String>)> {
-    let spec: Value = if text.trim_start().starts_with('{') {
-        serde_json::from_str(text).map_err(|e| {
-            CoreError::InvalidArgument(format!(
-                "{source}: invalid JSON at line {}, column {}: {e}",
-                e.line(),
-                e.column()
-            ))
-        })?
-    } else {
-        let mut findings = Vec::new();
-        let tree = crate::manifest::yaml::parse_with_limit(text, &mut findings, 20_000_000)
-            .map_err(|f| {
-                let at = f
-                    .pos
-                    .map(|p| format!(" at line {}, column {}", p.line, p.column))
-                    .unwrap_or_default();
-                CoreError::InvalidArgument(format!("{source}: {}{at}", f.message))
-            })?;
-        tree.to_json()
-    };
-    let conv = crate::openapi::convert(&spec, id, url)?;
-    let doc = conv
-        .document
-        .expect("convert returns a document on success");
-    let yaml =
-        crate::manifest::export::to_string(&doc, crate::manifest::export::ExportFormat::Yaml);
-    Ok((doc.capability.id.clone(), yaml, conv.notes))
 }
 
 impl Capsmith {

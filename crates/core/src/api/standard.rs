@@ -756,7 +756,10 @@ impl Capsmith {
         if let Some(user) = setting(self.setting("email.username").await.ok().flatten()) {
             let password = self
                 .secrets()
-                .retrieve(super::run::SETTINGS_SECRETS, super::run::EMAIL_PASSWORD_KEY)
+                .retrieve(
+                    super::settings::SETTINGS_SECRETS,
+                    super::settings::EMAIL_PASSWORD_KEY,
+                )
                 .await
                 .ok()
                 .flatten()

@@ -996,14 +996,22 @@ mod tests {
 
     #[test]
     fn a_script_cannot_escape_its_function_body_during_checking() {
-        // Text that closes the function early and loops at the top level: checking only
-        // compiles, so this returns (it would hang if the top level ran).
+        // Text that would close the surrounding function early is refused: a body is parsed
+        // alone and an expression must be one whole expression. Nothing is ever evaluated.
         let ch = SyntaxChecker::new().unwrap();
-        for _ in 0..300 {
-            let _ = ch.body("return 1; } while (true) {} export function f() {");
-            let _ = ch.expression("0); } while (true) {} export function g() { return (0");
-        }
+        assert!(ch
+            .body("return 1; } while (true) {} export function f() {")
+            .is_err());
+        assert!(ch
+            .expression("0); } while (true) {} export function g() { return (0")
+            .is_err());
+        assert!(ch.expression("a), (b").is_err());
+        assert!(ch.body("import os from 'os'; return 1;").is_err());
         assert!(ch.body("return input.a + 1;").is_ok());
+        assert!(ch.body("const r = await fetch('x'); return r;").is_ok());
+        assert!(ch
+            .expression("input.a > 1 && input.b.includes('x')")
+            .is_ok());
         assert!(ch.body("return (;").is_err());
     }
 }

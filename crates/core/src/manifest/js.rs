@@ -1,26 +1,21 @@
-//! Reading a JavaScript capability module (`export default { id, name, actions, … }`) with
-//! QuickJS: syntax errors with their line and column, and the module's declared metadata.
-//! Evaluating the module's top level runs code a stranger wrote, so it happens in a fresh
-//! runtime with a small memory limit, a small stack and a deadline, with no host functions and
-//! no module loader. (Running actions is the sandbox's job, not this module's.)
+//! Reading a JavaScript capability module (`export default { id, name, actions, … }`).
+//! Syntax is checked here, in-process, by a memory-safe parser written in Rust (oxc): every
+//! edit of a module, a workflow filter or a builder script is parsed without any JavaScript
+//! engine. Evaluating a module's top level, to read what its default export declares, runs code
+//! a stranger wrote: that happens only in the confined sandbox worker
+//! ([`crate::sandbox::host::inspect_module`]), with a deadline, a memory cap and the watchdog.
 
-use std::cell::Cell;
-use std::rc::Rc;
-use std::time::{Duration, Instant};
-
-use rquickjs::context::intrinsic;
-use rquickjs::{
-    CatchResultExt, CaughtError, Context, Ctx, Function, Module, Object, Runtime, Value,
-};
+use oxc_allocator::Allocator;
+use oxc_ast::ast::{ExportDefaultDeclarationKind, Expression, ObjectPropertyKind, Statement};
+use oxc_parser::{ParseOptions, Parser};
+use oxc_span::{GetSpan, SourceType};
+use serde::{Deserialize, Serialize};
 
 use crate::diagnostics::{Finding, Pos};
-
-const MEMORY_LIMIT: usize = 16 * 1024 * 1024;
-const STACK_LIMIT: usize = 256 * 1024;
-const DEADLINE: Duration = Duration::from_millis(250);
+use crate::manifest::source::pos_of_byte;
 
 /// What a module's default export declares about itself.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ModuleInfo {
     pub id: Option<String>,
     pub name: Option<String>,
@@ -38,7 +33,7 @@ pub struct ModuleInfo {
 }
 
 /// One entry of a module's `config` object.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ConfigEntry {
     pub key: String,
     pub ty: Option<String>,
@@ -46,167 +41,242 @@ pub struct ConfigEntry {
     pub description: Option<String>,
 }
 
-/// The problems found in a module. `line`/`column` are within the JS source.
+/// A problem found in a module. `line`/`column` are within the JS source.
 fn js_error(code: &'static str, msg: impl Into<String>, line: u32, column: u32) -> Finding {
     Finding::error(code, msg).at_pos(Pos { line, column })
 }
 
-fn fresh_runtime() -> Result<(Runtime, Context), Finding> {
-    runtime(Some(DEADLINE))
+/// The first syntax error of a parse, with its byte offset in the parsed text.
+fn first_error(diagnostics: &[oxc_diagnostics::OxcDiagnostic]) -> Option<(String, usize)> {
+    let d = diagnostics.first()?;
+    let offset = d.labels.first().map(|l| l.offset() as usize).unwrap_or(0);
+    Some((format!("SyntaxError: {}", d.message), offset))
 }
 
-/// A runtime with the limits; with a deadline, code that runs past it is interrupted.
-fn runtime(deadline: Option<Duration>) -> Result<(Runtime, Context), Finding> {
-    let internal = |e: rquickjs::Error| {
-        Finding::error(
-            "js-engine",
-            format!("JavaScript engine failed to start: {e}"),
+/// Parses `source` as an ES module (strict, top-level `await` allowed).
+fn parse_module<'a>(
+    alloc: &'a Allocator,
+    source: &'a str,
+    options: ParseOptions,
+) -> oxc_parser::ParserReturn<'a> {
+    Parser::new(alloc, source, SourceType::mjs())
+        .with_options(options)
+        .parse()
+}
+
+/// Checks a module's syntax and that it imports nothing (a code capability reaches the world
+/// only through the host APIs). Nothing is evaluated.
+pub fn check_module(source: &str) -> Result<(), Finding> {
+    let alloc = Allocator::default();
+    let parsed = parse_module(&alloc, source, ParseOptions::default());
+    if let Some((msg, at)) = first_error(&parsed.diagnostics) {
+        let p = pos_of_byte(source.as_bytes(), at);
+        return Err(js_error("js-syntax", msg, p.line, p.column)
+            .hint("fix the JavaScript syntax error at this position"));
+    }
+    let record = &parsed.module_record;
+    let imported = record
+        .requested_modules
+        .values()
+        .flat_map(|v| v.iter().map(|r| r.span.start))
+        .chain(record.dynamic_imports.iter().map(|d| d.span.start))
+        .min();
+    if let Some(at) = imported {
+        let p = pos_of_byte(source.as_bytes(), at as usize);
+        return Err(js_error(
+            "js-import",
+            "the module imports another module, which a code capability cannot do",
+            p.line,
+            p.column,
         )
-    };
-    let rt = Runtime::new().map_err(internal)?;
-    rt.set_memory_limit(MEMORY_LIMIT);
-    rt.set_max_stack_size(STACK_LIMIT);
-    if let Some(limit) = deadline {
-        let deadline = Rc::new(Cell::new(Instant::now() + limit));
-        let d = deadline.clone();
-        rt.set_interrupt_handler(Some(Box::new(move || Instant::now() > d.get())));
+        .hint("code capabilities cannot import modules; use the host APIs instead"));
     }
-    let ctx = Context::custom::<(
-        intrinsic::Eval,
-        intrinsic::Json,
-        intrinsic::Promise,
-        intrinsic::RegExp,
-        intrinsic::MapSet,
-        intrinsic::Date,
-    )>(&rt)
-    .map_err(internal)?;
-    Ok((rt, ctx))
+    Ok(())
 }
 
-/// Position of a QuickJS error, from its stack (`    at file.js:4:9`).
-fn error_position(stack: &str, file: &str) -> Option<(u32, u32)> {
-    for line in stack.lines() {
-        if let Some(idx) = line.find(&format!("{file}:")) {
-            let tail = &line[idx + file.len() + 1..];
-            let mut parts = tail.trim_end_matches(')').split(':');
-            let l = parts.next()?.parse().ok()?;
-            let c = parts.next().and_then(|c| c.parse().ok()).unwrap_or(1);
-            return Some((l, c));
-        }
-    }
-    None
-}
-
-fn describe(err: CaughtError<'_>, file: &str) -> (String, Option<(u32, u32)>) {
-    match err {
-        CaughtError::Exception(ex) => {
-            let msg = ex.message().unwrap_or_default();
-            let name: String = ex
-                .get::<_, String>("name")
-                .unwrap_or_else(|_| "Error".to_string());
-            let stack = ex.stack().unwrap_or_default();
-            let pos = match (
-                ex.get::<_, Option<u32>>("lineNumber"),
-                ex.get::<_, Option<u32>>("columnNumber"),
-            ) {
-                (Ok(Some(l)), Ok(Some(c))) if l > 0 => Some((l, c.max(1))),
-                _ => error_position(&stack, file),
-            };
-            (format!("{name}: {msg}"), pos)
-        }
-        CaughtError::Value(v) if v.is_null() => ("out of memory (limit reached)".into(), None),
-        CaughtError::Value(v) => (
-            format!("threw a non-Error value: {:?}", v.type_name()),
-            None,
-        ),
-        CaughtError::Error(rquickjs::Error::Exception) => ("uncaught exception".into(), None),
-        CaughtError::Error(e) => (e.to_string(), None),
-    }
-}
-
-/// Checks that `expr` is a syntactically valid JavaScript expression (workflow filters).
-pub fn check_expression(expr: &str) -> Result<(), Finding> {
-    let (_rt, ctx) = fresh_runtime()?;
-    ctx.with(|ctx| {
-        // Compiling a function body parses the expression without running it.
-        let src = format!("(function () {{ return (\n{expr}\n); }})");
-        let r: rquickjs::Result<Value> = ctx.eval_with_options(src, {
-            let mut o = rquickjs::context::EvalOptions::default();
-            o.global = true;
-            o.strict = true;
-            o.filename = Some("expression.js".into());
-            o
-        });
-        match r.catch(&ctx) {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let (msg, pos) = describe(e, "expression.js");
-                let (line, column) = pos
-                    .map(|(l, c)| (l.saturating_sub(1).max(1), c))
-                    .unwrap_or((1, 1));
-                Err(js_error(
-                    "expression-syntax",
-                    format!("invalid expression: {msg}"),
-                    line,
-                    column,
-                ))
-            }
+/// Reads a module's metadata: its syntax is checked here, then its top level is evaluated in a
+/// confined sandbox worker (never in this process).
+pub fn inspect(file: &str, source: &str) -> Result<ModuleInfo, Finding> {
+    check_module(source)?;
+    crate::sandbox::host::inspect_module(file, source).map_err(|p| {
+        let code: &'static str = match p.code.as_str() {
+            "js-syntax" => "js-syntax",
+            "js-import" => "js-import",
+            "js-evaluation" => "js-evaluation",
+            "js-no-default-export" => "js-no-default-export",
+            "sandbox-unconfined" => "sandbox-unconfined",
+            "sandbox-unavailable" => "sandbox-unavailable",
+            _ => "js-engine",
+        };
+        let f = js_error(code, p.message, p.line, p.column);
+        match code {
+            "js-no-default-export" => f.hint("a code capability is `export default { id, name, version, actions: { … }, permissions }`"),
+            "js-import" => f.hint("code capabilities cannot import modules; use the host APIs instead"),
+            "sandbox-unconfined" | "sandbox-unavailable" => f.hint("a module is only evaluated inside the confined sandbox worker; see `capsmith doctor`"),
+            _ => f,
         }
     })
 }
 
-/// Checks many snippets (a flow's conditions, expressions and scripts) for syntax. Each is
-/// compiled as the body of a module's default function and never evaluated: text that closes
-/// the function early only becomes module code that does not run.
-pub struct SyntaxChecker {
-    /// Made on the first snippet that is not already known.
-    engine: std::cell::RefCell<Option<(Runtime, Context, usize)>>,
+/// A string the module's `export default { … }` object literal gives `key` as a literal
+/// (`version: '1.2.0'`), read from the syntax tree without evaluating anything. `None` when the
+/// module does not parse, or the value is computed.
+pub fn declared_string(source: &str, key: &str) -> Option<String> {
+    let alloc = Allocator::default();
+    let parsed = parse_module(&alloc, source, ParseOptions::default());
+    if !parsed.diagnostics.is_empty() {
+        return None;
+    }
+    parsed.program.body.iter().find_map(|stmt| {
+        let Statement::ExportDefaultDeclaration(d) = stmt else {
+            return None;
+        };
+        let ExportDefaultDeclarationKind::ObjectExpression(obj) = &d.declaration else {
+            return None;
+        };
+        obj.properties.iter().find_map(|p| match p {
+            ObjectPropertyKind::ObjectProperty(prop)
+                if !prop.computed && prop.key.static_name().as_deref() == Some(key) =>
+            {
+                match &prop.value {
+                    Expression::StringLiteral(s) => Some(s.value.as_str().to_string()),
+                    Expression::TemplateLiteral(t) if t.expressions.is_empty() => t
+                        .quasis
+                        .first()
+                        .and_then(|q| q.value.cooked.as_ref())
+                        .map(|c| c.as_str().to_string()),
+                    _ => None,
+                }
+            }
+            _ => None,
+        })
+    })
 }
 
+/// Checks that `expr` is one whole JavaScript expression (a workflow filter, a `when`, an
+/// assertion): text that would close the surrounding code early is refused too.
+pub fn check_expression(expr: &str) -> Result<(), Finding> {
+    expression_syntax(expr).map_err(|(msg, p)| {
+        js_error(
+            "expression-syntax",
+            format!("invalid expression: {msg}"),
+            p.line,
+            p.column,
+        )
+    })
+}
+
+/// `Err((message, position within expr))` when `expr` is not exactly one expression.
+fn expression_syntax(expr: &str) -> Result<(), (String, Pos)> {
+    // `(` and a newline: the expression starts on line 2, column 1 of the wrapper.
+    let wrapped = format!("(\n{expr}\n)");
+    let alloc = Allocator::default();
+    let parsed = parse_module(&alloc, &wrapped, ParseOptions::default());
+    // An error in the wrapper's closing `)` (the expression ended too soon) is at its end.
+    let end = 2 + expr.len();
+    let at_expr = |at: usize| {
+        let p = pos_of_byte(wrapped.as_bytes(), at.min(end));
+        Pos {
+            line: p.line.saturating_sub(1).max(1),
+            column: if p.line <= 1 { 1 } else { p.column },
+        }
+    };
+    if let Some((msg, at)) = first_error(&parsed.diagnostics) {
+        return Err((msg, at_expr(at)));
+    }
+    // The whole text must be the one parenthesised expression the wrapper opened.
+    let whole = match parsed.program.body.as_slice() {
+        [Statement::ExpressionStatement(s)] => match &s.expression {
+            Expression::ParenthesizedExpression(p) => {
+                p.span.start == 0 && p.span.end as usize == wrapped.len()
+            }
+            _ => false,
+        },
+        _ => false,
+    };
+    if !whole || !parsed.program.directives.is_empty() {
+        let at = match parsed.program.body.as_slice() {
+            [first, _, ..] => first.span().end as usize,
+            _ => 2,
+        };
+        return Err((
+            "SyntaxError: this is more than one expression (it closes the expression early)".into(),
+            at_expr(at),
+        ));
+    }
+    Ok(())
+}
+
+/// `Err((message, position within body))` when `body` is not a valid async function body.
+fn body_syntax(body: &str) -> Result<(), (String, Pos)> {
+    let alloc = Allocator::default();
+    let options = ParseOptions {
+        allow_return_outside_function: true,
+        ..ParseOptions::default()
+    };
+    let parsed = parse_module(&alloc, body, options);
+    if let Some((msg, at)) = first_error(&parsed.diagnostics) {
+        return Err((msg, pos_of_byte(body.as_bytes(), at)));
+    }
+    // A body is a function's: no import or export.
+    if let Some(s) = parsed
+        .program
+        .body
+        .iter()
+        .find(|s| s.is_module_declaration())
+    {
+        return Err((
+            "SyntaxError: import and export are not allowed in a script".into(),
+            pos_of_byte(body.as_bytes(), s.span().start as usize),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks many snippets (a flow's conditions, expressions and scripts) for syntax, remembering
+/// the verdict of each text already seen in this process: the builder checks the whole flow
+/// on every edit.
+#[derive(Debug, Default)]
+pub struct SyntaxChecker;
+
 /// Verdicts of snippets already checked in this process, by a hash of their text.
-static SYNTAX_VERDICTS: std::sync::LazyLock<
-    std::sync::Mutex<std::collections::HashMap<u64, Result<(), String>>>,
-> = std::sync::LazyLock::new(Default::default);
+/// A verdict by (is a body, hash of the text).
+type Verdicts = std::collections::HashMap<(bool, u64), Result<(), String>>;
+static SYNTAX_VERDICTS: std::sync::LazyLock<std::sync::Mutex<Verdicts>> =
+    std::sync::LazyLock::new(Default::default);
 const SYNTAX_VERDICTS_MAX: usize = 200_000;
 
-/// Forgets every syntax verdict (a benchmark measuring a first compilation uses it).
+/// Forgets every syntax verdict (a benchmark measuring a first check uses it).
 pub fn forget_syntax_verdicts() {
     if let Ok(mut m) = SYNTAX_VERDICTS.lock() {
         m.clear();
     }
 }
 
-/// Snippets compiled in one runtime before it is replaced (compiled modules stay in it).
-const SNIPPETS_PER_RUNTIME: usize = 1024;
-
 impl SyntaxChecker {
     pub fn new() -> Result<Self, Finding> {
-        Ok(SyntaxChecker {
-            engine: std::cell::RefCell::new(None),
-        })
+        Ok(SyntaxChecker)
     }
 
-    /// A JavaScript expression: `Err(message)` when it does not parse.
+    /// A JavaScript expression: `Err(message)` when it does not parse as one whole expression.
     pub fn expression(&self, expr: &str) -> Result<(), String> {
-        self.compile(&format!(
-            "export default function (input, config) {{ return (\n{expr}\n); }}"
-        ))
+        Self::remembered(false, expr, |t| expression_syntax(t).map_err(describe))
     }
 
     /// A function body (`return input.a + 1;`), `await` allowed.
     pub fn body(&self, body: &str) -> Result<(), String> {
-        self.compile(&format!(
-            "export default async function (input, config) {{\n{body}\n}}"
-        ))
+        Self::remembered(true, body, |t| body_syntax(t).map_err(describe))
     }
 
-    fn compile(&self, src: &str) -> Result<(), String> {
-        // The builder recompiles the whole flow on every edit: a snippet already checked is
-        // not compiled again (the verdict depends on the text alone).
+    fn remembered(
+        body: bool,
+        text: &str,
+        check: impl Fn(&str) -> Result<(), String>,
+    ) -> Result<(), String> {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        src.hash(&mut h);
-        let key = h.finish();
+        text.hash(&mut h);
+        let key = (body, h.finish());
         if let Some(v) = SYNTAX_VERDICTS
             .lock()
             .ok()
@@ -214,11 +284,7 @@ impl SyntaxChecker {
         {
             return v;
         }
-        let verdict = match self.compile_once(src, false) {
-            // Earlier snippets' modules filled the runtime: say so only if a fresh one fails too.
-            Err(m) if m.contains("out of memory") => self.compile_once(src, true),
-            other => other,
-        };
+        let verdict = check(text);
         if let Ok(mut m) = SYNTAX_VERDICTS.lock() {
             if m.len() >= SYNTAX_VERDICTS_MAX {
                 m.clear();
@@ -227,162 +293,10 @@ impl SyntaxChecker {
         }
         verdict
     }
-
-    fn compile_once(&self, src: &str, fresh: bool) -> Result<(), String> {
-        let mut slot = self.engine.borrow_mut();
-        if fresh || slot.as_ref().is_none_or(|e| e.2 >= SNIPPETS_PER_RUNTIME) {
-            // Nothing is evaluated, so no deadline: a long flow must not run out of time.
-            let (rt, ctx) = runtime(None).map_err(|f| f.message)?;
-            *slot = Some((rt, ctx, 0));
-        }
-        let Some(engine) = slot.as_mut() else {
-            return Err("the JavaScript engine did not start".into());
-        };
-        engine.2 += 1;
-        let name = format!("snippet{}.js", engine.2);
-        engine.1.with(|ctx| {
-            Module::declare(ctx.clone(), name.as_str(), src)
-                .catch(&ctx)
-                .map(|_| ())
-                .map_err(|e| describe(e, &name).0)
-        })
-    }
 }
 
-/// Evaluates a test assertion (a JS expression over `input` and `output`) in a fresh runtime
-/// with no host functions. `Ok(false)` when it is falsy; `Err` when it does not run.
-pub fn eval_assertion(
-    expr: &str,
-    input: &serde_json::Value,
-    output: &serde_json::Value,
-) -> Result<bool, String> {
-    let (_rt, ctx) = fresh_runtime().map_err(|f| f.message)?;
-    ctx.with(|ctx| {
-        let bind = |name: &str, v: &serde_json::Value| -> Result<(), String> {
-            let value = ctx.json_parse(v.to_string()).map_err(|e| e.to_string())?;
-            ctx.globals().set(name, value).map_err(|e| e.to_string())
-        };
-        bind("input", input)?;
-        bind("output", output)?;
-        let src = format!("(function () {{ 'use strict'; return !!(\n{expr}\n); }})()");
-        let r: rquickjs::Result<bool> = ctx.eval(src);
-        r.catch(&ctx).map_err(|e| describe(e, "assert.js").0)
-    })
-}
-
-/// Compiles and evaluates `source` as an ES module and reads its default export.
-pub fn inspect(file: &str, source: &str) -> Result<ModuleInfo, Finding> {
-    let (_rt, ctx) = fresh_runtime()?;
-    ctx.with(|ctx| {
-        let declared = Module::declare(ctx.clone(), file, source).catch(&ctx);
-        let declared = match declared {
-            Ok(m) => m,
-            Err(e) => {
-                let (msg, pos) = describe(e, file);
-                let code = if msg.contains("could not load module") { "js-import" } else { "js-syntax" };
-                let (l, c) = pos.unwrap_or((1, 1));
-                return Err(js_error(code, msg, l, c).hint(if code == "js-syntax" {
-                    "fix the JavaScript syntax error at this position"
-                } else {
-                    "code capabilities cannot import modules; use the host APIs instead"
-                }));
-            }
-        };
-        let evaluated = declared.eval().catch(&ctx).and_then(|(m, p)| {
-            p.finish::<()>().catch(&ctx)?;
-            Ok(m)
-        });
-        let module = match evaluated {
-            Ok(m) => m,
-            Err(e) => {
-                let (msg, pos) = describe(e, file);
-                let code = if msg.contains("could not load module") || msg.contains("module") && msg.contains("not") {
-                    "js-import"
-                } else {
-                    "js-evaluation"
-                };
-                let (l, c) = pos.unwrap_or((1, 1));
-                return Err(js_error(code, format!("module failed while loading: {msg}"), l, c));
-            }
-        };
-        let default: Value = module.get("default").unwrap_or_else(|_| Value::new_undefined(ctx.clone()));
-        let Some(obj) = default.as_object() else {
-            return Err(js_error(
-                "js-no-default-export",
-                "the module has no `export default { … }` object",
-                1,
-                1,
-            )
-            .hint("a code capability is `export default { id, name, version, actions: { … }, permissions }`"));
-        };
-        read_info(&ctx, obj)
-    })
-}
-
-fn opt_string(obj: &Object<'_>, key: &str) -> Option<String> {
-    obj.get::<_, Option<String>>(key).ok().flatten()
-}
-
-fn read_info<'js>(ctx: &Ctx<'js>, obj: &Object<'js>) -> Result<ModuleInfo, Finding> {
-    let mut info = ModuleInfo {
-        id: opt_string(obj, "id"),
-        name: opt_string(obj, "name"),
-        version: opt_string(obj, "version"),
-        description: opt_string(obj, "description"),
-        icon: opt_string(obj, "icon"),
-        author: opt_string(obj, "author"),
-        category: opt_string(obj, "category"),
-        tags: obj
-            .get::<_, Option<Vec<String>>>("tags")
-            .ok()
-            .flatten()
-            .unwrap_or_default(),
-        permissions: obj
-            .get::<_, Option<Vec<String>>>("permissions")
-            .ok()
-            .flatten(),
-        ..Default::default()
-    };
-    if let Ok(Some(actions)) = obj.get::<_, Option<Object>>("actions") {
-        for key in actions.keys::<String>().flatten() {
-            if let Ok(v) = actions.get::<_, Value>(key.as_str()) {
-                if v.is_function() || v.as_object().is_some_and(|o| o.as_function().is_some()) {
-                    info.actions.push(key);
-                }
-            }
-        }
-    }
-    if let Ok(Some(config)) = obj.get::<_, Option<Object>>("config") {
-        let stringify: Option<Function> = ctx
-            .globals()
-            .get::<_, Object>("JSON")
-            .ok()
-            .and_then(|j| j.get("stringify").ok());
-        for key in config.keys::<String>().flatten() {
-            let entry = config.get::<_, Option<Object>>(key.as_str()).ok().flatten();
-            let ty = entry.as_ref().and_then(|e| opt_string(e, "type"));
-            let description = entry.as_ref().and_then(|e| opt_string(e, "description"));
-            let default = entry
-                .as_ref()
-                .and_then(|e| e.get::<_, Value>("default").ok())
-                .filter(|v| !v.is_undefined())
-                .and_then(|v| {
-                    stringify
-                        .as_ref()?
-                        .call::<_, Option<String>>((v,))
-                        .ok()
-                        .flatten()
-                })
-                .and_then(|s| serde_json::from_str(&s).ok());
-            info.config.push(ConfigEntry {
-                key,
-                ty,
-                default,
-                description,
-            });
-        }
-    }
-    Ok(info)
+fn describe((msg, p): (String, Pos)) -> String {
+    format!("{msg} (line {}, column {})", p.line, p.column)
 }
 
 /// Where `needle` first appears in `source` as a property (`needle:`), for locating findings
@@ -414,9 +328,10 @@ pub fn locate_literal(source: &str, value: &str) -> Option<Pos> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::{Duration, Instant};
 
     #[test]
-    fn reads_metadata() {
+    fn reads_metadata_in_the_worker() {
         let src = "export default {\n  id: 'x-y',\n  name: 'X',\n  actions: { async a(i) { return i }, b() {} },\n  config: { max: { type: 'number', default: 10, description: 'd' } },\n  permissions: ['data.read']\n};\n";
         let info = inspect("m.js", src).unwrap();
         assert_eq!(info.id.as_deref(), Some("x-y"));
@@ -431,56 +346,83 @@ mod tests {
         let src = "export default {\n  id: 'q',\n\n  async actions: {\n    x() {}\n  }\n};\n";
         let e = inspect("q.js", src).unwrap_err();
         assert_eq!(e.code, "js-syntax");
-        assert_eq!(e.pos.unwrap().line, 4, "{e:?}");
+        let p = e.pos.unwrap();
+        // At the `async` that may not be there.
+        assert_eq!((p.line, p.column), (4, 3), "{e:?}");
+        let e = check_module("const a = ;\nexport default {};").unwrap_err();
+        assert_eq!(e.pos.unwrap().line, 1, "{e:?}");
     }
 
     #[test]
     fn runaway_module_is_stopped() {
         let t = Instant::now();
         let e = inspect("loop.js", "while (true) {}\nexport default {};").unwrap_err();
-        assert_eq!(e.code, "js-evaluation");
-        assert!(t.elapsed() < Duration::from_secs(3));
+        assert_eq!(e.code, "js-evaluation", "{e:?}");
+        assert!(t.elapsed() < Duration::from_secs(10));
         let e = inspect(
             "mem.js",
             "let a = []; while (true) a.push(new Array(1e5).fill(1));\nexport default {};",
         )
         .unwrap_err();
-        assert_eq!(e.code, "js-evaluation");
+        assert_eq!(e.code, "js-evaluation", "{e:?}");
     }
 
     #[test]
-    fn imports_refused() {
-        let e = inspect("imp.js", "import os from 'os';\nexport default {};").unwrap_err();
-        assert_eq!(e.code, "js-import", "{e:?}");
+    fn imports_refused_before_anything_runs() {
+        for src in [
+            "import os from 'os';\nexport default {};",
+            "export * from 'os';\nexport default {};",
+            "export default { a: () => import('os') };",
+        ] {
+            let e = check_module(src).unwrap_err();
+            assert_eq!(e.code, "js-import", "{src}: {e:?}");
+        }
     }
 
     #[test]
-    fn assertions() {
+    fn a_module_cannot_touch_this_process() {
+        // The top level runs in the worker: what it can see is QuickJS and nothing else, and
+        // a module that would reach the host's globals finds none.
+        let e = inspect(
+            "probe.js",
+            "if (typeof std !== 'undefined' || typeof os !== 'undefined' || typeof require !== 'undefined' || typeof __host_fetch !== 'undefined') throw new Error('reached');\nthrow new Error('isolated');\nexport default {};",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("isolated"), "{e:?}");
+    }
+
+    #[test]
+    fn assertions_run_in_the_worker() {
+        let host = crate::sandbox::host::SandboxHost::default();
         let out = serde_json::json!({"temperature": 72});
+        let eval = |e: &str| host.eval_assertion(e, &serde_json::json!({}), &out, false);
+        assert_eq!(eval("output.temperature > -100"), Ok(true));
+        assert_eq!(eval("output.temperature < 0"), Ok(false));
+        assert!(eval("output.nope.x").is_err());
         assert_eq!(
-            eval_assertion("output.temperature > -100", &serde_json::json!({}), &out),
+            eval("typeof fetch === 'undefined' && typeof require === 'undefined'"),
             Ok(true)
         );
-        assert_eq!(
-            eval_assertion("output.temperature < 0", &serde_json::json!({}), &out),
-            Ok(false)
-        );
-        assert!(eval_assertion("output.nope.x", &serde_json::json!({}), &out).is_err());
-        assert!(eval_assertion(
-            "typeof fetch === 'undefined' && typeof require === 'undefined'",
-            &serde_json::json!({}),
-            &out
-        )
-        .unwrap());
-        assert!(eval_assertion("(() => { for(;;){} })()", &serde_json::json!({}), &out).is_err());
+        assert!(eval("(() => { for(;;){} })()").is_err());
     }
 
     #[test]
     fn expressions() {
         assert!(check_expression("file.type === 'pdf' && file.name.includes('invoice')").is_ok());
-        assert_eq!(
-            check_expression("file.type === ").unwrap_err().code,
-            "expression-syntax"
-        );
+        let e = check_expression("file.type === ").unwrap_err();
+        assert_eq!(e.code, "expression-syntax");
+        let e = check_expression("a &&\n  b ===").unwrap_err();
+        assert_eq!(e.pos.unwrap().line, 2, "{e:?}");
+        // Closing the expression early and running statements is refused.
+        assert!(check_expression("1); while (true) {} (1").is_err());
+        assert!(check_expression("1), (2").is_err());
+    }
+
+    #[test]
+    fn declared_strings_are_read_without_evaluating() {
+        let src = "while (true) {}\nexport default { id: 'a', version: `1.2.0`, name: NAME };";
+        assert_eq!(declared_string(src, "version").as_deref(), Some("1.2.0"));
+        assert_eq!(declared_string(src, "id").as_deref(), Some("a"));
+        assert_eq!(declared_string(src, "name"), None);
     }
 }

@@ -183,6 +183,32 @@ fn failed(label: &str, f: Finding) -> Checked {
     }
 }
 
+/// What a manifest declares as `field` (`id`, `version`), read from its text without evaluating
+/// anything (a marketplace checks a package's signature with them before it validates the
+/// package): a YAML or JSON manifest's `capability.<field>`, a JavaScript module's literal
+/// `<field>:` in `export default { … }`. A manifest's missing version is `0.0.0`, as
+/// [`model::Capability::version_or_default`]. `None` when the text does not parse or the value
+/// is not a literal there.
+pub fn declared(label: &str, text: &str, field: &str) -> Option<String> {
+    let missing = (field == "version").then(|| "0.0.0".to_string());
+    match SourceFormat::detect(label, text) {
+        SourceFormat::Js => js::declared_string(text, field),
+        SourceFormat::Yaml | SourceFormat::Json => {
+            let docs = yaml_rust2::YamlLoader::load_from_str(text).ok()?;
+            let cap = &docs.first()?["capability"];
+            if cap.is_badvalue() {
+                return None;
+            }
+            match &cap[field] {
+                yaml_rust2::Yaml::BadValue | yaml_rust2::Yaml::Null => missing,
+                yaml_rust2::Yaml::String(v) => Some(v.clone()),
+                yaml_rust2::Yaml::Real(v) => Some(v.clone()),
+                _ => None,
+            }
+        }
+    }
+}
+
 /// Checks `text` in `format`. `base_dir` resolves `code.module` files; without one, a manifest
 /// that references a module file is reported (uploads must inline their code).
 pub fn check_text(

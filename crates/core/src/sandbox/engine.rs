@@ -25,7 +25,8 @@ const PRELUDE: &str = include_str!("prelude.js");
 /// rest of a small call together.
 static PRELUDE_BYTECODE: std::sync::OnceLock<Option<Vec<u8>>> = std::sync::OnceLock::new();
 
-fn new_context(rt: &Runtime) -> rquickjs::Result<Context> {
+/// A context with the intrinsics sandboxed code gets: no module loader, no std/os.
+pub(super) fn new_context(rt: &Runtime) -> rquickjs::Result<Context> {
     Context::custom::<(
         intrinsic::Eval,
         intrinsic::Json,
@@ -459,7 +460,7 @@ fn invoke<'js>(
                     rquickjs::String::from_str(ctx.clone(), &result.to_string())
                         .map(|s| s.into_value()),
                 ),
-                ToWorker::Invoke(_) => Ok(()),
+                ToWorker::Invoke(_) | ToWorker::Inspect(_) | ToWorker::Assert { .. } => Ok(()),
             };
             if let Err(e) = r.catch(ctx) {
                 return err(e);

@@ -14,11 +14,13 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::protocol::{
-    read_frame, write_frame, Confinement, FromWorker, Invocation, Outcome, ToWorker,
+    read_frame, write_frame, Confinement, Evaluation, FromWorker, Invocation, JsProblem, Limits,
+    Outcome, ToWorker,
 };
 use crate::engine::http::{CallTrace, Prepared, Session};
 use crate::engine::render::{Place, Scope};
 use crate::engine::EngineError;
+use crate::manifest::js::ModuleInfo;
 use crate::secrets::Sensitive;
 
 /// Idle workers kept for the next call: as many as may run at once, so a busy host never
@@ -161,6 +163,59 @@ pub fn unconfined(c: &Confinement) -> EngineError {
             "the sandbox worker could not confine itself (missing: {}), so code capabilities are refused; on a kernel without these features you may opt out with `capsmith settings set sandbox.allow_unconfined true` (Settings → Sandbox), and every run will then say it ran unconfined",
             c.missing().join(", ")
         ),
+    }
+}
+
+/// The budget of an evaluation for validation or a test assertion: a module's top level, or
+/// one expression. Generous for a busy machine; a module doing real work there is wrong anyway.
+pub const EVALUATION_LIMITS: Limits = Limits {
+    memory_bytes: 16 * 1024 * 1024,
+    deadline_ms: 1000,
+};
+
+/// Whether validation may evaluate in a worker that is not fully confined: the user's opt-out
+/// (`sandbox.allow_unconfined`), set when a library opens and when the setting changes.
+/// Validation has no library at hand (it is a pure function of the text), hence a process-wide
+/// flag; runs read the setting itself.
+static VALIDATION_ALLOWS_UNCONFINED: AtomicBool = AtomicBool::new(false);
+
+/// The workers that validation evaluates modules in, apart from any library's.
+static VALIDATION: std::sync::LazyLock<SandboxHost> =
+    std::sync::LazyLock::new(SandboxHost::default);
+
+/// See [`VALIDATION_ALLOWS_UNCONFINED`].
+pub fn set_validation_allows_unconfined(allow: bool) {
+    VALIDATION_ALLOWS_UNCONFINED.store(allow, Ordering::SeqCst);
+}
+
+/// Reads a module's metadata by evaluating it in a confined worker (never in this process).
+/// Blocks for at most the evaluation deadline plus the watchdog's grace. A worker that cannot
+/// be started or confined is a problem of the module's validation: it fails closed.
+pub fn inspect_module(file: &str, source: &str) -> Result<ModuleInfo, JsProblem> {
+    let msg = ToWorker::Inspect(Evaluation {
+        file: file.to_string(),
+        source: source.to_string(),
+        limits: EVALUATION_LIMITS,
+    });
+    let allow = VALIDATION_ALLOWS_UNCONFINED.load(Ordering::SeqCst);
+    let fail = |code: &str, message: String| JsProblem {
+        code: code.into(),
+        message,
+        line: 1,
+        column: 1,
+    };
+    match VALIDATION.evaluate_blocking(&msg, EVALUATION_LIMITS.deadline_ms, allow) {
+        Ok(FromWorker::Inspected(answer)) => answer,
+        Ok(_) => Err(fail(
+            "sandbox-crashed",
+            "the sandbox worker answered something else".into(),
+        )),
+        Err(EngineError::Timeout { ms }) => Err(fail(
+            "js-evaluation",
+            format!("module failed while loading: its top level ran past the {ms} ms deadline, and its worker was stopped"),
+        )),
+        Err(EngineError::Sandbox { kind, message }) => Err(fail(&kind.replace('_', "-"), message)),
+        Err(e) => Err(fail("sandbox-unavailable", e.to_string())),
     }
 }
 
@@ -488,7 +543,15 @@ impl SandboxHost {
     /// An idle or a new worker, refused (and killed) unless fully confined or the user opted
     /// out. Checked on every call, so a pooled worker is refused too once the opt-out ends.
     fn take(&self, allow_unconfined: bool) -> Result<Worker, EngineError> {
-        let pooled = self.idle.lock().ok().and_then(|mut v| v.pop());
+        // A pooled worker that died while idle is dropped, not handed out.
+        let pooled = self.idle.lock().ok().and_then(|mut v| {
+            while let Some(mut w) = v.pop() {
+                if matches!(w.child.try_wait(), Ok(None)) {
+                    return Some(w);
+                }
+            }
+            None
+        });
         let w = match pooled {
             Some(w) => w,
             None => spawn()?,
@@ -505,6 +568,93 @@ impl SandboxHost {
         let c = w.confinement.clone();
         self.give_back(w);
         Ok(c)
+    }
+
+    /// Puts a worker under the watchdog until `done` is set: past `deadline` it is killed and
+    /// `killed` is set. (Interrupts cannot stop every builtin or a worker blocked elsewhere.)
+    fn watch(&self, pid: u32, deadline: Duration) -> (Arc<AtomicBool>, Arc<AtomicBool>) {
+        let killed = Arc::new(AtomicBool::new(false));
+        let done = Arc::new(AtomicBool::new(false));
+        let watch = || Watch {
+            pid,
+            deadline: std::time::Instant::now() + deadline,
+            done: done.clone(),
+            killed: killed.clone(),
+        };
+        if let Ok(mut guard) = self.watch.lock() {
+            let tx = guard.get_or_insert_with(watchdog);
+            if tx.send(watch()).is_err() {
+                // The watchdog thread is gone: start another for this and later calls.
+                let fresh = watchdog();
+                let _ = fresh.send(watch());
+                *guard = Some(fresh);
+            }
+        }
+        (done, killed)
+    }
+
+    /// Sends one evaluation (`Inspect`, `Assert`) to a worker and waits for its one answer,
+    /// under the watchdog. Blocks: call it from `spawn_blocking` or a thread of its own.
+    pub fn evaluate_blocking(
+        &self,
+        msg: &ToWorker,
+        deadline_ms: u64,
+        allow_unconfined: bool,
+    ) -> Result<FromWorker, EngineError> {
+        let mut worker = self.take(allow_unconfined)?;
+        let (done, killed) = self.watch(
+            worker.child.id(),
+            Duration::from_millis(deadline_ms) + GRACE,
+        );
+        let answer = write_frame(&mut worker.input, msg)
+            .map_err(|e| e.to_string())
+            .and_then(|()| loop {
+                match read_frame::<FromWorker>(&mut worker.output) {
+                    Ok(Some(FromWorker::Ready { .. })) => {}
+                    Ok(Some(reply)) => break Ok(reply),
+                    Ok(None) => break Err("the sandbox worker exited".to_string()),
+                    Err(e) => break Err(e.to_string()),
+                }
+            });
+        done.store(true, Ordering::SeqCst);
+        match answer {
+            Ok(reply) => {
+                self.give_back(worker);
+                Ok(reply)
+            }
+            Err(_) if killed.load(Ordering::SeqCst) => {
+                Err(EngineError::Timeout { ms: deadline_ms })
+            }
+            Err(msg) => Err(EngineError::Sandbox {
+                kind: "sandbox_crashed".into(),
+                message: format!("the sandbox worker died during the evaluation ({msg})"),
+            }),
+        }
+    }
+
+    /// Evaluates a test case's `assert` expression in a worker: `Ok(false)` when it is falsy,
+    /// `Err` (with the reason) when it does not run.
+    pub fn eval_assertion(
+        &self,
+        expr: &str,
+        input: &Value,
+        output: &Value,
+        allow_unconfined: bool,
+    ) -> Result<bool, String> {
+        let msg = ToWorker::Assert {
+            expr: expr.to_string(),
+            input: input.clone(),
+            output: output.clone(),
+            limits: EVALUATION_LIMITS,
+        };
+        match self.evaluate_blocking(&msg, EVALUATION_LIMITS.deadline_ms, allow_unconfined) {
+            Ok(FromWorker::Asserted(answer)) => answer,
+            Ok(_) => Err("the sandbox worker answered something else".into()),
+            Err(EngineError::Timeout { ms }) => Err(format!(
+                "it ran past its {ms} ms deadline and its worker was stopped"
+            )),
+            Err(e) => Err(e.to_string()),
+        }
     }
 
     fn give_back(&self, w: Worker) {
@@ -542,29 +692,7 @@ impl SandboxHost {
         };
         let confinement = worker.confinement.clone();
         let pid = worker.child.id();
-        let killed = Arc::new(AtomicBool::new(false));
-        let done = Arc::new(AtomicBool::new(false));
-        // The watchdog: interrupts cannot stop every builtin or a worker blocked elsewhere.
-        if let Ok(mut guard) = self.watch.lock() {
-            let tx = guard.get_or_insert_with(watchdog);
-            let w = Watch {
-                pid,
-                deadline: std::time::Instant::now() + deadline,
-                done: done.clone(),
-                killed: killed.clone(),
-            };
-            if tx.send(w).is_err() {
-                // The watchdog thread is gone: start another for this and later calls.
-                let fresh = watchdog();
-                let _ = fresh.send(Watch {
-                    pid,
-                    deadline: std::time::Instant::now() + deadline,
-                    done: done.clone(),
-                    killed: killed.clone(),
-                });
-                *guard = Some(fresh);
-            }
-        }
+        let (done, killed) = self.watch(pid, deadline);
         let deadline_ms = inv.deadline_ms;
         let result = (|| -> Result<Outcome, String> {
             write_frame(&mut worker.input, &ToWorker::Invoke(inv)).map_err(|e| e.to_string())?;
@@ -632,6 +760,9 @@ impl SandboxHost {
                         write_frame(&mut worker.input, &reply).map_err(|e| e.to_string())?;
                     }
                     Ok(Some(FromWorker::Ready { .. })) => {}
+                    Ok(Some(FromWorker::Inspected(_) | FromWorker::Asserted(_))) => {
+                        return Err("the sandbox worker answered out of turn".into())
+                    }
                     Ok(None) => return Err("the sandbox worker exited".into()),
                     Err(e) => return Err(e.to_string()),
                 }

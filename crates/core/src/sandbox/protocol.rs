@@ -31,6 +31,42 @@ pub enum ToWorker {
         call: u64,
         result: Value,
     },
+    /// Evaluate a module's top level and read what its default export declares (validation:
+    /// a stranger's module is only ever evaluated in a confined worker).
+    Inspect(Evaluation),
+    /// Evaluate a test case's `assert` expression over its input and output.
+    Assert {
+        expr: String,
+        input: Value,
+        output: Value,
+        limits: Limits,
+    },
+}
+
+/// A module to evaluate for its metadata.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// The name positions are reported against (`weather.js`, `manifest.yaml#code`).
+    pub file: String,
+    pub source: String,
+    pub limits: Limits,
+}
+
+/// The budget of one evaluation in the worker.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct Limits {
+    pub memory_bytes: usize,
+    pub deadline_ms: u64,
+}
+
+/// Why a module could not be read: a diagnostic code (`js-syntax`, `js-import`,
+/// `js-evaluation`, `js-no-default-export`, `js-engine`), a message and where.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JsProblem {
+    pub code: String,
+    pub message: String,
+    pub line: u32,
+    pub column: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -59,6 +95,10 @@ pub enum FromWorker {
         request: Value,
     },
     Done(Outcome),
+    /// The answer to [`ToWorker::Inspect`].
+    Inspected(Result<crate::manifest::js::ModuleInfo, JsProblem>),
+    /// The answer to [`ToWorker::Assert`]: whether it held, or why it did not run.
+    Asserted(Result<bool, String>),
 }
 
 /// What the worker's OS confinement achieved, measured by the worker itself after applying it.

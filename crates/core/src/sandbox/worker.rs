@@ -1,6 +1,6 @@
 //! The sandbox worker process: confines itself (no filesystem, no network, an address-space
 //! cap), says how far the confinement got, then serves invocations from stdin until the host
-//! closes it. One invocation at a time; each gets a fresh QuickJS runtime.
+//! closes it. One invocation (or evaluation) at a time; each gets a fresh QuickJS runtime.
 
 use std::io::{BufReader, BufWriter, Stdin, Stdout};
 
@@ -239,6 +239,23 @@ pub fn main() -> std::process::ExitCode {
             Ok(Some(ToWorker::Invoke(inv))) => {
                 let outcome = engine::run(&inv, &mut pipe);
                 if pipe.send(&FromWorker::Done(outcome)).is_err() {
+                    return std::process::ExitCode::from(1);
+                }
+            }
+            Ok(Some(ToWorker::Inspect(ev))) => {
+                let answer = super::evaluate::inspect(&ev);
+                if pipe.send(&FromWorker::Inspected(answer)).is_err() {
+                    return std::process::ExitCode::from(1);
+                }
+            }
+            Ok(Some(ToWorker::Assert {
+                expr,
+                input,
+                output,
+                limits,
+            })) => {
+                let answer = super::evaluate::assertion(&expr, &input, &output, limits);
+                if pipe.send(&FromWorker::Asserted(answer)).is_err() {
                     return std::process::ExitCode::from(1);
                 }
             }

@@ -268,6 +268,54 @@ async fn refusals_name_their_reason(kind: &str) {
         msg.contains("capability.integration.method") && msg.contains("line 9"),
         "{msg}"
     );
+    // A module whose top level would never end, with a signature that does not hold: refused
+    // for the signature, before anything in it is evaluated.
+    let hostile = "while (true) {}\nexport default { id: 'tool-d', version: '1.0.0', name: 'D', permissions: ['compute.light'], actions: { run() { return 1 } } };\n";
+    let bytes = package::build(&package::Contents {
+        manifest_name: "manifest.js".into(),
+        manifest: hostile.into(),
+        tests: Some(r#"{"passed":1,"failed":0}"#.into()),
+        ..Default::default()
+    })
+    .unwrap();
+    let sha = package::sha256_hex(&bytes);
+    let body = |signature: String| json!({"package": base64::engine::general_purpose::STANDARD.encode(&bytes), "signature": signature});
+    let r = alice
+        .post(
+            "/v1/capabilities/tool-d/versions",
+            body(other.sign("tool-d", "1.0.0", &sha)),
+        )
+        .await;
+    assert_eq!(r.code(), "signature_invalid", "{:?}", r.json());
+    // Signed, it is validated, in a sandbox worker whose deadline stops the loop.
+    let r = alice
+        .post(
+            "/v1/capabilities/tool-d/versions",
+            body(key.sign("tool-d", "1.0.0", &sha)),
+        )
+        .await;
+    assert_eq!(r.code(), "package_invalid", "{:?}", r.json());
+    let msg = r.json()["error"]["message"].as_str().unwrap().to_string();
+    assert!(msg.contains("module failed while loading"), "{msg}");
+    // Signed as another version than the module declares.
+    let honest = "export default { id: 'tool-d', version: '1.0.0', name: 'D', permissions: ['compute.light'], actions: { run() { return 1 } } };\n";
+    let bytes = package::build(&package::Contents {
+        manifest_name: "manifest.js".into(),
+        manifest: honest.into(),
+        tests: Some(r#"{"passed":1,"failed":0}"#.into()),
+        ..Default::default()
+    })
+    .unwrap();
+    let sha = package::sha256_hex(&bytes);
+    let r = alice
+        .post(
+            "/v1/capabilities/tool-d/versions",
+            json!({"package": base64::engine::general_purpose::STANDARD.encode(&bytes), "version": "2.0.0", "signature": key.sign("tool-d", "2.0.0", &sha)}),
+        )
+        .await;
+    assert_eq!(r.code(), "package_invalid", "{:?}", r.json());
+    let msg = r.json()["error"]["message"].as_str().unwrap().to_string();
+    assert!(msg.contains("signed as 2.0.0"), "{msg}");
     // A hostile archive.
     let r = alice
         .post("/v1/capabilities/tool-a/versions", json!({"package": base64::engine::general_purpose::STANDARD.encode(b"\x1f\x8b not really"), "signature": "x"}))

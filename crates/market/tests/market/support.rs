@@ -154,6 +154,7 @@ pub fn publish_request(key: &SigningKey, manifest: &str, failed: i64) -> (Publis
     let req = PublishRequest {
         package: base64::engine::general_purpose::STANDARD.encode(&bytes),
         signature: key.sign(&m.capability().id, &m.version(), &sha),
+        version: Some(m.version()),
         visibility: None,
         org: None,
         price_cents: None,
