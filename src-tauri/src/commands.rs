@@ -630,15 +630,15 @@ pub async fn market_publish(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
     spec: String,
-    visibility: String,
+    visibility: Option<String>,
     org: Option<String>,
-    price_cents: i64,
+    price_cents: Option<i64>,
 ) -> Res<PublishView> {
     Ok(state
         .core()?
         .market_publish(
             &spec,
-            &visibility,
+            visibility.as_deref(),
             org.as_deref(),
             price_cents,
             &emitter(&app),

@@ -146,6 +146,10 @@ def test_70_publish_from_the_builder_in_one_click(world):
     click(d, "open-in-builder")
     click(d, "builder-publish-market", timeout=30)
     visible(d, "publish-dialog")
+    # Nothing chosen keeps what the marketplace has, and a first version would be private;
+    # this one is for everyone.
+    assert d.find_element(By.CSS_SELECTOR, tid("publish-visibility-keep")).is_selected()
+    click(d, "publish-visibility-public")
     click(d, "publish-confirm")
     result = visible(d, "publish-result", timeout=60)
     assert "geo-e2e@1.0.0" in result.text

@@ -161,14 +161,16 @@ enum Command {
     Publish {
         /// `ID` or `ID@VERSION`.
         spec: String,
-        /// public, organization or private.
-        #[arg(long, default_value = "public")]
-        visibility: String,
+        /// public, organization or private. Left out, the marketplace keeps what the
+        /// capability has; a first publish without it is private (only you see it).
+        #[arg(long)]
+        visibility: Option<String>,
+        /// The organization it belongs to (left out: unchanged).
         #[arg(long)]
         org: Option<String>,
-        /// Price in cents (0 = free).
-        #[arg(long, default_value_t = 0)]
-        price_cents: i64,
+        /// Price in cents (0 = free; left out: unchanged, free when new).
+        #[arg(long)]
+        price_cents: Option<i64>,
         /// Your own README (Markdown) instead of the one generated from the manifest.
         #[arg(long, value_name = "FILE")]
         readme: Option<PathBuf>,
@@ -623,7 +625,7 @@ async fn run(cli: Cli, style: &Style) -> ExitCode {
             market::publish(
                 cli.home,
                 &spec,
-                &visibility,
+                visibility.as_deref(),
                 org.as_deref(),
                 price_cents,
                 readme.as_deref(),

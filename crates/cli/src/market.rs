@@ -427,9 +427,9 @@ pub async fn uninstall(home: Option<PathBuf>, id: &str) -> ExitCode {
 pub async fn publish(
     home: Option<PathBuf>,
     spec: &str,
-    visibility: &str,
+    visibility: Option<&str>,
     org: Option<&str>,
-    price_cents: i64,
+    price_cents: Option<i64>,
     readme: Option<&std::path::Path>,
     json: bool,
 ) -> ExitCode {

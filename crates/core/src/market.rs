@@ -188,13 +188,16 @@ pub struct PublishRequest {
     /// Without it, the version is read from the manifest's text (a literal only).
     #[serde(default)]
     pub version: Option<String>,
-    /// `public` (default), `organization` or `private`.
+    /// `public`, `organization` or `private`. Left out, a new capability is `private` and an
+    /// existing one keeps its visibility; only its owner or an admin of its organization may
+    /// change it.
     #[serde(default)]
     pub visibility: Option<String>,
-    /// The organization it belongs to.
+    /// The organization it belongs to (left out: a new capability has none, an existing one
+    /// keeps its own).
     #[serde(default)]
     pub org: Option<String>,
-    /// Price in cents (0 = free).
+    /// Price in cents (0 = free; left out: 0 for a new capability, unchanged otherwise).
     #[serde(default)]
     pub price_cents: Option<i64>,
 }
@@ -211,6 +214,23 @@ pub struct PublishOutcome {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ReasonInput {
     pub reason: String,
+}
+
+/// An explicit change of what others see of a capability, outside a version
+/// (`PATCH /v1/capabilities/{id}`): by its owner, an admin of its organization, or a
+/// marketplace administrator; audited. Fields left out stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ListingChange {
+    /// `public`, `organization` or `private`.
+    #[serde(default)]
+    pub visibility: Option<String>,
+    /// The organization it belongs to (an org admin moves it only between organizations they
+    /// administer).
+    #[serde(default)]
+    pub org: Option<String>,
+    /// Price in cents (0 = free). Versions published while it was paid stay paid.
+    #[serde(default)]
+    pub price_cents: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

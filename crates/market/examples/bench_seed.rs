@@ -116,7 +116,7 @@ async fn main() {
             package: base64::engine::general_purpose::STANDARD.encode(&bytes),
             signature: key.sign(&id, &format!("1.{}.0", i % 7), &sha),
             version: Some(format!("1.{}.0", i % 7)),
-            visibility: None,
+            visibility: Some("public".into()),
             org: None,
             price_cents: Some(if i % 10 == 0 { 500 } else { 0 }),
         };

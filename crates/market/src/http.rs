@@ -18,8 +18,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use capsmith_core::market::{
-    DeprecateInput, EntitlementInput, FeaturedInput, KeyInput, PublishRequest, ReasonInput,
-    ReviewInput,
+    DeprecateInput, EntitlementInput, FeaturedInput, KeyInput, ListingChange, PublishRequest,
+    ReasonInput, ReviewInput,
 };
 use serde::Deserialize;
 
@@ -366,6 +366,16 @@ async fn deprecate(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// An explicit change of visibility, organization or price, by the owner side (audited).
+async fn change_listing(
+    SignedIn(user, app): SignedIn,
+    Path(id): Path<String>,
+    Body(c): Body<ListingChange>,
+) -> MarketResult<Response> {
+    store::change_listing(&app.db, &user, &id, &c).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 async fn reviews(Viewer(v, app): Viewer, Path(id): Path<String>) -> MarketResult<Response> {
     Ok(Json(store::reviews(&app.db, v.as_ref(), &id).await?).into_response())
 }
@@ -475,7 +485,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/featured", get(featured))
         .route("/v1/categories", get(categories))
         .route("/v1/sync", get(sync))
-        .route("/v1/capabilities/{id}", get(detail))
+        .route("/v1/capabilities/{id}", get(detail).patch(change_listing))
         .route(
             "/v1/capabilities/{id}/versions/{version}/package",
             get(package),

@@ -91,7 +91,7 @@ pub async fn seed_examples(db: &Db, data: &std::path::Path) -> MarketResult<usiz
             package: base64::engine::general_purpose::STANDARD.encode(&bytes),
             signature: key.sign(&id, &m.version(), &sha),
             version: Some(m.version()),
-            visibility: None,
+            visibility: Some("public".into()),
             org: None,
             price_cents: None,
         };

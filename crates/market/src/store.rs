@@ -23,6 +23,211 @@ struct VersionExtra {
     domains: Vec<String>,
     configuration: Vec<ConfigKey>,
     dependencies: Vec<DependencyRef>,
+    /// What the version says about the capability: the head row shows the newest approved
+    /// version's (versions published before this was kept have none).
+    #[serde(default)]
+    card: Option<VersionCard>,
+    /// The capability's price when this version was published: a version published while it
+    /// was paid stays paid, whatever the head row says later.
+    #[serde(default)]
+    price_cents: i64,
+}
+
+/// A version's own metadata, as the head row shows it once the version is approved.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct VersionCard {
+    name: String,
+    description: Option<String>,
+    icon: Option<String>,
+    category: Option<String>,
+    tags: Vec<String>,
+    kind: String,
+    license: Option<String>,
+}
+
+/// What others see of a capability besides its versions' metadata: who may see it, whose it
+/// is, what it costs. It changes only by an explicit act of its owner or an admin of its
+/// organization (or a marketplace administrator), never by a member's publish.
+#[derive(Debug, Clone, PartialEq)]
+struct Settings {
+    visibility: String,
+    org: Option<String>,
+    price: i64,
+}
+
+impl Settings {
+    fn check(&self) -> MarketResult<()> {
+        if !VISIBILITIES.contains(&self.visibility.as_str()) {
+            return Err(MarketError::BadRequest(format!(
+                "visibility must be public, organization or private, not `{}`",
+                self.visibility
+            )));
+        }
+        if self.visibility == "organization" && self.org.is_none() {
+            return Err(MarketError::BadRequest(
+                "organization visibility needs `org`".into(),
+            ));
+        }
+        if !(0..=100_000_000).contains(&self.price) {
+            return Err(MarketError::BadRequest(
+                "price_cents must be 0 or more".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The fields that differ, as `{field: [old, new]}` (what the audit records).
+    fn diff(&self, wanted: &Settings) -> serde_json::Map<String, serde_json::Value> {
+        let mut out = serde_json::Map::new();
+        if self.visibility != wanted.visibility {
+            out.insert(
+                "visibility".into(),
+                serde_json::json!([self.visibility, wanted.visibility]),
+            );
+        }
+        if self.org != wanted.org {
+            out.insert("org".into(), serde_json::json!([self.org, wanted.org]));
+        }
+        if self.price != wanted.price {
+            out.insert(
+                "price_cents".into(),
+                serde_json::json!([self.price, wanted.price]),
+            );
+        }
+        out
+    }
+}
+
+/// May `user` change a capability owned by `owner` from `current` to `wanted`? The owner, an
+/// admin of its organization and a marketplace administrator may; a member may not. An org
+/// admin moves it only between organizations they administer (its owner may bring one without
+/// an organization into an organization they belong to).
+fn may_change(
+    user: &User,
+    id: &str,
+    owner: i64,
+    current: &Settings,
+    wanted: &Settings,
+) -> MarketResult<()> {
+    if current == wanted || user.admin {
+        return Ok(());
+    }
+    let owner_side =
+        user.id == owner || current.org.as_deref().is_some_and(|o| user.is_org_admin(o));
+    if !owner_side {
+        return Err(MarketError::Forbidden(format!(
+            "only the owner of `{id}` or an admin of its organization may change its visibility, organization or price"
+        )));
+    }
+    if wanted.org != current.org {
+        let from = match &current.org {
+            Some(o) => user.is_org_admin(o),
+            None => user.id == owner,
+        };
+        let to = match &wanted.org {
+            Some(o) => {
+                user.is_org_admin(o)
+                    || (current.org.is_none() && user.id == owner && user.is_member(o))
+            }
+            None => false,
+        };
+        if !(from && to) {
+            return Err(MarketError::Forbidden(format!(
+                "`{id}` moves only between organizations you administer"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Records an explicit change of a capability's settings.
+async fn audit_change(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: &str,
+    user: &User,
+    changes: serde_json::Map<String, serde_json::Value>,
+) -> MarketResult<()> {
+    sqlx::query(db.sql(
+        "INSERT INTO listing_changes (capability_id, user_id, changes, at) VALUES ($1, $2, $3, $4)",
+    ))
+    .bind(id)
+    .bind(user.id)
+    .bind(serde_json::Value::Object(changes).to_string())
+    .bind(now())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Writes a capability's settings, keeping what they were (with change number `seq`) so the
+/// change feed can tell those who saw it before that it is gone for them.
+async fn write_settings(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: &str,
+    s: &Settings,
+    seq: i64,
+) -> MarketResult<()> {
+    sqlx::query(db.sql(
+        "INSERT INTO removals (capability_id, seq, visibility, org, owner_id, listed)
+         SELECT id, $1, visibility, org, owner_id, listed FROM capabilities WHERE id = $2",
+    ))
+    .bind(seq)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        db.sql("UPDATE capabilities SET visibility = $1, org = $2, price_cents = $3 WHERE id = $4"),
+    )
+    .bind(&s.visibility)
+    .bind(s.org.as_deref())
+    .bind(s.price)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// `PATCH /v1/capabilities/{id}`: an explicit change of visibility, organization or price.
+pub async fn change_listing(
+    db: &Db,
+    user: &User,
+    id: &str,
+    change: &capsmith_core::market::ListingChange,
+) -> MarketResult<()> {
+    let (owner, org, price) = head(db, Some(user), id).await?;
+    let (visibility,): (String,) =
+        sqlx::query_as(db.sql("SELECT visibility FROM capabilities WHERE id = $1"))
+            .bind(id)
+            .fetch_one(&db.pool)
+            .await?;
+    let current = Settings {
+        visibility,
+        org,
+        price,
+    };
+    let wanted = Settings {
+        visibility: change
+            .visibility
+            .clone()
+            .unwrap_or_else(|| current.visibility.clone()),
+        org: change.org.clone().or_else(|| current.org.clone()),
+        price: change.price_cents.unwrap_or(current.price),
+    };
+    wanted.check()?;
+    may_change(user, id, owner, &current, &wanted)?;
+    let changes = current.diff(&wanted);
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let mut tx = db.write().await?;
+    let seq = db.next_seq(&mut tx).await?;
+    write_settings(db, &mut tx, id, &wanted, seq).await?;
+    audit_change(db, &mut tx, id, user, changes).await?;
+    touch(db, &mut tx, id, seq).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 const CARD_COLUMNS: &str = "c.id, c.owner_id, c.org, c.visibility, c.name, c.description, c.icon, \
@@ -33,16 +238,22 @@ const CARD_COLUMNS: &str = "c.id, c.owner_id, c.org, c.visibility, c.name, c.des
 /// The SQL condition "the reader may see capability `c`" (ids are integers from the database,
 /// written in as literals).
 fn visible(viewer: Option<&User>) -> String {
+    visible_in(viewer, "c")
+}
+
+/// [`visible`] over the table `t`, which has `visibility`, `owner_id`, `org` and `listed`
+/// columns (`capabilities`, or a `removals` row: what a capability was before a change).
+fn visible_in(viewer: Option<&User>, t: &str) -> String {
     match viewer {
         Some(u) if u.admin => "1 = 1".to_string(),
         Some(u) => format!(
-            "(c.visibility = 'public' OR c.owner_id = {id} OR (c.visibility = 'organization' AND \
-               c.org IN (SELECT org FROM org_members WHERE user_id = {id}))) \
-             AND (c.listed = 1 OR c.owner_id = {id} OR \
-               c.org IN (SELECT org FROM org_members WHERE user_id = {id} AND role = 'admin'))",
+            "({t}.visibility = 'public' OR {t}.owner_id = {id} OR ({t}.visibility = 'organization' AND \
+               {t}.org IN (SELECT org FROM org_members WHERE user_id = {id}))) \
+             AND ({t}.listed = 1 OR {t}.owner_id = {id} OR \
+               {t}.org IN (SELECT org FROM org_members WHERE user_id = {id} AND role = 'admin'))",
             id = u.id
         ),
-        None => "c.visibility = 'public' AND c.listed = 1".to_string(),
+        None => format!("{t}.visibility = 'public' AND {t}.listed = 1"),
     }
 }
 
@@ -93,7 +304,10 @@ fn card_row(r: &AnyRow) -> MarketResult<CardRow> {
     })
 }
 
-fn version_row(r: &AnyRow) -> MarketResult<(String, VersionInfo, String)> {
+/// A version row: its capability, what readers see of it, its README, who published it.
+type VersionRow = (String, VersionInfo, String, i64);
+
+fn version_row(r: &AnyRow) -> MarketResult<VersionRow> {
     let info: String = r.try_get("info")?;
     let extra: VersionExtra = serde_json::from_str(&info).unwrap_or_default();
     Ok((
@@ -115,6 +329,7 @@ fn version_row(r: &AnyRow) -> MarketResult<(String, VersionInfo, String)> {
             published_at: r.try_get("published_at")?,
         },
         r.try_get("readme")?,
+        r.try_get("published_by")?,
     ))
 }
 
@@ -140,23 +355,28 @@ async fn listings(
     db: &Db,
     viewer: Option<&User>,
     rows: Vec<CardRow>,
-    versions: Vec<(String, VersionInfo, String)>,
+    versions: Vec<VersionRow>,
 ) -> MarketResult<Vec<Listing>> {
     let entitled = entitled_ids(db, viewer).await?;
     let mut by_cap: HashMap<String, Vec<(VersionInfo, String)>> = HashMap::new();
-    for (id, v, readme) in versions {
-        by_cap.entry(id).or_default().push((v, readme));
+    // Unapproved versions the reader did not publish: only those who may approve them see them.
+    let mut waiting: HashMap<String, Vec<(VersionInfo, String)>> = HashMap::new();
+    for (id, v, readme, by) in versions {
+        let to = if v.approved || viewer.is_some_and(|u| u.id == by) {
+            &mut by_cap
+        } else {
+            &mut waiting
+        };
+        to.entry(id).or_default().push((v, readme));
     }
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let mut card = row.card;
         let privileged = privileged(viewer, row.owner_id, card.org.as_deref());
-        let mut vs: Vec<(VersionInfo, String)> = by_cap
-            .remove(&card.id)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|(v, _)| v.approved || privileged)
-            .collect();
+        let mut vs: Vec<(VersionInfo, String)> = by_cap.remove(&card.id).unwrap_or_default();
+        if privileged {
+            vs.extend(waiting.remove(&card.id).unwrap_or_default());
+        }
         vs.sort_by_key(|b| std::cmp::Reverse(semver_key(&b.0.version)));
         let latest = vs.iter().find(|(v, _)| v.yanked.is_none());
         card.latest_version = latest.map(|(v, _)| v.version.clone());
@@ -177,7 +397,8 @@ async fn listings(
 }
 
 const VERSION_COLUMNS: &str = "v.capability_id, v.version, v.sha256, v.signature, v.public_key, \
-    v.size, v.readme, v.info, v.tests_passed, v.tests_total, v.yanked, v.approved, v.published_at";
+    v.size, v.readme, v.info, v.tests_passed, v.tests_total, v.yanked, v.approved, v.published_at, \
+    v.published_by";
 
 /// One capability as the reader may see it.
 pub async fn listing(db: &Db, viewer: Option<&User>, id: &str) -> MarketResult<Listing> {
@@ -450,9 +671,13 @@ pub async fn sync(
     .iter()
     .map(version_row)
     .collect::<MarketResult<Vec<_>>>()?;
+    // Removed: what this reader could see before a change after the cursor and cannot now.
+    // Never an id the reader could not see before: a capability they never saw stays unknown.
     let removed: Vec<String> = if since > 0 {
+        let before = visible_in(viewer, "r");
         sqlx::query_as::<_, (String,)>(db.sql(&format!(
-            "SELECT c.id FROM capabilities c WHERE c.seq > $1 AND c.seq <= $2 AND NOT ({vis})"
+            "SELECT DISTINCT c.id FROM removals r JOIN capabilities c ON c.id = r.capability_id
+             WHERE r.seq > $1 AND r.seq <= $2 AND {before} AND NOT ({vis})"
         )))
         .bind(since)
         .bind(upper)
@@ -608,29 +833,13 @@ async fn publish_once(
             tests.passed + tests.failed
         )));
     }
-    let visibility = req.visibility.clone().unwrap_or_else(|| "public".into());
-    if !VISIBILITIES.contains(&visibility.as_str()) {
-        return Err(MarketError::BadRequest(format!(
-            "visibility must be public, organization or private, not `{visibility}`"
-        )));
-    }
-    if let Some(org) = &req.org {
-        if !user.is_member(org) {
-            return Err(MarketError::Forbidden(format!(
-                "you are not a member of the organization `{org}`"
+    // Flags are checked for form here; whether this user may change them, below.
+    if let Some(v) = &req.visibility {
+        if !VISIBILITIES.contains(&v.as_str()) {
+            return Err(MarketError::BadRequest(format!(
+                "visibility must be public, organization or private, not `{v}`"
             )));
         }
-    }
-    if visibility == "organization" && req.org.is_none() {
-        return Err(MarketError::BadRequest(
-            "organization visibility needs `org`".into(),
-        ));
-    }
-    let price = req.price_cents.unwrap_or(0);
-    if !(0..=100_000_000).contains(&price) {
-        return Err(MarketError::BadRequest(
-            "price_cents must be 0 or more".into(),
-        ));
     }
 
     let readme = contents.readme.clone().unwrap_or_else(|| {
@@ -641,7 +850,22 @@ async fn publish_once(
             capsmith_core::package::docs::DocFormat::Markdown,
         )
     });
-    let extra = VersionExtra {
+    let kind = manifest
+        .analysis
+        .kind
+        .map(|k| k.as_str().to_string())
+        .unwrap_or_else(|| "declarative".into());
+    let mut extra = VersionExtra {
+        card: Some(VersionCard {
+            name: cap.name.clone(),
+            description: cap.description.clone(),
+            icon: cap.icon.clone(),
+            category: cap.category.clone(),
+            tags: cap.tags.clone(),
+            kind: kind.clone(),
+            license: cap.license.clone(),
+        }),
+        price_cents: 0,
         permissions: manifest.permissions_in_force(),
         domains: manifest.analysis.allowed_domains.clone(),
         configuration: cap
@@ -664,34 +888,62 @@ async fn publish_once(
             })
             .collect(),
     };
-    let kind = manifest
-        .analysis
-        .kind
-        .map(|k| k.as_str().to_string())
-        .unwrap_or_else(|| "declarative".into());
 
     let mut tx = db.write().await?;
     let existing = sqlx::query(db.sql(
-        "SELECT c.owner_id, c.org, u.name FROM capabilities c JOIN users u ON u.id = c.owner_id WHERE c.id = $1",
+        "SELECT c.owner_id, c.org, c.visibility, c.price_cents, u.name FROM capabilities c JOIN users u ON u.id = c.owner_id WHERE c.id = $1",
     ))
     .bind(id)
     .fetch_optional(&mut *tx)
     .await?;
-    let org = match &existing {
+    // What others see of it: a publish without flags keeps it (a first one is private); flags
+    // that change it are an explicit change, which only the owner side may make.
+    let (settings, before) = match &existing {
         Some(r) => {
             let owner: i64 = r.try_get("owner_id")?;
-            let org: Option<String> = r.try_get("org")?;
-            let may = owner == user.id || org.as_deref().is_some_and(|o| user.is_member(o));
+            let current = Settings {
+                visibility: r.try_get("visibility")?,
+                org: r.try_get("org")?,
+                price: r.try_get("price_cents")?,
+            };
+            let may = owner == user.id || current.org.as_deref().is_some_and(|o| user.is_member(o));
             if !may {
                 return Err(MarketError::NamespaceTaken {
                     id: id.to_string(),
                     owner: r.try_get("name")?,
                 });
             }
-            req.org.clone().or(org)
+            let wanted = Settings {
+                visibility: req
+                    .visibility
+                    .clone()
+                    .unwrap_or_else(|| current.visibility.clone()),
+                org: req.org.clone().or_else(|| current.org.clone()),
+                price: req.price_cents.unwrap_or(current.price),
+            };
+            may_change(user, id, owner, &current, &wanted)?;
+            (wanted, Some(current))
         }
-        None => req.org.clone(),
+        None => {
+            if let Some(org) = &req.org {
+                if !user.is_member(org) {
+                    return Err(MarketError::Forbidden(format!(
+                        "you are not a member of the organization `{org}`"
+                    )));
+                }
+            }
+            let first = Settings {
+                visibility: req.visibility.clone().unwrap_or_else(|| "private".into()),
+                org: req.org.clone(),
+                price: req.price_cents.unwrap_or(0),
+            };
+            (first, None)
+        }
     };
+    settings.check()?;
+    extra.price_cents = settings.price;
+    let org = settings.org.clone();
+    let (visibility, price) = (settings.visibility.clone(), settings.price);
     let exists: Option<(String,)> = sqlx::query_as(
         db.sql("SELECT version FROM versions WHERE capability_id = $1 AND version = $2"),
     )
@@ -754,43 +1006,18 @@ async fn publish_once(
     .bind(&at)
     .execute(&mut *tx)
     .await?;
-    // The head row follows the newest version's metadata.
-    let newest = newest_version(db, &mut tx, id, false).await?;
-    if newest.as_deref() == Some(version.as_str()) {
-        sqlx::query(db.sql(
-            "UPDATE capabilities SET name = $1, description = $2, icon = $3, category = $4, tags = $5,
-               kind = $6, license = $7, visibility = $8, org = $9, price_cents = $10 WHERE id = $11",
-        ))
-        .bind(&cap.name)
-        .bind(cap.description.as_deref())
-        .bind(cap.icon.as_deref())
-        .bind(cap.category.as_deref())
-        .bind(&tags)
-        .bind(&kind)
-        .bind(cap.license.as_deref())
-        .bind(&visibility)
-        .bind(org.as_deref())
-        .bind(price)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if db.backend == Backend::Sqlite {
-            sqlx::query(
-                "DELETE FROM capabilities_fts WHERE rowid = (SELECT num FROM capabilities WHERE id = ?1)",
-            )
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO capabilities_fts (rowid, name, description, tags)
-                 VALUES ((SELECT num FROM capabilities WHERE id = ?1), ?2, ?3, ?4)",
-            )
-            .bind(id)
-            .bind(&cap.name)
-            .bind(cap.description.as_deref().unwrap_or(""))
-            .bind(cap.tags.join(" "))
-            .execute(&mut *tx)
-            .await?;
+    // A new capability shows its first version's metadata (and is searchable by those who may
+    // see it) even while that version waits for approval; later, only approved ones count.
+    if before.is_none() {
+        if let Some(card) = &extra.card {
+            show_card(db, &mut tx, id, card).await?;
+        }
+    }
+    if let Some(before) = &before {
+        let changes = before.diff(&settings);
+        if !changes.is_empty() {
+            write_settings(db, &mut tx, id, &settings, seq).await?;
+            audit_change(db, &mut tx, id, user, changes).await?;
         }
     }
     touch(db, &mut tx, id, seq).await?;
@@ -825,6 +1052,49 @@ async fn newest_version(
         .max_by(|a, b| semver_key(a).cmp(&semver_key(b))))
 }
 
+/// Writes a version's metadata into the head row (and, on SQLite, the full-text index).
+async fn show_card(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: &str,
+    card: &VersionCard,
+) -> MarketResult<()> {
+    let tags = serde_json::to_string(&card.tags).unwrap_or_else(|_| "[]".into());
+    sqlx::query(db.sql(
+        "UPDATE capabilities SET name = $1, description = $2, icon = $3, category = $4, tags = $5,
+           kind = $6, license = $7 WHERE id = $8",
+    ))
+    .bind(&card.name)
+    .bind(card.description.as_deref())
+    .bind(card.icon.as_deref())
+    .bind(card.category.as_deref())
+    .bind(&tags)
+    .bind(&card.kind)
+    .bind(card.license.as_deref())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    if db.backend == Backend::Sqlite {
+        sqlx::query(
+            "DELETE FROM capabilities_fts WHERE rowid = (SELECT num FROM capabilities WHERE id = ?1)",
+        )
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO capabilities_fts (rowid, name, description, tags)
+             VALUES ((SELECT num FROM capabilities WHERE id = ?1), ?2, ?3, ?4)",
+        )
+        .bind(id)
+        .bind(&card.name)
+        .bind(card.description.as_deref().unwrap_or(""))
+        .bind(card.tags.join(" "))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Moves a capability up the change feed and recomputes its installable latest version.
 async fn touch(
     db: &Db,
@@ -833,6 +1103,28 @@ async fn touch(
     seq: i64,
 ) -> MarketResult<()> {
     let latest = newest_version(db, tx, id, true).await?;
+    // Its metadata is the newest approved version's (not yanked, if any is not): a version
+    // waiting for approval changes nothing others see.
+    let approved_versions: Vec<(String, String, Option<String>)> = sqlx::query_as(db.sql(
+        "SELECT version, info, yanked FROM versions WHERE capability_id = $1 AND approved = 1",
+    ))
+    .bind(id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let shown = approved_versions
+        .iter()
+        .filter(|v| v.2.is_none())
+        .max_by(|a, b| semver_key(&a.0).cmp(&semver_key(&b.0)))
+        .or_else(|| {
+            approved_versions
+                .iter()
+                .max_by(|a, b| semver_key(&a.0).cmp(&semver_key(&b.0)))
+        })
+        .and_then(|v| serde_json::from_str::<VersionExtra>(&v.1).ok())
+        .and_then(|e| e.card);
+    if let Some(card) = shown {
+        show_card(db, tx, id, &card).await?;
+    }
     let (approved,): (i64,) = sqlx::query_as(
         db.sql("SELECT COUNT(*) FROM versions WHERE capability_id = $1 AND approved = 1"),
     )
@@ -895,16 +1187,32 @@ pub async fn package(
 ) -> MarketResult<Vec<u8>> {
     let (owner, org, price) = head(db, viewer, id).await?;
     let privileged = privileged(viewer, owner, org.as_deref());
-    let row = sqlx::query(
-        db.sql("SELECT sha256, approved FROM versions WHERE capability_id = $1 AND version = $2"),
-    )
+    let row = sqlx::query(db.sql(
+        "SELECT sha256, approved, published_by, info FROM versions WHERE capability_id = $1 AND version = $2",
+    ))
     .bind(id)
     .bind(version)
     .fetch_optional(&db.pool)
     .await?
-    .filter(|r| privileged || r.try_get::<i64, _>("approved").unwrap_or(0) != 0)
     .ok_or_else(|| MarketError::NotFound(format!("no version {version} of `{id}`")))?;
-    if price > 0 && !privileged {
+    // Its own publisher and those who may approve it get an unapproved version; nobody else
+    // learns that it exists.
+    let by: i64 = row.try_get("published_by")?;
+    let own = viewer.is_some_and(|u| u.id == by);
+    let approved = row.try_get::<i64, _>("approved").unwrap_or(0) != 0;
+    if !(approved || privileged || own) {
+        return Err(MarketError::NotFound(format!(
+            "no version {version} of `{id}`"
+        )));
+    }
+    // Paid now, or paid when this version was published: entitled readers only.
+    let version_price = row
+        .try_get::<String, _>("info")
+        .ok()
+        .and_then(|i| serde_json::from_str::<VersionExtra>(&i).ok())
+        .map(|e| e.price_cents)
+        .unwrap_or(0);
+    if (price > 0 || version_price > 0) && !privileged && !own {
         let ok =
             match viewer {
                 Some(u) => sqlx::query_as::<_, (i64,)>(db.sql(

@@ -173,7 +173,7 @@ export type Commands = {
   market_uninstall: { args: { id: string }; result: null };
   /** Runs the tests first (rejects `tests_failing`); emits `market-progress`. */
   market_publish: {
-    args: { spec: string; visibility: string; org: string | null; priceCents: number };
+    args: { spec: string; visibility: string | null; org: string | null; priceCents: number | null };
     result: PublishView;
   };
   market_login: { args: { url: string; token: string }; result: Account };

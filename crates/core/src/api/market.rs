@@ -1284,9 +1284,9 @@ impl Capsmith {
     pub async fn market_publish(
         &self,
         spec: &str,
-        visibility: &str,
+        visibility: Option<&str>,
         org: Option<&str>,
-        price_cents: i64,
+        price_cents: Option<i64>,
         cb: Progress<'_>,
     ) -> CoreResult<PublishView> {
         self.market_publish_with_readme(spec, visibility, org, price_cents, None, cb)
@@ -1297,9 +1297,9 @@ impl Capsmith {
     pub async fn market_publish_with_readme(
         &self,
         spec: &str,
-        visibility: &str,
+        visibility: Option<&str>,
         org: Option<&str>,
-        price_cents: i64,
+        price_cents: Option<i64>,
         readme: Option<String>,
         cb: Progress<'_>,
     ) -> CoreResult<PublishView> {
@@ -1390,9 +1390,10 @@ impl Capsmith {
             package: base64::engine::general_purpose::STANDARD.encode(&bytes),
             signature: key.sign(&id, &stored.version, &sha),
             version: Some(stored.version.clone()),
-            visibility: Some(visibility.to_string()),
+            // Left out, the marketplace keeps what the capability has (private when new).
+            visibility: visibility.map(str::to_string),
             org: org.map(str::to_string),
-            price_cents: Some(price_cents),
+            price_cents,
         };
         let out: PublishOutcome = client
             .send_json(

@@ -156,7 +156,7 @@ async fn publish_install_update_with_a_permission_diff_rollback_uninstall() {
         .await
         .unwrap();
     let e = publisher
-        .market_publish("geo@0.9.0", "public", None, 0, &quiet)
+        .market_publish("geo@0.9.0", Some("public"), None, Some(0), &quiet)
         .await
         .unwrap_err();
     assert_eq!(e.kind(), "tests_failing");
@@ -169,7 +169,7 @@ async fn publish_install_update_with_a_permission_diff_rollback_uninstall() {
         .await
         .unwrap();
     let p = publisher
-        .market_publish("geo@1.0.0", "public", None, 0, &quiet)
+        .market_publish("geo@1.0.0", Some("public"), None, Some(0), &quiet)
         .await
         .unwrap();
     assert_eq!(
@@ -228,7 +228,7 @@ async fn publish_install_update_with_a_permission_diff_rollback_uninstall() {
         .await
         .unwrap();
     publisher
-        .market_publish("geo@1.1.0", "public", None, 0, &quiet)
+        .market_publish("geo@1.1.0", Some("public"), None, Some(0), &quiet)
         .await
         .unwrap();
     user.market_sync(false, &quiet).await.unwrap();
@@ -341,7 +341,7 @@ async fn tampered_packages_swapped_signatures_and_new_keys_are_refused() {
             .await
             .unwrap();
         publisher
-            .market_publish(&format!("tally@{v}"), "public", None, 0, &quiet)
+            .market_publish(&format!("tally@{v}"), Some("public"), None, Some(0), &quiet)
             .await
             .unwrap();
     }
@@ -424,7 +424,7 @@ async fn tampered_packages_swapped_signatures_and_new_keys_are_refused() {
         .await
         .unwrap();
     publisher
-        .market_publish("tally@1.2.0", "public", None, 0, &quiet)
+        .market_publish("tally@1.2.0", Some("public"), None, Some(0), &quiet)
         .await
         .unwrap();
     user.market_sync(false, &quiet).await.unwrap();
@@ -458,7 +458,7 @@ async fn a_yanked_version_keeps_working_where_installed_and_is_refused_afresh() 
         .await
         .unwrap();
     publisher
-        .market_publish("yanky@1.0.0", "public", None, 0, &quiet)
+        .market_publish("yanky@1.0.0", Some("public"), None, Some(0), &quiet)
         .await
         .unwrap();
     let consent = vec!["network.http.get".to_string(), "y.example".to_string()];
@@ -524,7 +524,7 @@ async fn dependencies_come_along_and_their_permissions_need_consent_too() {
         .await
         .unwrap();
     publisher
-        .market_publish("geo-base@1.2.0", "public", None, 0, &quiet)
+        .market_publish("geo-base@1.2.0", Some("public"), None, Some(0), &quiet)
         .await
         .unwrap();
     let top = manifest("geo-top", "1.0.0", &["network.http.get"], "top.example")
@@ -534,7 +534,7 @@ async fn dependencies_come_along_and_their_permissions_need_consent_too() {
         .await
         .unwrap();
     publisher
-        .market_publish("geo-top@1.0.0", "public", None, 0, &quiet)
+        .market_publish("geo-top@1.0.0", Some("public"), None, Some(0), &quiet)
         .await
         .unwrap();
 

@@ -7,3 +7,4 @@ mod openapi;
 mod postgres;
 mod server;
 mod support;
+mod trust;

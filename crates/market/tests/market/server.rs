@@ -626,6 +626,15 @@ async fn the_change_feed_pages_and_answers_304(kind: &str) {
             json!({"visibility": "private"}),
         )
         .await;
+    // A capability bob never could see stays unknown to him: not an item, not removed.
+    let r = alice
+        .publish(
+            &key,
+            &manifest("tool-9", "1.0.0", &[], "a.example"),
+            json!({"visibility": "private"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.json());
     let r = bob
         .call(
             reqwest::Method::GET,

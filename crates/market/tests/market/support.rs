@@ -155,7 +155,7 @@ pub fn publish_request(key: &SigningKey, manifest: &str, failed: i64) -> (Publis
         package: base64::engine::general_purpose::STANDARD.encode(&bytes),
         signature: key.sign(&m.capability().id, &m.version(), &sha),
         version: Some(m.version()),
-        visibility: None,
+        visibility: Some("public".into()),
         org: None,
         price_cents: None,
     };

@@ -11,6 +11,8 @@ import { useMarketStatus } from "./useMarketStatus";
 import { parseDollars, usePublish } from "./usePublish";
 import { VISIBILITY_LABELS } from "./marketFormat";
 
+const KEEP_HINT = "Keeps what the marketplace shows for it. A first version is private: only you see it.";
+
 const VISIBILITY_HINTS: Record<string, string> = {
   public: "Anyone on the marketplace can find and install it.",
   organization: "Only members of the organization see it, once an admin approves it.",
@@ -20,7 +22,8 @@ const VISIBILITY_HINTS: Record<string, string> = {
 export function PublishDialog({ spec, onClose }: { spec: string; onClose: () => void }) {
   const { status } = useMarketStatus();
   const publishing = usePublish(spec);
-  const [visibility, setVisibility] = useState("public");
+  // null: unchanged on the marketplace (private for a first version).
+  const [visibility, setVisibility] = useState<string | null>(null);
   const [org, setOrg] = useState("");
   const [price, setPrice] = useState("");
   const orgId = useId();
@@ -34,7 +37,11 @@ export function PublishDialog({ spec, onClose }: { spec: string; onClose: () => 
   const submit = (e?: FormEvent) => {
     e?.preventDefault();
     if (!canPublish || cents === null) return;
-    void publishing.publish({ visibility, org: visibility === "organization" ? org.trim() : null, priceCents: cents });
+    void publishing.publish({
+      visibility,
+      org: visibility === "organization" ? org.trim() : null,
+      priceCents: price.trim() === "" ? null : cents,
+    });
   };
 
   return (
@@ -74,6 +81,20 @@ export function PublishDialog({ spec, onClose }: { spec: string; onClose: () => 
       <form className="publish-form" onSubmit={submit} noValidate>
         <fieldset className="publish-visibility" disabled={locked}>
           <legend className="form-label">Who can see it</legend>
+          <label className="publish-choice">
+            <input
+              type="radio"
+              name="publish-visibility"
+              value=""
+              data-testid="publish-visibility-keep"
+              checked={visibility === null}
+              onChange={() => setVisibility(null)}
+            />
+            <span>
+              <strong>As it is</strong>
+              <span className="muted small block">{KEEP_HINT}</span>
+            </span>
+          </label>
           {Object.entries(VISIBILITY_LABELS).map(([value, label]) => (
             <label key={value} className="publish-choice">
               <input
@@ -111,7 +132,7 @@ export function PublishDialog({ spec, onClose }: { spec: string; onClose: () => 
         )}
         <div className="form-row">
           <label htmlFor={priceId} className="form-label">
-            Price in dollars (empty or 0 for free)
+            Price in dollars (0 for free; empty keeps its price, free for a first version)
           </label>
           <input
             id={priceId}

@@ -7,7 +7,8 @@ import { invoke } from "../../lib/backend";
 import { toAppError, type AppError } from "../../lib/errors";
 import { useMarketProgress } from "./useMarketProgress";
 
-export type PublishRequest = { visibility: string; org: string | null; priceCents: number };
+/** `null` fields keep what the marketplace has (a first version: private and free). */
+export type PublishRequest = { visibility: string | null; org: string | null; priceCents: number | null };
 
 export function usePublish(spec: string) {
   const [busy, setBusy] = useState(false);
