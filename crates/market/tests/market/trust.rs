@@ -3,7 +3,9 @@
 //! member's version without flags), flags a member may not use, organization moves, and who
 //! gets an unapproved or a paid version.
 
-use capsmith_core::market::{Listing, SearchPage};
+use std::collections::BTreeSet;
+
+use capsmith_core::market::{CategoryCount, Listing, SearchPage, SyncPage};
 use capsmith_core::package::SigningKey;
 use serde_json::json;
 
@@ -19,6 +21,7 @@ macro_rules! both {
 both!(
     a_members_version_changes_nothing_others_see,
     a_first_publish_without_flags_is_private,
+    every_role_sees_exactly_what_it_may,
 );
 
 struct World {
@@ -264,4 +267,201 @@ async fn a_first_publish_without_flags_is_private(kind: &str) {
         )
         .await;
     assert_eq!(r.status, 403, "{:?}", r.json());
+}
+
+/// The matrix: each role against each kind of capability (public, organization, private, an
+/// organization capability whose first version waits for approval; free and paid), through
+/// every endpoint that lists, shows, serves or counts. Nothing a role may not see reaches it,
+/// not even as an id in a list.
+async fn every_role_sees_exactly_what_it_may(kind: &str) {
+    let w = World::new(kind);
+    let oscar = w.user("oscar", &[&[]]);
+    let olga = w.user("olga", &[&["--org", "acme", "--admin"]]);
+    let mike = w.user("mike", &[&["--org", "acme"]]);
+    let carla = w.user("carla", &[&["--org", "acme"]]);
+    let ursula = w.user("ursula", &[&[]]);
+    let root = w.user("root", &[&["--admin"]]);
+    let anon = w.anonymous();
+    let key = SigningKey::generate().unwrap();
+    // (id, publisher, flags)
+    let caps: [(&str, &Api, serde_json::Value); 8] = [
+        ("m-pub-free", &oscar, json!({"visibility": "public"})),
+        (
+            "m-pub-paid",
+            &oscar,
+            json!({"visibility": "public", "price_cents": 300}),
+        ),
+        ("m-priv-free", &oscar, json!({"visibility": "private"})),
+        (
+            "m-priv-paid",
+            &oscar,
+            json!({"visibility": "private", "price_cents": 300}),
+        ),
+        (
+            "m-org-free",
+            &olga,
+            json!({"visibility": "organization", "org": "acme"}),
+        ),
+        (
+            "m-org-paid",
+            &olga,
+            json!({"visibility": "organization", "org": "acme", "price_cents": 300}),
+        ),
+        (
+            "m-wait-free",
+            &mike,
+            json!({"visibility": "organization", "org": "acme"}),
+        ),
+        (
+            "m-wait-paid",
+            &mike,
+            json!({"visibility": "organization", "org": "acme", "price_cents": 300}),
+        ),
+    ];
+    for (id, who, flags) in &caps {
+        let r = who
+            .publish(&key, &named(id, "1.0.0", id), flags.clone())
+            .await;
+        assert_eq!(r.status, 201, "{id}: {:?}", r.json());
+        let r = root
+            .call(
+                reqwest::Method::PUT,
+                &format!("/v1/capabilities/{id}/featured"),
+                Some(json!({"featured": true})),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, 204, "{id}: {:?}", r.json());
+    }
+    let roles: [(&str, &Api); 7] = [
+        ("anonymous", &anon),
+        ("user", &ursula),
+        ("member", &carla),
+        ("org admin", &olga),
+        ("owner", &oscar),
+        ("waiting owner", &mike),
+        ("admin", &root),
+    ];
+    // Who may see what, and who may download it (200) or must pay (402).
+    let sees = |role: &str, id: &str| -> bool {
+        let group = id.split('-').nth(1).unwrap();
+        matches!(
+            (role, group),
+            ("admin", _)
+                | (_, "pub")
+                | ("owner", "priv")
+                | ("member" | "org admin" | "waiting owner", "org")
+                | ("org admin" | "waiting owner", "wait")
+        )
+    };
+    let download_status = |role: &str, id: &str| -> u16 {
+        if !sees(role, id) {
+            return 404;
+        }
+        let group = id.split('-').nth(1).unwrap();
+        let privileged = matches!(
+            (role, group),
+            ("admin", _)
+                | ("owner", "pub" | "priv")
+                | ("org admin", "org" | "wait")
+                | ("waiting owner", "wait")
+        );
+        if id.ends_with("-paid") && !privileged {
+            402
+        } else {
+            200
+        }
+    };
+    let ids = |v: Vec<String>| v.into_iter().collect::<BTreeSet<_>>();
+    for (role, api) in roles {
+        let visible: BTreeSet<String> = caps
+            .iter()
+            .filter(|c| sees(role, c.0))
+            .map(|c| c.0.to_string())
+            .collect();
+        let hidden: Vec<&str> = caps
+            .iter()
+            .map(|c| c.0)
+            .filter(|id| !sees(role, id))
+            .collect();
+        let search = api.get("/v1/capabilities?per_page=100").await;
+        let page: SearchPage = serde_json::from_slice(&search.body).unwrap();
+        assert_eq!(page.total as usize, visible.len(), "{role}: search total");
+        assert_eq!(
+            ids(page.items.iter().map(|c| c.id.clone()).collect()),
+            visible,
+            "{role}: search"
+        );
+        let featured = api.get("/v1/featured").await;
+        let cards: Vec<capsmith_core::market::Card> =
+            serde_json::from_slice(&featured.body).unwrap();
+        assert_eq!(
+            ids(cards.iter().map(|c| c.id.clone()).collect()),
+            visible,
+            "{role}: featured"
+        );
+        let categories = api.get("/v1/categories").await;
+        let counts: Vec<CategoryCount> = serde_json::from_slice(&categories.body).unwrap();
+        assert_eq!(
+            counts.iter().map(|c| c.count).sum::<i64>() as usize,
+            visible.len(),
+            "{role}: categories"
+        );
+        let sync = api.get("/v1/sync?since=0").await;
+        let feed: SyncPage = serde_json::from_slice(&sync.body).unwrap();
+        assert_eq!(
+            ids(feed.items.iter().map(|l| l.card.id.clone()).collect()),
+            visible,
+            "{role}: sync"
+        );
+        assert!(feed.removed.is_empty(), "{role}: {:?}", feed.removed);
+        for body in [&search.body, &featured.body, &categories.body, &sync.body] {
+            let text = String::from_utf8_lossy(body);
+            for id in &hidden {
+                assert!(!text.contains(id), "{role}: `{id}` leaks: {text}");
+            }
+        }
+        for (id, _, _) in &caps {
+            let detail = api.get(&format!("/v1/capabilities/{id}")).await;
+            assert_eq!(
+                detail.status == 200,
+                sees(role, id),
+                "{role}: detail of {id}"
+            );
+            if detail.status == 200 {
+                let l: Listing = serde_json::from_slice(&detail.body).unwrap();
+                assert_eq!(l.versions.len(), 1, "{role}: versions of {id}");
+            }
+            assert_eq!(
+                download(api, id, "1.0.0").await,
+                download_status(role, id),
+                "{role}: download of {id}"
+            );
+            let reviews = api
+                .get(&format!("/v1/capabilities/{id}/reviews"))
+                .await
+                .status;
+            assert_eq!(reviews == 200, sees(role, id), "{role}: reviews of {id}");
+            let install = api
+                .call(
+                    reqwest::Method::POST,
+                    &format!("/v1/capabilities/{id}/installs"),
+                    None,
+                    &[],
+                )
+                .await
+                .status;
+            assert_eq!(
+                install == 204,
+                sees(role, id),
+                "{role}: install of {id} ({install})"
+            );
+        }
+    }
+    // Install counts: exactly the roles that could see it counted.
+    for (id, _, _) in &caps {
+        let l = listing(&root, id).await.unwrap();
+        let expected = roles.iter().filter(|(role, _)| sees(role, id)).count() as i64;
+        assert_eq!(l.card.installs, expected, "installs of {id}");
+    }
 }
