@@ -33,21 +33,67 @@ pub const MAX_BODY: usize = 64 * 1024;
 /// Largest publish body: a package at its cap, in base64, with room for the rest.
 pub const MAX_PUBLISH_BODY: usize = capsmith_core::package::MAX_PACKAGE_BYTES * 4 / 3 + 64 * 1024;
 
-/// Token buckets per caller.
-#[derive(Default)]
+/// Token buckets per caller, in a map of bounded size. A bucket that has refilled to its burst
+/// is the same as no bucket, so it is dropped when the map is full (and every `SWEEP_EVERY`
+/// calls); when the map is full of callers still being limited, a new caller is refused
+/// rather than the map growing: memory stays bounded, failing closed.
 pub struct Limiter {
-    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    buckets: Mutex<Buckets>,
+    cap: usize,
+}
+
+#[derive(Default)]
+struct Buckets {
+    /// key → (tokens, when last counted, burst, per_minute)
+    map: HashMap<String, (f64, Instant, f64, f64)>,
+    calls: u64,
+}
+
+/// Most buckets kept at once.
+pub const LIMITER_CAP: usize = 100_000;
+const SWEEP_EVERY: u64 = 4096;
+
+impl Default for Limiter {
+    fn default() -> Self {
+        Limiter::with_cap(LIMITER_CAP)
+    }
 }
 
 impl Limiter {
+    pub fn with_cap(cap: usize) -> Self {
+        Limiter {
+            buckets: Mutex::new(Buckets::default()),
+            cap: cap.max(1),
+        }
+    }
+
+    /// Buckets held now.
+    pub fn len(&self) -> usize {
+        self.buckets.lock().map(|b| b.map.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Takes one token from `key`'s bucket (`burst` tokens, refilled at `per_minute`).
     pub fn take(&self, key: &str, burst: f64, per_minute: f64) -> MarketResult<()> {
         let mut b = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
-        if b.len() > 100_000 {
-            b.retain(|_, (_, t)| now.duration_since(*t).as_secs() < 600);
+        b.calls += 1;
+        let full = b.map.len() >= self.cap && !b.map.contains_key(key);
+        if full || b.calls.is_multiple_of(SWEEP_EVERY) {
+            b.map.retain(|_, (tokens, at, burst, rate)| {
+                *tokens + now.duration_since(*at).as_secs_f64() * *rate / 60.0 < *burst
+            });
         }
-        let (tokens, at) = b.entry(key.to_string()).or_insert((burst, now));
+        if b.map.len() >= self.cap && !b.map.contains_key(key) {
+            return Err(MarketError::RateLimited(1));
+        }
+        let (tokens, at, _, _) = b
+            .map
+            .entry(key.to_string())
+            .or_insert((burst, now, burst, per_minute));
         *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * per_minute / 60.0).min(burst);
         *at = now;
         if *tokens >= 1.0 {
@@ -56,6 +102,42 @@ impl Limiter {
         } else {
             let wait = ((1.0 - *tokens) * 60.0 / per_minute).ceil() as u64;
             Err(MarketError::RateLimited(wait.max(1)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod limiter_tests {
+    use super::*;
+
+    #[test]
+    fn the_map_stays_bounded_under_a_flood_of_callers() {
+        let l = Limiter::with_cap(100);
+        // Callers still being limited fill it: new ones are refused, the map does not grow.
+        let mut refused = 0;
+        for i in 0..10_000 {
+            if l.take(&format!("caller-{i}"), 5.0, 0.001).is_err() {
+                refused += 1;
+            }
+            assert!(l.len() <= 100);
+        }
+        assert_eq!(refused, 10_000 - 100);
+        // A caller already known still gets its own answer.
+        assert!(l.take("caller-1", 5.0, 0.001).is_ok());
+        // Buckets that refilled (one token a second here) are dropped, so new callers get in
+        // again once the old ones have waited long enough.
+        let l = Limiter::with_cap(100);
+        for i in 0..100 {
+            l.take(&format!("old-{i}"), 1.0, 60.0).unwrap();
+        }
+        assert!(
+            l.take("early", 1.0, 60.0).is_err(),
+            "full of callers still limited"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        for i in 0..100 {
+            assert!(l.take(&format!("new-{i}"), 1.0, 60.0).is_ok(), "new-{i}");
+            assert!(l.len() <= 100);
         }
     }
 }

@@ -554,7 +554,7 @@ pub async fn search(db: &Db, viewer: Option<&User>, p: &SearchParams) -> MarketR
     // its cards are read: sorting thousands of whole rows to keep 24 costs more than the query.
     let ids_sql = db.sql(&format!(
         "SELECT c.id FROM {from} WHERE {where_} ORDER BY {order} LIMIT {per_page} OFFSET {}",
-        (page - 1) * per_page
+        (page - 1).saturating_mul(per_page)
     ));
     let mut q = sqlx::query_as::<_, (String,)>(ids_sql);
     for b in &binds {
