@@ -62,6 +62,8 @@ fn main() {
             "market_install",
             "market_update",
             "market_rollback",
+            "market_run_consent",
+            "market_grant_consent",
             "market_uninstall",
             "market_publish",
             "market_login",

@@ -547,7 +547,7 @@ pub async fn agent_config_set(
 
 use capsmith_core::api::market::{
     InstallOutcome, InstallPlan, MarketDetail, MarketPage, MarketProgress, MarketQuery,
-    MarketStatus, PublishView, SyncReport,
+    MarketStatus, PublishView, RunConsent, SyncReport,
 };
 use capsmith_core::market::{Account, Review};
 use tauri::Emitter;
@@ -595,10 +595,17 @@ pub async fn market_install(
     spec: String,
     consent: Vec<String>,
     agent: Option<String>,
+    replace: Option<bool>,
 ) -> Res<InstallOutcome> {
     Ok(state
         .core()?
-        .market_install(&spec, &consent, agent.as_deref(), false, &emitter(&app))
+        .market_install(
+            &spec,
+            &consent,
+            agent.as_deref(),
+            replace.unwrap_or(false),
+            &emitter(&app),
+        )
         .await?)
 }
 
@@ -611,7 +618,33 @@ pub async fn market_update(
 ) -> Res<InstallOutcome> {
     Ok(state
         .core()?
-        .market_update(&id, &consent, false, &emitter(&app))
+        .market_update(&id, &consent, &emitter(&app))
+        .await?)
+}
+
+/// The run-time consent screen: what an installed capability needs beyond its consent.
+#[tauri::command]
+pub async fn market_run_consent(
+    state: State<'_, AppState>,
+    id: String,
+    version: Option<String>,
+) -> Res<RunConsent> {
+    Ok(state
+        .core()?
+        .market_run_consent(&id, version.as_deref())
+        .await?)
+}
+
+#[tauri::command]
+pub async fn market_grant_consent(
+    state: State<'_, AppState>,
+    id: String,
+    version: Option<String>,
+    consent: Vec<String>,
+) -> Res<RunConsent> {
+    Ok(state
+        .core()?
+        .market_grant_consent(&id, version.as_deref(), &consent)
         .await?)
 }
 

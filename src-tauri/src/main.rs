@@ -104,6 +104,8 @@ fn main() {
             commands::market_install,
             commands::market_update,
             commands::market_rollback,
+            commands::market_run_consent,
+            commands::market_grant_consent,
             commands::market_uninstall,
             commands::market_publish,
             commands::market_login,

@@ -137,9 +137,10 @@ enum Command {
         /// Consent to everything it asks for without asking.
         #[arg(long)]
         yes: bool,
-        /// Accept a publisher key that changed since the last install.
+        /// Replace a capability with the same id that came from elsewhere (made or imported
+        /// here, another marketplace or publisher): it, its secrets and agent links go first.
         #[arg(long)]
-        trust_new_key: bool,
+        replace: bool,
         #[arg(long)]
         json: bool,
     },
@@ -149,12 +150,21 @@ enum Command {
         #[arg(long)]
         yes: bool,
         #[arg(long)]
-        trust_new_key: bool,
-        #[arg(long)]
         json: bool,
     },
     /// Go back to the version the last update replaced.
     Rollback { id: String },
+    /// An installed capability asks for more than you consented to (`consent_required` at run
+    /// time): show what, and allow it.
+    Consent {
+        /// `ID` or `ID@VERSION`.
+        spec: String,
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Hand your publisher key over to a fresh one, signed by the old key: those who installed
+    /// your capabilities accept versions signed by the new key.
+    RotateKey,
     /// Uninstall: every version, its secrets and its agent links.
     Uninstall { id: String },
     /// Publish to the marketplace: tests first, then a signed package.
@@ -603,16 +613,15 @@ async fn run(cli: Cli, style: &Style) -> ExitCode {
             spec,
             agent,
             yes,
-            trust_new_key,
+            replace,
             json,
-        } => market::install(cli.home, &spec, agent.as_deref(), yes, trust_new_key, json).await,
-        Command::Update {
-            id,
-            yes,
-            trust_new_key,
-            json,
-        } => market::update(cli.home, id.as_deref(), yes, trust_new_key, json).await,
+        } => market::install(cli.home, &spec, agent.as_deref(), yes, replace, json).await,
+        Command::Update { id, yes, json } => {
+            market::update(cli.home, id.as_deref(), yes, json).await
+        }
         Command::Rollback { id } => market::rollback(cli.home, &id).await,
+        Command::Consent { spec, yes } => market::consent(cli.home, &spec, yes).await,
+        Command::RotateKey => market::rotate_key(cli.home).await,
         Command::Uninstall { id } => market::uninstall(cli.home, &id).await,
         Command::Publish {
             spec,

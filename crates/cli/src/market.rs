@@ -200,6 +200,14 @@ fn render_plan(p: &InstallPlan) -> String {
         p.key_fingerprint,
         p.key_state
     ));
+    if let Some(t) = &p.id_taken {
+        s.push_str(&format!(
+            "  ! the id is taken: {t}\n    (--replace removes that one, its secrets and agent links, first)\n"
+        ));
+    }
+    for c in &p.capabilities {
+        s.push_str(&format!("  • may call the capability `{c}`\n"));
+    }
     if p.tests_total > 0 {
         s.push_str(&format!(
             "  tests passed at publish: {}/{}\n",
@@ -284,7 +292,7 @@ pub async fn install(
     spec: &str,
     agent: Option<&str>,
     yes: bool,
-    trust_new_key: bool,
+    replace: bool,
     json: bool,
 ) -> ExitCode {
     let app = match open(home).await {
@@ -303,7 +311,7 @@ pub async fn install(
         Err(code) => return code,
     };
     match app
-        .market_install(spec, &consent, agent, trust_new_key, &stderr_progress)
+        .market_install(spec, &consent, agent, replace, &stderr_progress)
         .await
     {
         Ok(o) => {
@@ -330,13 +338,7 @@ pub async fn install(
     }
 }
 
-pub async fn update(
-    home: Option<PathBuf>,
-    id: Option<&str>,
-    yes: bool,
-    trust_new_key: bool,
-    json: bool,
-) -> ExitCode {
+pub async fn update(home: Option<PathBuf>, id: Option<&str>, yes: bool, json: bool) -> ExitCode {
     let app = match open(home).await {
         Ok(a) => a,
         Err(e) => return fail(&e, json),
@@ -369,10 +371,7 @@ pub async fn update(
             Ok(c) => c,
             Err(c) => return c,
         };
-        match app
-            .market_update(&id, &consent, trust_new_key, &no_progress)
-            .await
-        {
+        match app.market_update(&id, &consent, &no_progress).await {
             Ok(o) => {
                 if !json {
                     println!("✔ {} is at {}", o.id, o.version);
@@ -404,6 +403,96 @@ pub async fn rollback(home: Option<PathBuf>, id: &str) -> ExitCode {
     match app.market_rollback(id).await {
         Ok(o) => {
             println!("✔ {} is back at {}", o.id, o.version);
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e, false),
+    }
+}
+
+pub async fn consent(home: Option<PathBuf>, spec: &str, yes: bool) -> ExitCode {
+    let app = match open(home).await {
+        Ok(a) => a,
+        Err(e) => return fail(&e, false),
+    };
+    let (id, version) = capsmith_core::api::parse_spec(spec);
+    let c = match app.market_run_consent(&id, version.as_deref()).await {
+        Ok(c) => c,
+        Err(e) => return fail(&e, false),
+    };
+    if let Some(reason) = &c.revoked {
+        eprintln!(
+            "✘ {}@{} was revoked by the marketplace: {reason}{}",
+            c.id,
+            c.version,
+            c.newest_good
+                .as_ref()
+                .map(|v| format!(
+                    "\n  {v} is the newest good version: capsmith update {}",
+                    c.id
+                ))
+                .unwrap_or_default()
+        );
+        return ExitCode::from(1);
+    }
+    let wanted = c.missing();
+    if wanted.is_empty() {
+        println!("{}@{} runs within what you consented to", c.id, c.version);
+        return ExitCode::SUCCESS;
+    }
+    println!(
+        "{}@{} asks for more than you consented to when you installed it:",
+        c.id, c.version
+    );
+    for p in &c.missing_permissions {
+        println!("  + {} ({})", p.description, p.name);
+    }
+    for d in &c.missing_domains {
+        println!("  + connects to {d}");
+    }
+    for k in &c.missing_capabilities {
+        println!("  + calls the capability `{k}`");
+    }
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            eprintln!("nothing allowed (pass --yes to allow it)");
+            return ExitCode::from(1);
+        }
+        eprint!("Allow this? [y/N] ");
+        let _ = std::io::stderr().flush();
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+        if !matches!(line.trim().to_lowercase().as_str(), "y" | "yes") {
+            eprintln!("nothing allowed");
+            return ExitCode::from(1);
+        }
+    }
+    match app
+        .market_grant_consent(&id, version.as_deref(), &wanted)
+        .await
+    {
+        Ok(c) => {
+            println!("✔ allowed; {}@{} runs again", c.id, c.version);
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e, false),
+    }
+}
+
+pub async fn rotate_key(home: Option<PathBuf>) -> ExitCode {
+    let app = match open(home).await {
+        Ok(a) => a,
+        Err(e) => return fail(&e, false),
+    };
+    match app.market_rotate_key().await {
+        Ok(a) => {
+            println!(
+                "✔ {} now signs with {}; the old key signed the hand-over",
+                a.name,
+                a.public_key
+                    .as_deref()
+                    .map(capsmith_core::package::fingerprint)
+                    .unwrap_or_default()
+            );
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e, false),

@@ -85,6 +85,10 @@ pub struct VersionInfo {
     pub tests_total: i64,
     /// Set when the version was yanked: the reason.
     pub yanked: Option<String>,
+    /// Set when a marketplace administrator revoked the version (a security problem): the
+    /// reason. Unlike a yanked version, a revoked one stops running where it is installed.
+    #[serde(default)]
+    pub revoked: Option<String>,
     /// False until an organization admin approves it (organization capabilities).
     pub approved: bool,
     pub published_at: String,
@@ -103,6 +107,154 @@ pub struct Listing {
     pub readme: String,
     /// Change sequence number: sync cursors count these.
     pub seq: i64,
+    /// Key hand-overs of the people who signed its versions, oldest first: each signed by the
+    /// old key, so a client that pinned an older key can follow them offline.
+    #[serde(default)]
+    pub key_rotations: Vec<KeyRotation>,
+}
+
+/// A publisher's hand-over from one signing key to the next, signed by the old key over
+/// `capsmith-key-rotation-v1\n<user>\n<old_key>\n<new_key>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, TS)]
+pub struct KeyRotation {
+    pub user: String,
+    pub old_key: String,
+    pub new_key: String,
+    /// ed25519 signature (base64) by `old_key`.
+    pub signature: String,
+    pub at: String,
+}
+
+/// What a version asks of whoever installs it, as its manifest states it. The listing carries
+/// a copy for browsing; the client computes it again from the signed archive and refuses a
+/// listing that disagrees (`listing_mismatch`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Terms {
+    pub permissions: Vec<String>,
+    pub domains: Vec<String>,
+    pub configuration: Vec<ConfigKey>,
+    pub dependencies: Vec<DependencyRef>,
+}
+
+impl Terms {
+    /// From a checked manifest: permissions in force, hosts, configuration keys, required
+    /// dependencies.
+    pub fn of(m: &crate::manifest::Manifest) -> Terms {
+        let c = m.capability();
+        Terms {
+            permissions: m.permissions_in_force(),
+            domains: m.analysis.allowed_domains.clone(),
+            configuration: c
+                .configuration
+                .iter()
+                .map(|k| ConfigKey {
+                    key: k.key.clone(),
+                    label: k.label.clone(),
+                    secret: k.ty.as_str() == "secret",
+                    required: k.required,
+                })
+                .collect(),
+            dependencies: c
+                .dependencies
+                .iter()
+                .filter(|d| !d.optional)
+                .map(|d| DependencyRef {
+                    id: d.id.clone(),
+                    version: d.version.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// What a listing says of a version.
+    pub fn listed(v: &VersionInfo) -> Terms {
+        Terms {
+            permissions: v.permissions.clone(),
+            domains: v.domains.clone(),
+            configuration: v.configuration.clone(),
+            dependencies: v.dependencies.clone(),
+        }
+    }
+
+    /// How `listed` differs from these terms, in words (empty when they agree; order does
+    /// not matter).
+    pub fn differences(&self, listed: &Terms) -> Vec<String> {
+        fn sets<T: Ord + Clone>(
+            what: &str,
+            signed: &[T],
+            listed: &[T],
+            show: impl Fn(&T) -> String,
+        ) -> Option<String> {
+            let mut a = signed.to_vec();
+            let mut b = listed.to_vec();
+            a.sort();
+            a.dedup();
+            b.sort();
+            b.dedup();
+            if a == b {
+                return None;
+            }
+            let only = |x: &[T], y: &[T]| -> Vec<String> {
+                x.iter().filter(|i| !y.contains(i)).map(&show).collect()
+            };
+            let (more, less) = (only(&a, &b), only(&b, &a));
+            let mut parts = Vec::new();
+            if !more.is_empty() {
+                parts.push(format!(
+                    "the signed package also asks for {}",
+                    more.join(", ")
+                ));
+            }
+            if !less.is_empty() {
+                parts.push(format!(
+                    "the listing shows {} which the package does not ask for",
+                    less.join(", ")
+                ));
+            }
+            if parts.is_empty() {
+                parts.push("they differ".into());
+            }
+            Some(format!("{what}: {}", parts.join("; ")))
+        }
+        let config = |t: &Terms| -> Vec<(String, bool, bool)> {
+            t.configuration
+                .iter()
+                .map(|c| (c.key.clone(), c.secret, c.required))
+                .collect()
+        };
+        let deps = |t: &Terms| -> Vec<(String, String)> {
+            t.dependencies
+                .iter()
+                .map(|d| (d.id.clone(), d.version.clone()))
+                .collect()
+        };
+        [
+            sets("permissions", &self.permissions, &listed.permissions, |p| {
+                format!("`{p}`")
+            }),
+            sets("hosts", &self.domains, &listed.domains, |d| {
+                format!("`{d}`")
+            }),
+            sets(
+                "configuration",
+                &config(self),
+                &config(listed),
+                |(k, secret, required)| {
+                    format!(
+                        "`{k}`{}{}",
+                        if *secret { " (secret)" } else { "" },
+                        if *required { " (required)" } else { "" }
+                    )
+                },
+            ),
+            sets("dependencies", &deps(self), &deps(listed), |(id, v)| {
+                format!("`{id} {v}`")
+            }),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
 }
 
 /// A page of search results.
@@ -174,6 +326,12 @@ pub struct OrgRole {
 pub struct KeyInput {
     /// ed25519 public key, base64.
     pub public_key: String,
+    /// Replacing a registered key: the hand-over statement signed by the old key
+    /// (`capsmith-key-rotation-v1\n<user>\n<old_key>\n<new_key>`, base64). Clients that pinned
+    /// the old key accept versions signed by the new one only through it; without it the new
+    /// key is registered, and those clients refuse its versions (`publisher_key_changed`).
+    #[serde(default)]
+    pub rotation: Option<String>,
 }
 
 /// What `publish` uploads.
@@ -260,7 +418,7 @@ pub struct ErrorEnvelope {
 pub struct ErrorBody {
     /// Stable: `bad_request`, `unauthorized`, `forbidden`, `not_found`, `version_exists`,
     /// `namespace_taken`, `payment_required`, `rate_limited`, `too_large`, `package_invalid`,
-    /// `signature_invalid`, `tests_failing`, `no_public_key`, `internal`.
+    /// `signature_invalid`, `tests_failing`, `no_public_key`, `revoked`, `internal`.
     pub code: String,
     pub message: String,
 }

@@ -90,7 +90,9 @@ async fn main() {
     .unwrap();
     let key = SigningKey::generate().unwrap();
     let user = users::by_name(&db, "bench").await.unwrap();
-    users::set_key(&db, &user, &key.public_b64()).await.unwrap();
+    users::set_key(&db, &user, &key.public_b64(), None)
+        .await
+        .unwrap();
     let user = users::by_name(&db, "bench").await.unwrap();
     let started = Instant::now();
     for i in 0..n {

@@ -36,6 +36,8 @@ pub enum MarketError {
     SignatureInvalid(String),
     #[error("{0}")]
     TestsFailing(String),
+    #[error("{0}")]
+    Revoked(String),
     #[error(
         "register your public key first (`PUT /v1/me/key`; `capsmith publish` does it for you)"
     )]
@@ -69,6 +71,7 @@ impl MarketError {
             MarketError::PackageInvalid(_) => "package_invalid",
             MarketError::SignatureInvalid(_) => "signature_invalid",
             MarketError::TestsFailing(_) => "tests_failing",
+            MarketError::Revoked(_) => "revoked",
             MarketError::NoPublicKey => "no_public_key",
             MarketError::Database(_)
             | MarketError::Migration(_)
@@ -85,6 +88,7 @@ impl MarketError {
             MarketError::NotFound(_) => StatusCode::NOT_FOUND,
             MarketError::VersionExists { .. } => StatusCode::CONFLICT,
             MarketError::PaymentRequired(_) => StatusCode::PAYMENT_REQUIRED,
+            MarketError::Revoked(_) => StatusCode::GONE,
             MarketError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             MarketError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             MarketError::PackageInvalid(_)

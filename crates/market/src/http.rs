@@ -327,7 +327,10 @@ async fn me_key(
         l.login_burst,
         l.login_per_minute,
     )?;
-    Ok(Json(users::set_key(&app.db, &user, &input.public_key).await?).into_response())
+    Ok(
+        Json(users::set_key(&app.db, &user, &input.public_key, input.rotation.as_deref()).await?)
+            .into_response(),
+    )
 }
 
 async fn search(Viewer(v, app): Viewer, Query(p): Query<SearchParams>) -> MarketResult<Response> {
@@ -431,6 +434,23 @@ async fn yank(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+async fn revoke(
+    SignedIn(user, app): SignedIn,
+    Path((id, version)): Path<(String, String)>,
+    Body(r): Body<ReasonInput>,
+) -> MarketResult<Response> {
+    store::revoke(&app.db, &user, &id, &version, Some(&r.reason)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn unrevoke(
+    SignedIn(user, app): SignedIn,
+    Path((id, version)): Path<(String, String)>,
+) -> MarketResult<Response> {
+    store::revoke(&app.db, &user, &id, &version, None).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 async fn approve(
     SignedIn(user, app): SignedIn,
     Path((id, version)): Path<(String, String)>,
@@ -479,6 +499,8 @@ async fn install(
         .as_ref()
         .map(|u| u.id.to_string())
         .unwrap_or_else(|| peer.ip().to_string());
+    // Only an id the caller may see gets a bucket: made-up ids cannot fill the limiter's map.
+    store::require_visible(&app.db, v.as_ref(), &id).await?;
     app.limiter
         .take(&format!("install:{who}:{id}"), 5.0, 10.0)?;
     store::count_install(&app.db, v.as_ref(), &id).await?;
@@ -573,6 +595,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(package),
         )
         .route("/v1/capabilities/{id}/versions/{version}/yank", post(yank))
+        .route(
+            "/v1/capabilities/{id}/versions/{version}/revoke",
+            post(revoke).delete(unrevoke),
+        )
         .route(
             "/v1/capabilities/{id}/versions/{version}/approve",
             post(approve),

@@ -119,7 +119,12 @@ async fn run(cli: Cli) -> Result<(), MarketError> {
             println!("capsmith-market listening on http://{addr}");
             let state = Arc::new(AppState {
                 db,
-                limiter: Default::default(),
+                // `CAPSMITH_MARKET_LIMITER_CAP`: most callers tracked at once (tests lower it).
+                limiter: std::env::var("CAPSMITH_MARKET_LIMITER_CAP")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .map(capsmith_market::http::Limiter::with_cap)
+                    .unwrap_or_default(),
                 limits: limits_from_env(),
                 listings: Default::default(),
             });

@@ -55,7 +55,7 @@ pub async fn seed_examples(db: &Db, data: &std::path::Path) -> MarketResult<usiz
     .await?;
     let key = key_for(data)?;
     let user = users::by_name(db, SEED_PUBLISHER).await?;
-    users::set_key(db, &user, &key.public_b64()).await?;
+    users::set_key(db, &user, &key.public_b64(), None).await?;
     let user = users::by_name(db, SEED_PUBLISHER).await?;
     let mut published = 0;
     for e in EXAMPLES.iter().filter(|e| e.seed) {

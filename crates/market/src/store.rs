@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use capsmith_core::market::{
-    Card, CategoryCount, ConfigKey, DependencyRef, Listing, PublishOutcome, PublishRequest, Review,
-    SearchPage, SyncPage, VersionInfo, VISIBILITIES,
+    Card, CategoryCount, ConfigKey, DependencyRef, KeyRotation, Listing, PublishOutcome,
+    PublishRequest, Review, SearchPage, SyncPage, VersionInfo, VISIBILITIES,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
@@ -147,6 +147,7 @@ fn version_row(r: &AnyRow) -> MarketResult<VersionRow> {
             tests_passed: r.try_get("tests_passed")?,
             tests_total: r.try_get("tests_total")?,
             yanked: r.try_get("yanked")?,
+            revoked: r.try_get("revoked")?,
             approved: r.try_get::<i64, _>("approved")? != 0,
             published_at: r.try_get("published_at")?,
         },
@@ -180,6 +181,15 @@ async fn listings(
     versions: Vec<VersionRow>,
 ) -> MarketResult<Vec<Listing>> {
     let entitled = entitled_ids(db, viewer).await?;
+    // Whose key hand-overs each listing carries: everyone who signed one of its versions.
+    let mut signers: HashMap<String, Vec<i64>> = HashMap::new();
+    for (id, _, _, by) in &versions {
+        let s = signers.entry(id.clone()).or_default();
+        if !s.contains(by) {
+            s.push(*by);
+        }
+    }
+    let rotations = key_rotations(db, signers.values().flatten().copied()).await?;
     let mut by_cap: HashMap<String, Vec<(VersionInfo, String)>> = HashMap::new();
     // Unapproved versions the reader did not publish: only those who may approve them see them.
     let mut waiting: HashMap<String, Vec<(VersionInfo, String)>> = HashMap::new();
@@ -194,13 +204,16 @@ async fn listings(
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let mut card = row.card;
+        let card_id = card.id.clone();
         let privileged = privileged(viewer, row.owner_id, card.org.as_deref());
         let mut vs: Vec<(VersionInfo, String)> = by_cap.remove(&card.id).unwrap_or_default();
         if privileged {
             vs.extend(waiting.remove(&card.id).unwrap_or_default());
         }
         vs.sort_by_key(|b| std::cmp::Reverse(semver_key(&b.0.version)));
-        let latest = vs.iter().find(|(v, _)| v.yanked.is_none());
+        let latest = vs
+            .iter()
+            .find(|(v, _)| v.yanked.is_none() && v.revoked.is_none());
         card.latest_version = latest.map(|(v, _)| v.version.clone());
         let readme = latest
             .or(vs.first())
@@ -213,14 +226,54 @@ async fn listings(
             versions: vs.into_iter().map(|(v, _)| v).collect(),
             readme,
             seq: row.seq,
+            key_rotations: rotations
+                .iter()
+                .filter(|(by, _)| signers.get(&card_id).is_some_and(|s| s.contains(by)))
+                .map(|(_, r)| r.clone())
+                .collect(),
         });
     }
     Ok(out)
 }
 
+/// The key hand-overs of these users, oldest first, each with its user's id.
+async fn key_rotations(
+    db: &Db,
+    users: impl Iterator<Item = i64>,
+) -> MarketResult<Vec<(i64, KeyRotation)>> {
+    let mut ids: Vec<i64> = users.collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Integers only reach the text of the query.
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let rows = sqlx::query(db.sql(&format!(
+        "SELECT r.user_id, u.name, r.old_key, r.new_key, r.signature, r.at FROM key_rotations r
+         JOIN users u ON u.id = r.user_id WHERE r.user_id IN ({list}) ORDER BY r.id"
+    )))
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("user_id")?,
+                KeyRotation {
+                    user: r.try_get("name")?,
+                    old_key: r.try_get("old_key")?,
+                    new_key: r.try_get("new_key")?,
+                    signature: r.try_get("signature")?,
+                    at: r.try_get("at")?,
+                },
+            ))
+        })
+        .collect()
+}
+
 const VERSION_COLUMNS: &str = "v.capability_id, v.version, v.sha256, v.signature, v.public_key, \
-    v.size, v.readme, v.info, v.tests_passed, v.tests_total, v.yanked, v.approved, v.published_at, \
-    v.published_by";
+    v.size, v.readme, v.info, v.tests_passed, v.tests_total, v.yanked, v.revoked, v.approved, \
+    v.published_at, v.published_by";
 
 /// One capability as the reader may see it.
 pub async fn listing(db: &Db, viewer: Option<&User>, id: &str) -> MarketResult<Listing> {
@@ -542,7 +595,7 @@ async fn newest_version(
     installable: bool,
 ) -> MarketResult<Option<String>> {
     let sql = if installable {
-        "SELECT version FROM versions WHERE capability_id = $1 AND approved = 1 AND yanked IS NULL"
+        "SELECT version FROM versions WHERE capability_id = $1 AND approved = 1 AND yanked IS NULL AND revoked IS NULL"
     } else {
         "SELECT version FROM versions WHERE capability_id = $1"
     };
@@ -692,7 +745,7 @@ pub async fn package(
     let (owner, org, price) = head(db, viewer, id).await?;
     let privileged = privileged(viewer, owner, org.as_deref());
     let row = sqlx::query(db.sql(
-        "SELECT sha256, approved, published_by, info FROM versions WHERE capability_id = $1 AND version = $2",
+        "SELECT sha256, approved, published_by, info, revoked FROM versions WHERE capability_id = $1 AND version = $2",
     ))
     .bind(id)
     .bind(version)
@@ -708,6 +761,14 @@ pub async fn package(
         return Err(MarketError::NotFound(format!(
             "no version {version} of `{id}`"
         )));
+    }
+    // A revoked version is kept for its publisher side to look into, served to nobody else.
+    if let Some(reason) = row.try_get::<Option<String>, _>("revoked")? {
+        if !(privileged || own) {
+            return Err(MarketError::Revoked(format!(
+                "{id}@{version} was revoked by the marketplace: {reason}"
+            )));
+        }
     }
     // Paid now, or paid when this version was published: entitled readers only.
     let version_price = row
@@ -760,6 +821,42 @@ pub async fn yank(db: &Db, user: &User, id: &str, version: &str, reason: &str) -
     } else {
         reason.trim()
     })
+    .bind(id)
+    .bind(version)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(MarketError::NotFound(format!(
+            "no version {version} of `{id}`"
+        )));
+    }
+    commit_change(db, tx, id).await?;
+    Ok(())
+}
+
+/// A marketplace administrator revokes a version (a security problem): clients that installed
+/// it stop running it once they sync, and nobody else may download it. `reason: None` lifts
+/// a revocation made in error.
+pub async fn revoke(
+    db: &Db,
+    user: &User,
+    id: &str,
+    version: &str,
+    reason: Option<&str>,
+) -> MarketResult<()> {
+    require_admin(user)?;
+    head(db, Some(user), id).await?;
+    let reason = reason
+        .map(str::trim)
+        .map(|r| if r.is_empty() { "revoked" } else { r });
+    let mut tx = db.write().await?;
+    let n = sqlx::query(db.sql(
+        "UPDATE versions SET revoked = $1, revoked_by = $2, revoked_at = $3 WHERE capability_id = $4 AND version = $5",
+    ))
+    .bind(reason)
+    .bind(reason.map(|_| user.id))
+    .bind(reason.map(|_| now()))
     .bind(id)
     .bind(version)
     .execute(&mut *tx)
@@ -890,6 +987,11 @@ pub async fn reviews(db: &Db, viewer: Option<&User>, id: &str) -> MarketResult<V
             })
         })
         .collect()
+}
+
+/// `not_found` unless the reader may see the capability.
+pub async fn require_visible(db: &Db, viewer: Option<&User>, id: &str) -> MarketResult<()> {
+    head(db, viewer, id).await.map(|_| ())
 }
 
 /// Counts an install (once per call; clients call it after a verified install).

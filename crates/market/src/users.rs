@@ -199,33 +199,70 @@ async fn bump_owned(
     user_id: i64,
 ) -> MarketResult<()> {
     let seq = db.next_seq(tx).await?;
-    sqlx::query(db.sql("UPDATE capabilities SET seq = $1 WHERE owner_id = $2"))
-        .bind(seq)
-        .bind(user_id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(db.sql(
+        "UPDATE capabilities SET seq = $1 WHERE owner_id = $2
+           OR id IN (SELECT capability_id FROM versions WHERE published_by = $3)",
+    ))
+    .bind(seq)
+    .bind(user_id)
+    .bind(user_id)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
-/// Registers (or replaces) the user's signing key. Capabilities they own move up the change
-/// feed, so clients learn about the new key (and refuse updates signed by it until the user
-/// trusts it).
-pub async fn set_key(db: &Db, user: &User, public_key: &str) -> MarketResult<Account> {
+/// Registers (or replaces) the user's signing key. Capabilities they own or signed versions of
+/// move up the change feed, so clients learn about the new key. A replacement with `rotation`
+/// (the hand-over signed by the registered key) is recorded, and clients that pinned the old
+/// key follow it; without one the key is still replaced (a lost key), and those clients refuse
+/// versions signed by the new one until their users reinstall.
+pub async fn set_key(
+    db: &Db,
+    user: &User,
+    public_key: &str,
+    rotation: Option<&str>,
+) -> MarketResult<Account> {
+    let public_key = public_key.trim();
     capsmith_core::package::check_public_key(public_key)
         .map_err(|e| MarketError::BadRequest(e.to_string()))?;
-    if user.public_key.as_deref() == Some(public_key.trim()) {
+    if user.public_key.as_deref() == Some(public_key) {
         return Ok(user.account());
     }
+    let handover =
+        match (rotation, user.public_key.as_deref()) {
+            (Some(sig), Some(old)) => {
+                capsmith_core::package::verify_rotation(&user.name, old, public_key, sig)
+                    .map_err(|e| MarketError::SignatureInvalid(e.to_string()))?;
+                Some((old.to_string(), sig.trim().to_string()))
+            }
+            (Some(_), None) => return Err(MarketError::BadRequest(
+                "there is no registered key to hand over from; register the key without `rotation`"
+                    .into(),
+            )),
+            (None, _) => None,
+        };
     let mut tx = db.write().await?;
     sqlx::query(db.sql("UPDATE users SET public_key = $1 WHERE id = $2"))
-        .bind(public_key.trim())
+        .bind(public_key)
         .bind(user.id)
         .execute(&mut *tx)
         .await?;
+    if let Some((old, sig)) = handover {
+        sqlx::query(db.sql(
+            "INSERT INTO key_rotations (user_id, old_key, new_key, signature, at) VALUES ($1, $2, $3, $4, $5)",
+        ))
+        .bind(user.id)
+        .bind(old)
+        .bind(public_key)
+        .bind(sig)
+        .bind(crate::db::now())
+        .execute(&mut *tx)
+        .await?;
+    }
     bump_owned(db, &mut tx, user.id).await?;
     tx.commit().await?;
     let mut acc = user.account();
-    acc.public_key = Some(public_key.trim().to_string());
+    acc.public_key = Some(public_key.to_string());
     Ok(acc)
 }
 

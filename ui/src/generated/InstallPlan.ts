@@ -11,9 +11,18 @@ export type InstallPlan = { id: string, name: string, version: string,
  */
 current: string | null, publisher: string, publisher_verified: boolean, key_fingerprint: string, 
 /**
- * `new` (first install: the key is pinned now), `same`, or `changed` (refused).
+ * `new` (first install: the key is pinned now), `same`, `rotated` (another key, handed
+ * over by a statement the pinned key signed; checked here, offline), or `changed`
+ * (refused: `publisher_key_changed`).
  */
-key_state: string, permissions: Array<PermissionWords>, domains: Array<string>, 
+key_state: string, 
+/**
+ * Set when the library already holds a capability with this id from another source (made
+ * or imported here, another marketplace or another publisher): what it is. Installing is
+ * refused (`id_taken`) unless the user chooses to replace it, which removes it, its
+ * secrets and its agent links first.
+ */
+id_taken: string | null, permissions: Array<PermissionWords>, domains: Array<string>, 
 /**
  * Against the installed version (empty on a first install).
  */
@@ -25,4 +34,9 @@ needs_consent: boolean, configuration: Array<ConfigKey>,
 /**
  * Dependencies installed along (`id@version`), resolved against the marketplace.
  */
-dependencies: Array<string>, price_cents: number, entitled: boolean, tests_passed: number, tests_total: number, license: string | null, };
+dependencies: Array<string>, 
+/**
+ * Other capabilities it may call (its declared dependencies, with those of what comes
+ * along): consented to with the rest.
+ */
+capabilities: Array<string>, price_cents: number, entitled: boolean, tests_passed: number, tests_total: number, license: string | null, };

@@ -4,4 +4,9 @@ export type InstalledView = { version: string,
 /**
  * The version it replaced, for rollback.
  */
-previous: string | null, installed_at: string, key_fingerprint: string, };
+previous: string | null, installed_at: string, key_fingerprint: string, 
+/**
+ * Set when the marketplace revoked the installed version: the reason. It does not run;
+ * `update` names the newest good version, if any.
+ */
+revoked: string | null, };

@@ -35,6 +35,11 @@ tests_passed: number, tests_total: number,
  */
 yanked: string | null, 
 /**
+ * Set when a marketplace administrator revoked the version (a security problem): the
+ * reason. Unlike a yanked version, a revoked one stops running where it is installed.
+ */
+revoked: string | null, 
+/**
  * False until an organization admin approves it (organization capabilities).
  */
 approved: boolean, published_at: string, };

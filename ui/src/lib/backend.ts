@@ -28,6 +28,7 @@ import type { MarketQuery } from "../generated/MarketQuery";
 import type { MarketStatus } from "../generated/MarketStatus";
 import type { PublishView } from "../generated/PublishView";
 import type { Review } from "../generated/Review";
+import type { RunConsent } from "../generated/RunConsent";
 import type { RunReport } from "../generated/RunReport";
 import type { SaveView } from "../generated/SaveView";
 import type { SettingView } from "../generated/SettingView";
@@ -158,16 +159,32 @@ export type Commands = {
   /** `spec` is `id` or `id@version`: what the consent screen shows. */
   market_install_plan: { args: { spec: string }; result: InstallPlan };
   /**
-   * Rejects `consent_required` when `consent` misses a permission; `signature_invalid`,
-   * `package_tampered`, `package_invalid`, `publisher_key_changed`, `yanked`, `market`,
-   * `market_unreachable` when the package or the server says no.
+   * Rejects `consent_required` when `consent` misses a permission, a host or a capability;
+   * `id_taken` when the plan's `id_taken` is set and `replace` is not true (replacing removes the
+   * existing capability, its secrets and its agent links first); `signature_invalid`,
+   * `package_tampered`, `package_invalid`, `listing_mismatch`, `publisher_key_changed`, `revoked`,
+   * `yanked`, `market`, `market_unreachable` when the package or the server says no.
    */
   market_install: {
-    args: { spec: string; consent: Array<string>; agent: string | null };
+    args: { spec: string; consent: Array<string>; agent: string | null; replace?: boolean | null };
     result: InstallOutcome;
   };
   /** Asking for more permissions or domains is refused with `consent_required` until `consent` lists them. */
   market_update: { args: { id: string; consent: Array<string> }; result: InstallOutcome };
+  /**
+   * What an installed version needs beyond what its user consented to, and whether it was revoked
+   * (`version: null` for the newest stored one). Offline; `installed: false` for local capabilities.
+   */
+  market_run_consent: { args: { id: string; version: string | null }; result: RunConsent };
+  /**
+   * Consents to what a stored version additionally asks, so it runs again. `consent` must list every
+   * name in `missing_permissions`, `missing_domains` and `missing_capabilities` (else `consent_required`);
+   * a revoked version rejects `revoked`.
+   */
+  market_grant_consent: {
+    args: { id: string; version: string | null; consent: Array<string> };
+    result: RunConsent;
+  };
   market_rollback: { args: { id: string }; result: InstallOutcome };
   /** Also removes its secrets and agent links. */
   market_uninstall: { args: { id: string }; result: null };

@@ -16,7 +16,7 @@ export type KnownErrorKind =
   | "unexpected" // anything that is not an ApiError at all
   | "invalid_argument" // a setting or configuration value the backend refused
   | "in_use" // a capability another one (or an agent) still needs
-  | "consent_required" // adding to an agent needs consent to these permissions
+  | "consent_required" // adding to an agent (or running an installed version) needs more consent
   | "unresolvable" // no versions satisfy every dependency; the message explains
   | "tests_failing" // publishing refused while a test fails
   | "secrets_withheld" // a builder run would use secrets beyond the saved version
@@ -37,6 +37,9 @@ export type KnownErrorKind =
   | "package_invalid" // the archive is not a valid capability package
   | "publisher_key_changed" // signed with another key than the one pinned at the last install
   | "yanked" // the publisher withdrew this version
+  | "listing_mismatch" // the marketplace's listing does not match the signed package; the message says how
+  | "id_taken" // the library already holds this id from another source: replace it or keep it
+  | "revoked" // the marketplace revoked this version (a security problem): it does not run
   // A run that failed (RunReport.error): the action's own failures…
   | "missing_config"
   | "oauth_not_connected"
@@ -174,6 +177,12 @@ export function errorTitle(error: AppError): string {
       return "The publisher's key changed";
     case "yanked":
       return "This version was withdrawn";
+    case "listing_mismatch":
+      return "The listing does not match the package";
+    case "id_taken":
+      return "Your library already has a capability with this id";
+    case "revoked":
+      return "Revoked by the marketplace";
     case "missing_config":
       return "Configuration is missing";
     case "oauth_not_connected":

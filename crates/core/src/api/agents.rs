@@ -480,7 +480,7 @@ impl Capsmith {
             .bind(capability)
             .execute(self.registry().pool())
             .await?;
-        let slot = agent_secret_slot(&id, capability);
+        let slot = agent_secret_slot(&id, &self.secret_slot(capability).await?);
         for key in secret_keys {
             self.secrets().delete(&slot, &key).await?;
         }
@@ -538,7 +538,7 @@ impl Capsmith {
         };
         let stored = self.registry().get(capability, Some(&c.version)).await?;
         let cap = &stored.document.capability;
-        let slot = agent_secret_slot(&id, capability);
+        let slot = agent_secret_slot(&id, &self.secret_slot(capability).await?);
         let pool = self.registry().pool();
         let current: String = sqlx::query_scalar(
             "SELECT config FROM agent_capabilities WHERE agent_id = ? AND capability_id = ?",
@@ -606,7 +606,7 @@ impl Capsmith {
         let plain: serde_json::Map<String, Value> =
             serde_json::from_str(&config).unwrap_or_default();
         let stored = self.registry().get(capability, version.as_deref()).await?;
-        let slot = agent_secret_slot(&id, capability);
+        let slot = agent_secret_slot(&id, &self.secret_slot(capability).await?);
         let mut out = Vec::new();
         for item in &stored.document.capability.configuration {
             let secret = item.ty == crate::manifest::model::ConfigType::Secret;

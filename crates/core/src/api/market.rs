@@ -15,6 +15,8 @@ use crate::market::{Card, ConfigKey, Listing, Review};
 
 mod install;
 mod publish;
+mod trust;
+pub use trust::RunConsent;
 
 /// Where the client stands: which marketplace, who is signed in, how fresh the cache is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -127,6 +129,9 @@ pub struct InstalledView {
     pub previous: Option<String>,
     pub installed_at: String,
     pub key_fingerprint: String,
+    /// Set when the marketplace revoked the installed version: the reason. It does not run;
+    /// `update` names the newest good version, if any.
+    pub revoked: Option<String>,
 }
 
 /// A permission in plain words.
@@ -147,8 +152,15 @@ pub struct InstallPlan {
     pub publisher: String,
     pub publisher_verified: bool,
     pub key_fingerprint: String,
-    /// `new` (first install: the key is pinned now), `same`, or `changed` (refused).
+    /// `new` (first install: the key is pinned now), `same`, `rotated` (another key, handed
+    /// over by a statement the pinned key signed; checked here, offline), or `changed`
+    /// (refused: `publisher_key_changed`).
     pub key_state: String,
+    /// Set when the library already holds a capability with this id from another source (made
+    /// or imported here, another marketplace or another publisher): what it is. Installing is
+    /// refused (`id_taken`) unless the user chooses to replace it, which removes it, its
+    /// secrets and its agent links first.
+    pub id_taken: Option<String>,
     pub permissions: Vec<PermissionWords>,
     pub domains: Vec<String>,
     /// Against the installed version (empty on a first install).
@@ -161,6 +173,9 @@ pub struct InstallPlan {
     pub configuration: Vec<ConfigKey>,
     /// Dependencies installed along (`id@version`), resolved against the marketplace.
     pub dependencies: Vec<String>,
+    /// Other capabilities it may call (its declared dependencies, with those of what comes
+    /// along): consented to with the rest.
+    pub capabilities: Vec<String>,
     pub price_cents: i64,
     pub entitled: bool,
     pub tests_passed: i64,
@@ -290,11 +305,11 @@ fn semver_of(v: &str) -> semver::Version {
     semver::Version::parse(v).unwrap_or(semver::Version::new(0, 0, 0))
 }
 
-/// The newest installable version (not yanked) of a listing.
+/// The newest installable version (approved, neither yanked nor revoked) of a listing.
 fn latest_installable(l: &Listing) -> Option<&VersionInfo> {
     l.versions
         .iter()
-        .filter(|v| v.yanked.is_none() && v.approved)
+        .filter(|v| v.yanked.is_none() && v.revoked.is_none() && v.approved)
         .max_by(|a, b| semver_of(&a.version).cmp(&semver_of(&b.version)))
 }
 
@@ -706,6 +721,10 @@ impl Capsmith {
         let listing =
             listing.ok_or_else(|| CoreError::NotFound(format!("{id} (in the marketplace)")))?;
         let record = reg.market_install_record(id).await?;
+        let revoked = match &record {
+            Some(r) => reg.market_revoked(id, &r.version).await?,
+            None => None,
+        };
         let update = record.as_ref().and_then(|r| {
             latest_installable(&listing)
                 .filter(|v| semver_of(&v.version) > semver_of(&r.version))
@@ -727,6 +746,7 @@ impl Capsmith {
                 } else {
                     package::fingerprint(&r.public_key)
                 },
+                revoked,
             }),
             update,
             reviews,
@@ -787,6 +807,19 @@ fn pick_version<'a>(
             CoreError::NotFound(format!("an installable version of {}", l.card.id))
         })?,
     };
+    if let Some(reason) = &v.revoked {
+        return Err(CoreError::Package {
+            code: "revoked",
+            message: format!(
+                "{}@{} was revoked by the marketplace ({reason}); it cannot be installed{}",
+                l.card.id,
+                v.version,
+                latest_installable(l)
+                    .map(|g| format!(": {} is the newest good version", g.version))
+                    .unwrap_or_default()
+            ),
+        });
+    }
     if let Some(reason) = &v.yanked {
         if record.map(|r| r.version.as_str()) != Some(v.version.as_str()) {
             return Err(CoreError::Package {
@@ -801,33 +834,67 @@ fn pick_version<'a>(
     Ok(v)
 }
 
-/// An install worked out (`Capsmith::prepare_install`).
+/// An install worked out (`Capsmith::prepare_install`): every package downloaded and verified,
+/// the plan computed from the manifests inside them.
 struct Prepared {
     plan: InstallPlan,
-    listing: Listing,
     record: Option<InstallRecord>,
-    version: VersionInfo,
-    deps: Vec<(Listing, VersionInfo)>,
+    /// Dependencies first, the capability itself last.
+    packages: Vec<Verified>,
 }
 
-/// `new`, `same` or `changed`, and the pinned key.
-fn key_state(record: Option<&InstallRecord>, v: &VersionInfo) -> (&'static str, Option<String>) {
+/// One package of an install after its hash and signature were checked.
+struct Verified {
+    listing: Listing,
+    version: VersionInfo,
+    checked: manifest::Checked,
+    terms: crate::market::Terms,
+    /// `(sha256, bytes)`; `None` for the built-in catalog.
+    archive: Option<(String, Vec<u8>)>,
+    from_cache: bool,
+}
+
+/// `new`, `same`, `rotated` or `changed`, and the pinned key. `rotated`: a chain of
+/// hand-overs in the listing leads from the pinned key to the version's, each signed by the
+/// key before it (checked here, so it holds offline and against a server that lies).
+fn key_state(
+    record: Option<&InstallRecord>,
+    listing: &Listing,
+    v: &VersionInfo,
+) -> (&'static str, Option<String>) {
     match record {
         None => ("new", None),
         Some(r) if r.public_key.is_empty() => ("new", None),
         Some(r) if r.public_key == v.public_key => ("same", Some(r.public_key.clone())),
+        Some(r) if handed_over(&r.public_key, &v.public_key, &listing.key_rotations) => {
+            ("rotated", Some(r.public_key.clone()))
+        }
         Some(r) => ("changed", Some(r.public_key.clone())),
     }
 }
 
-/// The archive's hash, its signature, and the publisher key pinned at the last install.
-fn verify_package(
-    id: &str,
-    v: &VersionInfo,
-    bytes: &[u8],
-    prior: Option<&InstallRecord>,
-    trust_new_key: bool,
-) -> CoreResult<()> {
+/// Whether signed hand-overs lead from `pinned` to `key`.
+fn handed_over(pinned: &str, key: &str, rotations: &[crate::market::KeyRotation]) -> bool {
+    let mut current = pinned.to_string();
+    // Each step uses a hand-over signed by the key reached so far; no more steps than there
+    // are statements, so a cycle ends.
+    for _ in 0..rotations.len() {
+        if current == key {
+            return true;
+        }
+        let Some(next) = rotations.iter().find(|r| {
+            r.old_key == current
+                && package::verify_rotation(&r.user, &r.old_key, &r.new_key, &r.signature).is_ok()
+        }) else {
+            return false;
+        };
+        current = next.new_key.clone();
+    }
+    current == key
+}
+
+/// The archive's hash and signature.
+fn verify_package(id: &str, v: &VersionInfo, bytes: &[u8]) -> CoreResult<()> {
     let sha = package::sha256_hex(bytes);
     if sha != v.sha256 {
         return Err(CoreError::Package {
@@ -840,27 +907,14 @@ fn verify_package(
             ),
         });
     }
-    package::verify(&v.public_key, id, &v.version, &v.sha256, &v.signature)?;
-    if let Some(p) = prior {
-        if !p.public_key.is_empty() && p.public_key != v.public_key && !trust_new_key {
-            return Err(CoreError::Package {
-                code: "publisher_key_changed",
-                message: format!(
-                    "{id}@{} is signed with another key ({}) than the installed version ({}); refused",
-                    v.version,
-                    package::fingerprint(&v.public_key),
-                    package::fingerprint(&p.public_key)
-                ),
-            });
-        }
-    }
-    Ok(())
+    package::verify(&v.public_key, id, &v.version, &v.sha256, &v.signature)
 }
 
 /// A listing for the built-in catalog (bundled examples; installed from the app itself).
 fn bundled_listing(m: &manifest::Manifest, seq: i64) -> Listing {
     let c = m.capability();
     let in_force = m.permissions_in_force();
+    let terms = crate::market::Terms::of(m);
     Listing {
         card: Card {
             id: c.id.clone(),
@@ -892,30 +946,14 @@ fn bundled_listing(m: &manifest::Manifest, seq: i64) -> Listing {
             signature: String::new(),
             public_key: String::new(),
             size: m.source.len() as i64,
-            permissions: in_force.clone(),
-            domains: m.analysis.allowed_domains.clone(),
-            configuration: c
-                .configuration
-                .iter()
-                .map(|k| ConfigKey {
-                    key: k.key.clone(),
-                    label: k.label.clone(),
-                    secret: k.ty.as_str() == "secret",
-                    required: k.required,
-                })
-                .collect(),
-            dependencies: c
-                .dependencies
-                .iter()
-                .filter(|d| !d.optional)
-                .map(|d| crate::market::DependencyRef {
-                    id: d.id.clone(),
-                    version: d.version.clone(),
-                })
-                .collect(),
+            permissions: terms.permissions,
+            domains: terms.domains,
+            configuration: terms.configuration,
+            dependencies: terms.dependencies,
             tests_passed: 0,
             tests_total: 0,
             yanked: None,
+            revoked: None,
             approved: true,
             published_at: String::new(),
         }],
@@ -926,5 +964,6 @@ fn bundled_listing(m: &manifest::Manifest, seq: i64) -> Listing {
             package::docs::DocFormat::Markdown,
         ),
         seq,
+        key_rotations: Vec::new(),
     }
 }

@@ -281,11 +281,12 @@ impl Capsmith {
             }
             Err(_) => Vec::new(),
         };
+        let slot = self.secret_slot(id).await?;
         let removed = self.registry.remove(id, version).await?;
         if self.registry.summary(id).await.is_err() {
             for key in keys {
                 // A keyring that is not reachable cannot hold anything to clean up.
-                let _ = self.secrets.delete(id, &key).await;
+                let _ = self.secrets.delete(&slot, &key).await;
             }
             sqlx::query("DELETE FROM capability_config WHERE capability_id = ?")
                 .bind(id)

@@ -55,7 +55,11 @@ impl Capsmith {
             .unwrap_or_else(|| OAUTH2_CLIENT_SECRET_KEY.into());
         let client_id = match self.plain_config(id).await?.get(&id_key) {
             Some(Value::String(s)) if !s.is_empty() => s.clone(),
-            _ => match self.secrets().retrieve(id, &id_key).await? {
+            _ => match self
+                .secrets()
+                .retrieve(&self.secret_slot(id).await?, &id_key)
+                .await?
+            {
                 Some(s) => s.expose().clone(),
                 None => {
                     return Err(EngineError::MissingConfig {
@@ -71,17 +75,26 @@ impl Capsmith {
             token_url: parse(&auth.token_url, "token_url")?,
             scopes: auth.scopes.clone(),
             client_id,
-            client_secret: self.secrets().retrieve(id, &secret_key).await?,
+            client_secret: self
+                .secrets()
+                .retrieve(&self.secret_slot(id).await?, &secret_key)
+                .await?,
             policy: self.config_and_policy(Some(id)).await?.1,
         })
     }
 
     async fn store_tokens(&self, id: &str, t: crate::engine::oauth::Tokens) -> CoreResult<()> {
         self.secrets()
-            .persist(id, OAUTH2_TOKEN_KEY, t.access_token)
+            .persist(
+                &self.secret_slot(id).await?,
+                OAUTH2_TOKEN_KEY,
+                t.access_token,
+            )
             .await?;
         if let Some(r) = t.refresh_token {
-            self.secrets().persist(id, OAUTH2_REFRESH_KEY, r).await?;
+            self.secrets()
+                .persist(&self.secret_slot(id).await?, OAUTH2_REFRESH_KEY, r)
+                .await?;
         }
         let pool = self.registry().pool();
         match t.expires_in {
@@ -131,7 +144,11 @@ impl Capsmith {
         if !due {
             return Ok(false);
         }
-        let Some(refresh_token) = self.secrets().retrieve(id, OAUTH2_REFRESH_KEY).await? else {
+        let Some(refresh_token) = self
+            .secrets()
+            .retrieve(&self.secret_slot(id).await?, OAUTH2_REFRESH_KEY)
+            .await?
+        else {
             return Ok(false);
         };
         let client = self.oauth_client(id).await?;

@@ -217,7 +217,11 @@ impl Capsmith {
     ) -> CoreResult<ConfigEntryView> {
         let stored = self.registry().get(id, None).await?;
         match parse_config_value(&stored.document.capability, key, value)? {
-            ConfigValue::Secret(v) => self.secrets().persist(id, key, v).await?,
+            ConfigValue::Secret(v) => {
+                self.secrets()
+                    .persist(&self.secret_slot(id).await?, key, v)
+                    .await?
+            }
             ConfigValue::Plain(v) => {
                 sqlx::query(
                     "INSERT INTO capability_config(capability_id, key, value) VALUES (?, ?, ?)
@@ -244,7 +248,9 @@ impl Capsmith {
             CoreError::InvalidArgument(format!("`{id}` has no configuration key `{key}`"))
         })?;
         if item.ty == ConfigType::Secret {
-            self.secrets().delete(id, key).await
+            self.secrets()
+                .delete(&self.secret_slot(id).await?, key)
+                .await
         } else {
             let r =
                 sqlx::query("DELETE FROM capability_config WHERE capability_id = ? AND key = ?")
@@ -261,10 +267,11 @@ impl Capsmith {
         let stored = self.registry().get(id, None).await?;
         let values = self.plain_config(id).await?;
         let mut out = Vec::new();
+        let slot = self.secret_slot(id).await?;
         for item in config_items(&stored.document.capability) {
             let (set, value) = if item.ty == ConfigType::Secret {
                 (
-                    self.secrets().retrieve(id, &item.key).await?.is_some(),
+                    self.secrets().retrieve(&slot, &item.key).await?.is_some(),
                     None,
                 )
             } else {
@@ -319,9 +326,10 @@ impl Capsmith {
         };
         config.extend(stored);
         let mut secrets = HashMap::new();
+        let own_slot = self.secret_slot(&cap.id).await?;
         for item in config_items(cap) {
             if item.ty == ConfigType::Secret {
-                if let Some(v) = self.secrets().retrieve(&cap.id, &item.key).await? {
+                if let Some(v) = self.secrets().retrieve(&own_slot, &item.key).await? {
                     secrets.insert(item.key, v);
                 }
             }
@@ -338,7 +346,7 @@ impl Capsmith {
             if let Some(Value::Object(m)) = own.and_then(|t| serde_json::from_str(&t).ok()) {
                 config.extend(m);
             }
-            let slot = super::agents::agent_secret_slot(&agent, &cap.id);
+            let slot = super::agents::agent_secret_slot(&agent, &own_slot);
             for item in config_items(cap) {
                 if item.ty == ConfigType::Secret {
                     if let Some(v) = self.secrets().retrieve(&slot, &item.key).await? {
@@ -392,6 +400,8 @@ impl Capsmith {
         origin: Origin,
     ) -> CoreResult<RunReport> {
         let id = stored.summary.id.as_str();
+        // Installed from a marketplace: only within what its user consented to, never revoked.
+        self.run_guard(stored).await?;
         let oauth2 = stored
             .document
             .capability

@@ -239,6 +239,18 @@ pub fn signed_message(id: &str, version: &str, sha256: &str) -> Vec<u8> {
     format!("capsmith-package-v1\n{id}@{version}\n{sha256}").into_bytes()
 }
 
+/// What a publisher signs with their old key to hand over to a new one: who, the old key and
+/// the new key (both base64). A client that pinned the old key accepts the new one only with
+/// this statement, checked offline.
+pub fn rotation_message(user: &str, old_key: &str, new_key: &str) -> Vec<u8> {
+    format!(
+        "capsmith-key-rotation-v1\n{user}\n{}\n{}",
+        old_key.trim(),
+        new_key.trim()
+    )
+    .into_bytes()
+}
+
 /// A publisher's ed25519 key pair. The secret half lives in the OS keyring only.
 pub struct SigningKey(ed25519_dalek::SigningKey);
 
@@ -279,6 +291,15 @@ impl SigningKey {
         let sig = self.0.sign(&signed_message(id, version, sha256));
         base64::engine::general_purpose::STANDARD.encode(sig.to_bytes())
     }
+
+    /// Signs the hand-over from this key to `new_key` (`rotation_message`); base64.
+    pub fn sign_rotation(&self, user: &str, new_key: &str) -> String {
+        use base64::Engine;
+        let sig = self
+            .0
+            .sign(&rotation_message(user, &self.public_b64(), new_key));
+        base64::engine::general_purpose::STANDARD.encode(sig.to_bytes())
+    }
 }
 
 fn decode_b64<const N: usize>(what: &str, s: &str) -> CoreResult<[u8; N]> {
@@ -311,22 +332,59 @@ pub fn verify(
     sha256: &str,
     signature_b64: &str,
 ) -> CoreResult<()> {
+    verify_message(public_b64, &signed_message(id, version, sha256), signature_b64).map_err(
+        |e| match e {
+            CoreError::Package { message, .. } if message.is_empty() => CoreError::Package {
+                code: "signature_invalid",
+                message: format!(
+                    "the signature of {id}@{version} does not match its publisher's key: the package was altered or signed by someone else"
+                ),
+            },
+            e => e,
+        },
+    )
+}
+
+/// Verifies a key hand-over statement (`rotation_message`) against the old key.
+pub fn verify_rotation(
+    user: &str,
+    old_key: &str,
+    new_key: &str,
+    signature_b64: &str,
+) -> CoreResult<()> {
+    check_public_key(new_key)?;
+    verify_message(
+        old_key,
+        &rotation_message(user, old_key, new_key),
+        signature_b64,
+    )
+    .map_err(|e| match e {
+        CoreError::Package { message, .. } if message.is_empty() => CoreError::Package {
+            code: "signature_invalid",
+            message: format!(
+                "the hand-over from key {} to {} is not signed by the old key",
+                fingerprint(old_key),
+                fingerprint(new_key)
+            ),
+        },
+        e => e,
+    })
+}
+
+/// An ed25519 signature check; a mismatch is a `signature_invalid` with an empty message
+/// (the caller says what was signed).
+fn verify_message(public_b64: &str, message: &[u8], signature_b64: &str) -> CoreResult<()> {
     let key: [u8; 32] = decode_b64("public key", public_b64)?;
     let sig: [u8; 64] = decode_b64("signature", signature_b64)?;
     let key = ed25519_dalek::VerifyingKey::from_bytes(&key).map_err(|_| CoreError::Package {
         code: "signature_invalid",
         message: "the publisher's key is not a valid ed25519 key".into(),
     })?;
-    key.verify(
-        &signed_message(id, version, sha256),
-        &ed25519_dalek::Signature::from_bytes(&sig),
-    )
-    .map_err(|_| CoreError::Package {
-        code: "signature_invalid",
-        message: format!(
-            "the signature of {id}@{version} does not match its publisher's key: the package was altered or signed by someone else"
-        ),
-    })
+    key.verify(message, &ed25519_dalek::Signature::from_bytes(&sig))
+        .map_err(|_| CoreError::Package {
+            code: "signature_invalid",
+            message: String::new(),
+        })
 }
 
 /// A short, readable fingerprint of a public key (`SHA256:ab12…`, 16 hex digits).

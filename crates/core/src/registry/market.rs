@@ -13,11 +13,14 @@ use crate::manifest::Manifest;
 use crate::market::{CategoryCount, Listing, Review};
 use crate::{CoreError, CoreResult};
 
-/// What the user consented to when installing.
+/// What the user consented to for one installed version: computed from its signed manifest.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Consented {
     pub permissions: Vec<String>,
     pub domains: Vec<String>,
+    /// Other capabilities it may call (its declared dependencies).
+    #[serde(default)]
+    pub capabilities: Vec<String>,
 }
 
 /// A capability installed from the marketplace.
@@ -47,6 +50,25 @@ fn record(r: &sqlx::sqlite::SqliteRow) -> InstallRecord {
         source: r.get("source"),
         installed_at: r.get("installed_at"),
     }
+}
+
+async fn put_consent(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    id: &str,
+    version: &str,
+    consented: &Consented,
+) -> CoreResult<()> {
+    sqlx::query(
+        "INSERT INTO market_consents (capability_id, version, consented) VALUES (?1, ?2, ?3)
+         ON CONFLICT (capability_id, version) DO UPDATE SET consented = excluded.consented,
+           consented_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+    )
+    .bind(id)
+    .bind(version)
+    .bind(serde_json::to_string(consented).unwrap_or_default())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Most full-text matches ranked by relevance (bm25); more are ordered by installs.
@@ -143,6 +165,26 @@ impl Registry {
                 .await?;
         }
         put_listings(&mut tx, items).await?;
+        // Revocations: what each listing says now (a listing that disappears lifts nothing).
+        if !items.is_empty() {
+            let page = serde_json::to_string(items).unwrap_or_else(|_| "[]".into());
+            sqlx::query(
+                "DELETE FROM market_revoked WHERE capability_id IN
+                   (SELECT j.value ->> '$.id' FROM json_each(?1) j)",
+            )
+            .bind(&page)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT OR REPLACE INTO market_revoked (capability_id, version, reason)
+                 SELECT j.value ->> '$.id', v.value ->> '$.version', v.value ->> '$.revoked'
+                 FROM json_each(?1) j, json_each(j.value -> '$.versions') v
+                 WHERE v.value ->> '$.revoked' IS NOT NULL",
+            )
+            .bind(&page)
+            .execute(&mut *tx)
+            .await?;
+        }
         for id in removed {
             sqlx::query(
                 "DELETE FROM market_fts WHERE rowid = (SELECT n FROM market_listings WHERE id = ?1)",
@@ -388,9 +430,53 @@ impl Registry {
             .bind(&r.source)
             .execute(&mut *tx)
             .await?;
+            put_consent(&mut tx, &r.capability_id, &r.version, &r.consented).await?;
         }
         tx.commit().await?;
         Ok(out)
+    }
+
+    /// What the user consented to for this installed version (`None`: never).
+    pub async fn market_consent(&self, id: &str, version: &str) -> CoreResult<Option<Consented>> {
+        let row: Option<String> = sqlx::query_scalar(
+            "SELECT consented FROM market_consents WHERE capability_id = ?1 AND version = ?2",
+        )
+        .bind(id)
+        .bind(version)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|t| {
+            serde_json::from_str(&t).map_err(|e| CoreError::CorruptRecord {
+                id: id.to_string(),
+                version: version.to_string(),
+                message: format!("its consent record is damaged: {e}"),
+            })
+        })
+        .transpose()
+    }
+
+    /// Records consent for an installed version (replacing what was there).
+    pub async fn market_set_consent(
+        &self,
+        id: &str,
+        version: &str,
+        consented: &Consented,
+    ) -> CoreResult<()> {
+        let mut tx = self.pool().begin().await?;
+        put_consent(&mut tx, id, version, consented).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The reason a version was revoked, as last synced.
+    pub async fn market_revoked(&self, id: &str, version: &str) -> CoreResult<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT reason FROM market_revoked WHERE capability_id = ?1 AND version = ?2",
+        )
+        .bind(id)
+        .bind(version)
+        .fetch_optional(self.pool())
+        .await?)
     }
 
     /// Goes back to the version an update replaced: agents using the current version move to
@@ -462,10 +548,14 @@ impl Registry {
     }
 
     pub async fn market_forget_install(&self, id: &str) -> CoreResult<()> {
-        sqlx::query("DELETE FROM market_installs WHERE capability_id = ?1")
-            .bind(id)
-            .execute(self.pool())
-            .await?;
+        let mut tx = self.pool().begin().await?;
+        for sql in [
+            "DELETE FROM market_installs WHERE capability_id = ?1",
+            "DELETE FROM market_consents WHERE capability_id = ?1",
+        ] {
+            sqlx::query(sql).bind(id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -195,6 +195,7 @@ fn typescript_bindings_are_current() {
         capsmith_core::market::ConfigKey,
         capsmith_core::market::DependencyRef,
         capsmith_core::market::VersionInfo,
+        capsmith_core::market::KeyRotation,
         capsmith_core::market::Listing,
         capsmith_core::market::Review,
         capsmith_core::market::CategoryCount,
@@ -213,6 +214,7 @@ fn typescript_bindings_are_current() {
         capsmith_core::api::market::PermissionWords,
         capsmith_core::api::market::InstallPlan,
         capsmith_core::api::market::InstallOutcome,
+        capsmith_core::api::market::RunConsent,
         capsmith_core::api::market::PublishView,
     ) {
         check_file(&format!("ui/src/generated/{name}.ts"), &text);

@@ -147,6 +147,7 @@ async fn publish_once(
         .kind
         .map(|k| k.as_str().to_string())
         .unwrap_or_else(|| "declarative".into());
+    let terms = capsmith_core::market::Terms::of(manifest);
     let mut extra = VersionExtra {
         card: Some(VersionCard {
             name: cap.name.clone(),
@@ -158,27 +159,10 @@ async fn publish_once(
             license: cap.license.clone(),
         }),
         price_cents: 0,
-        permissions: manifest.permissions_in_force(),
-        domains: manifest.analysis.allowed_domains.clone(),
-        configuration: cap
-            .configuration
-            .iter()
-            .map(|c| ConfigKey {
-                key: c.key.clone(),
-                label: c.label.clone(),
-                secret: c.ty.as_str() == "secret",
-                required: c.required,
-            })
-            .collect(),
-        dependencies: cap
-            .dependencies
-            .iter()
-            .filter(|d| !d.optional)
-            .map(|d| DependencyRef {
-                id: d.id.clone(),
-                version: d.version.clone(),
-            })
-            .collect(),
+        permissions: terms.permissions,
+        domains: terms.domains,
+        configuration: terms.configuration,
+        dependencies: terms.dependencies,
     };
 
     let mut tx = db.write().await?;

@@ -13,44 +13,18 @@ use crate::support::*;
 
 fn quiet(_: MarketProgress) {}
 
-struct Setup {
-    dir: tempfile::TempDir,
-    store: Store,
-    server: Option<Server>,
-}
+/// The client tests run against a server on SQLite (`consent.rs` runs on both backends).
+struct Setup;
 
 impl Setup {
-    fn new(seed: bool) -> Setup {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::Sqlite(dir.path().join("data"));
-        let args: &[&str] = if seed { &["--seed-examples"] } else { &[] };
-        let server = Some(Server::start_with(&store, &[], args));
-        Setup { dir, store, server }
-    }
-    fn url(&self) -> String {
-        self.server.as_ref().unwrap().url.clone()
-    }
-    async fn home(&self, name: &str, user: &str) -> Capsmith {
-        let app = Capsmith::open(self.dir.path().join(name)).await.unwrap();
-        let token = add_user(&self.store, user, &[]);
-        app.market_login(&self.url(), &token).await.unwrap();
-        app
-    }
-    fn db_file(&self) -> std::path::PathBuf {
-        self.dir.path().join("data").join("market.sqlite3")
+    #[allow(clippy::new_ret_no_self)]
+    fn new(seed: bool) -> Market {
+        Market::new("sqlite", if seed { &["--seed-examples"] } else { &[] })
     }
 }
 
-async fn server_sql(setup: &Setup, sql: &str) {
-    let pool =
-        sqlx::sqlite::SqlitePool::connect(&format!("sqlite://{}", setup.db_file().display()))
-            .await
-            .unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
+async fn server_sql(setup: &Market, sql: &str) {
+    setup.server_sql(sql).await
 }
 
 async fn library_versions(app: &Capsmith, id: &str) -> Vec<String> {
@@ -203,7 +177,8 @@ async fn publish_install_update_with_a_permission_diff_rollback_uninstall() {
         .market_install("geo", &consent, Some("helper"), false, &quiet)
         .await
         .unwrap();
-    assert_eq!((out.version.as_str(), out.from_cache), ("1.0.0", false));
+    // The consent screen already fetched and verified the archive: the install reads it back.
+    assert_eq!((out.version.as_str(), out.from_cache), ("1.0.0", true));
     assert_eq!(library_versions(&user, "geo").await, ["1.0.0"]);
     assert!(user
         .agent("helper")
@@ -250,10 +225,7 @@ async fn publish_install_update_with_a_permission_diff_rollback_uninstall() {
             vec!["geo.example".to_string()]
         )
     );
-    let e = user
-        .market_update("geo", &[], false, &quiet)
-        .await
-        .unwrap_err();
+    let e = user.market_update("geo", &[], &quiet).await.unwrap_err();
     assert_eq!(e.kind(), "consent_required");
     assert_eq!(
         library_versions(&user, "geo").await,
@@ -264,7 +236,6 @@ async fn publish_install_update_with_a_permission_diff_rollback_uninstall() {
         .market_update(
             "geo",
             &["network.http.post".into(), "geo2.example".into()],
-            false,
             &quiet,
         )
         .await
@@ -431,14 +402,21 @@ async fn tampered_packages_swapped_signatures_and_new_keys_are_refused() {
     let plan = user.market_install_plan("tally").await.unwrap();
     assert_eq!(plan.key_state, "changed");
     let e = user
-        .market_update("tally", &consent, false, &quiet)
+        .market_update("tally", &consent, &quiet)
         .await
         .unwrap_err();
     assert_eq!(e.kind(), "publisher_key_changed", "{e}");
+    assert!(e.to_string().contains("uninstall tally"), "{e}");
     assert_eq!(library_versions(&user, "tally").await, ["1.1.0"]);
-    // Trusting the new key explicitly lets it through.
+    // Nothing the user passes lets it through; trusting the new key is a fresh install.
+    let e = user
+        .market_install("tally@1.2.0", &consent, None, true, &quiet)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "publisher_key_changed", "{e}");
+    user.market_uninstall("tally").await.unwrap();
     let out = user
-        .market_update("tally", &consent, true, &quiet)
+        .market_install("tally", &consent, None, false, &quiet)
         .await
         .unwrap();
     assert_eq!(out.version, "1.2.0");

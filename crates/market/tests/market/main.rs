@@ -3,6 +3,7 @@
 //! the core's client against a server process (`client`, with the tamper tests).
 
 mod client;
+mod consent;
 mod openapi;
 mod postgres;
 mod server;

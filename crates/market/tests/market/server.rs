@@ -22,6 +22,7 @@ both!(
     yank_deprecate_reviews_and_installs,
     the_change_feed_pages_and_answers_304,
     limits_caps_and_the_error_envelope,
+    made_up_ids_do_not_fill_the_rate_limiter,
 );
 
 struct World {
@@ -738,4 +739,48 @@ async fn declared_length_only(url: &str, api: &Api, length: usize) -> (u16, Stri
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
     (status, text)
+}
+
+/// The install counter's rate limit keeps a bucket per caller and capability; a flood of ids
+/// that do not exist gets 404s and no buckets, so the map (capped at 20 here) still has room
+/// for a real install afterwards.
+async fn made_up_ids_do_not_fill_the_rate_limiter(kind: &str) {
+    let w = world(kind, &[("CAPSMITH_MARKET_LIMITER_CAP", "20")]);
+    let alice = w.user("alice", &[]);
+    let key = SigningKey::generate().unwrap();
+    alice
+        .put("/v1/me/key", json!({"public_key": key.public_b64()}))
+        .await;
+    let r = alice
+        .publish(
+            &key,
+            &manifest("real", "1.0.0", &[], "a.example"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let anon = w.anonymous();
+    for i in 0..200 {
+        let r = anon
+            .post(&format!("/v1/capabilities/nope-{i}/installs"), json!({}))
+            .await;
+        assert_eq!(r.status, 404, "made-up id {i}");
+    }
+    let r = anon.post("/v1/capabilities/real/installs", json!({})).await;
+    assert_eq!(r.status, 204, "{:?}", String::from_utf8_lossy(&r.body));
+    // The limit itself still holds for a real id: a burst of 5, then refused.
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(
+            anon.post("/v1/capabilities/real/installs", json!({}))
+                .await
+                .status,
+        );
+    }
+    assert_eq!(statuses, [204, 204, 204, 204, 429, 429]);
+    let l = anon.get("/v1/capabilities/real").await.json();
+    assert_eq!(
+        l["installs"], 5,
+        "counted exactly the installs that were let through"
+    );
 }

@@ -85,6 +85,56 @@ impl Server {
     pub fn stop(self) {}
 }
 
+/// A marketplace for the core's client to talk to: a server process on a fresh store, and
+/// Capsmith homes signed in to it.
+pub struct Market {
+    pub dir: tempfile::TempDir,
+    pub store: Store,
+    pub server: Option<Server>,
+}
+
+impl Market {
+    /// On a fresh store of `kind` (`sqlite` or `postgres`), the server started with `args`.
+    pub fn new(kind: &str, args: &[&str]) -> Market {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(kind, dir.path());
+        let server = Some(Server::start_with(&store, &[], args));
+        Market { dir, store, server }
+    }
+
+    pub fn url(&self) -> String {
+        self.server.as_ref().expect("the server runs").url.clone()
+    }
+
+    /// A Capsmith home in the temporary folder, signed in as a new user.
+    pub async fn home(&self, name: &str, user: &str) -> capsmith_core::api::Capsmith {
+        let app = capsmith_core::api::Capsmith::open(self.dir.path().join(name))
+            .await
+            .unwrap();
+        let token = add_user(&self.store, user, &[]);
+        app.market_login(&self.url(), &token).await.unwrap();
+        app
+    }
+
+    /// Changes the server's database behind its back (a compromised or buggy marketplace).
+    pub async fn server_sql(&self, sql: &str) {
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
+        match &self.store {
+            Store::Sqlite(dir) => {
+                let url = format!("sqlite://{}", dir.join("market.sqlite3").display());
+                let pool = sqlx::sqlite::SqlitePool::connect(&url).await.unwrap();
+                sqlx::query(sql).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+            Store::Postgres(url) => {
+                let pool = sqlx::postgres::PgPool::connect(url).await.unwrap();
+                sqlx::query(sql).execute(&pool).await.unwrap();
+                pool.close().await;
+            }
+        }
+    }
+}
+
 /// `capsmith-market user add …`: the token it prints.
 pub fn add_user(store: &Store, name: &str, extra: &[&str]) -> String {
     let out = Command::new(BIN)

@@ -1,6 +1,7 @@
 // The Run tab: pick an action, fill in its inputs (a form generated from their declared types),
 // run it, and read the result. Ctrl/⌘+Enter runs too. The last result per action stays while the
-// user looks at other tabs.
+// user looks at other tabs. An installed capability refused for want of consent (or revoked) says
+// what it needs, and can be allowed and run again.
 import { useEffect, useEffectEvent, useId, useRef, useState, type FormEvent } from "react";
 
 import { ErrorAlert } from "../../components/ErrorAlert";
@@ -8,6 +9,7 @@ import type { ActionView } from "../../generated/ActionView";
 import type { CapabilityDetail } from "../../generated/CapabilityDetail";
 import type { FieldView } from "../../generated/FieldView";
 import { MOD_LABEL, primaryModifierOnly } from "../../lib/platform";
+import { isRunConsentKind, RunConsentPanel } from "./RunConsentPanel";
 import { buildInput, controlFor, initialValues, jsonHint } from "./runInputs";
 import { RunResultView } from "./RunResultView";
 import { slotKey, type CapabilitySession, type FormValue } from "./useCapabilitySession";
@@ -48,6 +50,10 @@ function RunForm({ detail, action, session, onOpenConfigure }: RunFormProps) {
   const [attempted, setAttempted] = useState(false);
   const formRef = useRef<HTMLFormElement>(null);
   const selectId = useId();
+  // The refusal whose consent panel the user closed (a new refusal offers it again).
+  const [dismissed, setDismissed] = useState<object | null>(null);
+  const refusal = slot?.failure ?? null;
+  const consentKind = refusal !== null && refusal !== dismissed && isRunConsentKind(refusal.kind) ? refusal.kind : null;
 
   const missingConfig =
     session.config.status === "ready" ? session.config.value.filter((c) => c.required && !c.set) : [];
@@ -174,7 +180,19 @@ function RunForm({ detail, action, session, onOpenConfigure }: RunFormProps) {
       </form>
 
       <div className="run-outcome" aria-live="polite" aria-busy={running}>
-        {slot?.failure && <ErrorAlert error={slot.failure} testId="run-failure" />}
+        {slot?.failure && (
+          <ErrorAlert error={slot.failure} testId="run-failure">
+            {consentKind && (
+              <RunConsentPanel
+                id={detail.summary.id}
+                version={version}
+                kind={consentKind}
+                onRerun={() => void session.run(version, action.id, slot.input)}
+                onCancel={() => setDismissed(refusal)}
+              />
+            )}
+          </ErrorAlert>
+        )}
         {slot?.report && (
           <RunResultView
             report={slot.report}

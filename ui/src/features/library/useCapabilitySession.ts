@@ -15,8 +15,11 @@ import { useBackendQuery } from "../../lib/useBackendQuery";
 export type FormValue = string | boolean | null;
 export type FormValues = Record<string, FormValue>;
 
-/** A rejected call (the capability is gone, no backend…) is not a failed run: it is `failure`. */
-export type RunSlot = { running: boolean; report: RunReport | null; failure: AppError | null };
+/**
+ * A rejected call (the capability is gone, no backend, consent or revocation…) is not a failed run:
+ * it is `failure`. `input` is what the last run was started with, so it can be run again as it was.
+ */
+export type RunSlot = { running: boolean; report: RunReport | null; failure: AppError | null; input: unknown };
 export type TestSlot = { running: boolean; report: TestReport | null; failure: AppError | null };
 
 /** Runs and forms belong to one version's action. */
@@ -65,13 +68,13 @@ export function useCapabilitySession(id: string) {
       const key = slotKey(version, action);
       setRuns((all) => ({
         ...all,
-        [key]: { running: true, report: all[key]?.report ?? null, failure: null },
+        [key]: { running: true, report: all[key]?.report ?? null, failure: null, input },
       }));
       try {
         const report = await invoke("run_action", { id, version, action, input });
-        setRuns((all) => ({ ...all, [key]: { running: false, report, failure: null } }));
+        setRuns((all) => ({ ...all, [key]: { running: false, report, failure: null, input } }));
       } catch (reason) {
-        setRuns((all) => ({ ...all, [key]: { running: false, report: null, failure: toAppError(reason) } }));
+        setRuns((all) => ({ ...all, [key]: { running: false, report: null, failure: toAppError(reason), input } }));
       } finally {
         setActivityGeneration((g) => g + 1);
       }

@@ -47,6 +47,8 @@ export function ConsentDialog({ target, onClose, onInstalled }: ConsentDialogPro
           error={flow.error}
           progress={flow.progress}
           installed={outcome}
+          replace={flow.replace}
+          onReplaceChange={flow.setReplace}
           onAccept={() => void flow.accept(plan)}
           onCancel={onClose}
           onNext={() => flow.setStep("configure")}

@@ -1,5 +1,5 @@
-// The permissions and hosts a plan asks for. For an update, what it adds is marked "new" and what
-// it drops is struck through, so the user sees exactly what changes.
+// The permissions, hosts and callable capabilities a plan asks for. For an update, what it adds
+// is marked "new" and what it drops is struck through, so the user sees exactly what changes.
 import type { InstallPlan } from "../../generated/InstallPlan";
 
 export function ConsentGrants({ plan }: { plan: InstallPlan }) {
@@ -70,6 +70,21 @@ export function ConsentGrants({ plan }: { plan: InstallPlan }) {
             </li>
           ))}
         </ul>
+      )}
+
+      {plan.capabilities.length > 0 && (
+        <>
+          <h3 className="panel-heading">May call</h3>
+          <ul className="consent-permissions" data-testid="consent-capabilities">
+            {plan.capabilities.map((capability) => (
+              <li key={capability} data-testid={`consent-capability-${capability}`}>
+                <span className="consent-permission-words">
+                  May call the capability <code>{capability}</code>
+                </span>
+              </li>
+            ))}
+          </ul>
+        </>
       )}
     </>
   );

@@ -1,6 +1,8 @@
 // Step 1 of the consent dialog: who signed the package and whether their key is the one trusted
 // before, every permission in plain words (for an update, what is new and what goes), the hosts
-// it may reach, what comes along, and the price. Accepting installs it.
+// it may reach, the capabilities it may call, what comes along, and the price. When the library
+// already holds its id from another source, accepting waits until the user chooses to replace it.
+// Accepting installs it.
 import { ErrorAlert } from "../../components/ErrorAlert";
 import type { InstallOutcome } from "../../generated/InstallOutcome";
 import type { InstallPlan } from "../../generated/InstallPlan";
@@ -21,6 +23,9 @@ type ConsentPermissionsProps = {
   progress: MarketProgress | null;
   /** Set once accepted: the step then only reads back what was agreed to. */
   installed: InstallOutcome | null;
+  /** Ticked: whatever already holds the plan's id (`id_taken`) is removed first. */
+  replace: boolean;
+  onReplaceChange: (replace: boolean) => void;
   onAccept: () => void;
   onCancel: () => void;
   onNext: () => void;
@@ -29,16 +34,18 @@ type ConsentPermissionsProps = {
 const KEY_STATES: Record<string, string> = {
   new: "First install from this publisher: this key will be trusted from now on.",
   same: "The same key you trusted when you installed it.",
+  rotated: "The publisher moved to a new key; the key you trusted signed the hand-over.",
 };
 
-export function ConsentPermissions({ plan, icon, busy, error, progress, installed, onAccept, onCancel, onNext }: ConsentPermissionsProps) {
-  const blocked = blockedReason(plan);
+export function ConsentPermissions(props: ConsentPermissionsProps) {
+  const { plan, icon, busy, error, progress, installed, replace, onReplaceChange, onAccept, onCancel, onNext } = props;
+  const blocked = blockedReason(plan, replace);
   const update = plan.current !== null;
   const acceptLabel = update
     ? plan.needs_consent
       ? "Allow and update"
       : "Update"
-    : plan.permissions.length > 0
+    : plan.permissions.length > 0 || plan.capabilities.length > 0
       ? "Allow and install"
       : "Install";
 
@@ -86,10 +93,15 @@ export function ConsentPermissions({ plan, icon, busy, error, progress, installe
             <p>
               This version of {plan.name} is signed with a different key than the one you trusted when you installed it.
               That happens when a publisher loses or replaces their key — or when someone else is pretending to be them.
-              It cannot be installed until the publisher's new key is confirmed on the marketplace.
+              The publisher handed no key over to it, so it is refused. To trust the new key, uninstall{" "}
+              {plan.name} and install it again.
             </p>
           </div>
         </div>
+      )}
+
+      {plan.id_taken !== null && !installed && (
+        <IdTaken plan={plan} replace={replace} disabled={busy} onChange={onReplaceChange} />
       )}
 
       <ConsentGrants plan={plan} />
@@ -154,6 +166,38 @@ export function ConsentPermissions({ plan, icon, busy, error, progress, installe
             </button>
           </>
         )}
+      </div>
+    </div>
+  );
+}
+
+type IdTakenProps = { plan: InstallPlan; replace: boolean; disabled: boolean; onChange: (replace: boolean) => void };
+
+/** The library already holds this id from another source: installing replaces it, if the user says so. */
+function IdTaken({ plan, replace, disabled, onChange }: IdTakenProps) {
+  return (
+    <div className="banner banner-danger consent-key-changed" role="alert" data-testid="consent-id-taken">
+      <span className="banner-icon" aria-hidden="true">
+        ⚠️
+      </span>
+      <div className="banner-body">
+        <p className="banner-title">
+          Your library already has <code>{plan.id}</code>
+        </p>
+        <p>
+          <q>{plan.id_taken}</q>
+        </p>
+        <p>Installing {plan.name} from the marketplace means replacing it; otherwise keep it and cancel.</p>
+        <label className="checkbox">
+          <input
+            type="checkbox"
+            data-testid="consent-replace"
+            checked={replace}
+            disabled={disabled}
+            onChange={(e) => onChange(e.currentTarget.checked)}
+          />
+          <span>Replace it — the existing capability, its secrets and its agent links are removed first</span>
+        </label>
       </div>
     </div>
   );

@@ -4,11 +4,17 @@ import { useState } from "react";
 
 import { ErrorAlert } from "../../components/ErrorAlert";
 import { Modal } from "../../components/Modal";
+import type { Listing } from "../../generated/Listing";
 import type { MarketDetail } from "../../generated/MarketDetail";
 import { invoke } from "../../lib/backend";
 import { toAppError, type AppError } from "../../lib/errors";
 import type { ConsentTarget } from "./ConsentDialog";
 import { formatPrice } from "./marketFormat";
+
+/** The consent dialog's target for updating the listing to `version`. */
+export function updateTarget(listing: Listing, version: string): ConsentTarget {
+  return { id: listing.id, spec: `${listing.id}@${version}`, update: true, icon: listing.icon };
+}
 
 type DetailActionsProps = {
   detail: MarketDetail;
@@ -64,7 +70,7 @@ export function DetailActions({ detail, onInstall, onChanged }: DetailActionsPro
               className="button button-primary"
               data-testid="market-detail-update"
               disabled={busy !== null}
-              onClick={() => onInstall({ id: listing.id, spec: `${listing.id}@${update}`, update: true, icon: listing.icon })}
+              onClick={() => onInstall(updateTarget(listing, update))}
             >
               Update to v{update}
             </button>

@@ -1,8 +1,10 @@
-// One listing: its header and buttons, the README, what the latest version may do, every
-// version, and the reviews. Esc or Back returns to the cards.
+// One listing: its header and buttons (and, when the marketplace revoked the installed version,
+// why, with the way to a good one), the README, what the latest version may do, every version,
+// and the reviews. Esc or Back returns to the cards.
 import type { MarketDetail } from "../../generated/MarketDetail";
 import { LoadFailed } from "../library/LibraryStates";
 import type { ConsentTarget } from "./ConsentDialog";
+import { updateTarget } from "./DetailActions";
 import { DetailHeader } from "./DetailHeader";
 import { Markdown } from "./Markdown";
 import { PermissionsPanel } from "./PermissionsPanel";
@@ -57,6 +59,9 @@ export function MarketDetailView({ id, account, refreshKey, onBack, onInstall, o
             </p>
           )}
           <DetailHeader detail={detail} onInstall={onInstall} onChanged={onChanged} />
+          {detail.installed?.revoked != null && (
+            <RevokedBanner detail={detail} reason={detail.installed.revoked} onInstall={onInstall} />
+          )}
           {detail.listing.deprecated !== null && (
             <div className="banner banner-danger market-deprecated" role="note" data-testid="market-deprecated">
               <span className="banner-icon" aria-hidden="true">
@@ -92,6 +97,37 @@ export function MarketDetailView({ id, account, refreshKey, onBack, onInstall, o
           </div>
         </div>
       )}
+    </div>
+  );
+}
+
+type RevokedBannerProps = { detail: MarketDetail; reason: string; onInstall: (target: ConsentTarget) => void };
+
+/** The installed version was revoked: it no longer runs; updating (if a good version exists) is the way out. */
+function RevokedBanner({ detail, reason, onInstall }: RevokedBannerProps) {
+  const { update } = detail;
+  return (
+    <div className="banner banner-danger market-revoked" role="alert" data-testid="market-detail-revoked">
+      <span className="banner-icon" aria-hidden="true">
+        🛑
+      </span>
+      <div className="banner-body">
+        <p className="banner-title">Revoked by the marketplace: {reason.replace(/\.\s*$/, "")}. It does not run.</p>
+        {update !== null ? (
+          <div className="button-row">
+            <button
+              type="button"
+              className="button button-primary"
+              data-testid="market-detail-revoked-update"
+              onClick={() => onInstall(updateTarget(detail.listing, update))}
+            >
+              Update to v{update}
+            </button>
+          </div>
+        ) : (
+          <p>No newer version is available yet; uninstall it or wait for the publisher to fix it.</p>
+        )}
+      </div>
     </div>
   );
 }

@@ -1,5 +1,5 @@
 // Every version the reader may see, newest first: when it was published, whether the publisher's
-// tests passed, and whether it was yanked or still awaits an organization admin's approval.
+// tests passed, and whether it was revoked, yanked or still awaits an organization admin's approval.
 import type { VersionInfo } from "../../generated/VersionInfo";
 import { formatBytes, formatDate, formatExact } from "../../lib/format";
 
@@ -24,7 +24,7 @@ export function VersionsTable({ versions, installed }: { versions: ReadonlyArray
             </thead>
             <tbody>
               {versions.map((v) => (
-                <tr key={v.version} data-testid={`market-version-${v.version}`} className={v.yanked ? "is-yanked" : undefined}>
+                <tr key={v.version} data-testid={`market-version-${v.version}`} className={v.yanked !== null || v.revoked !== null ? "is-yanked" : undefined}>
                   <td>
                     <span className="mono">{v.version}</span>
                     {v.version === installed && <span className="badge badge-green market-inline-badge">installed</span>}
@@ -39,7 +39,11 @@ export function VersionsTable({ versions, installed }: { versions: ReadonlyArray
                     <TestsCell passed={v.tests_passed} total={v.tests_total} />
                   </td>
                   <td>
-                    {v.yanked !== null ? (
+                    {v.revoked !== null ? (
+                      <span className="field-error" data-testid="market-version-revoked">
+                        revoked: {v.revoked}
+                      </span>
+                    ) : v.yanked !== null ? (
                       <span className="field-error" data-testid="market-version-yanked">
                         yanked: {v.yanked}
                       </span>

@@ -1,6 +1,7 @@
 // The consent dialog's state: the plan (what installing means), the install or update itself with
 // its progress, and which step of the wizard shows. Consent names exactly what the plan shows:
-// every permission and every host.
+// every permission, every host and every capability it may call. When the library already holds
+// the id from another source, the user must choose to replace it before accepting.
 import { useState } from "react";
 
 import type { InstallOutcome } from "../../generated/InstallOutcome";
@@ -19,10 +20,13 @@ export const CONSENT_STEPS: Array<{ key: ConsentStep; label: string }> = [
   { key: "attach", label: "Attach to agent" },
 ];
 
-/** Why the plan cannot be accepted as it stands, or null when it can. */
-export function blockedReason(plan: InstallPlan): "key_changed" | "not_entitled" | null {
+export type BlockedReason = "key_changed" | "not_entitled" | "id_taken";
+
+/** Why the plan cannot be accepted as it stands (`replace`: the user chose to replace what holds its id), or null. */
+export function blockedReason(plan: InstallPlan, replace: boolean): BlockedReason | null {
   if (plan.key_state === "changed") return "key_changed";
   if (plan.price_cents > 0 && !plan.entitled) return "not_entitled";
+  if (plan.id_taken !== null && !replace) return "id_taken";
   return null;
 }
 
@@ -33,12 +37,14 @@ export function useInstallFlow(spec: string, onInstalled: (outcome: InstallOutco
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<AppError | null>(null);
   const [outcome, setOutcome] = useState<InstallOutcome | null>(null);
+  // Ticked: the capability already holding this id goes first (with its secrets and agent links).
+  const [replace, setReplace] = useState(false);
   const { progress, start, stop } = useMarketProgress("install");
 
   const accept = async (accepted: InstallPlan) => {
-    if (busy || blockedReason(accepted) !== null) return;
-    // The backend wants each permission and each domain consented to by name.
-    const consent = [...accepted.permissions.map((p) => p.name), ...accepted.domains];
+    if (busy || blockedReason(accepted, replace) !== null) return;
+    // The backend wants each permission, domain and callable capability consented to by name.
+    const consent = [...accepted.permissions.map((p) => p.name), ...accepted.domains, ...accepted.capabilities];
     setBusy(true);
     setError(null);
     start();
@@ -46,7 +52,7 @@ export function useInstallFlow(spec: string, onInstalled: (outcome: InstallOutco
       const result =
         accepted.current !== null
           ? await invoke("market_update", { id: accepted.id, consent })
-          : await invoke("market_install", { spec, consent, agent: null });
+          : await invoke("market_install", { spec, consent, agent: null, replace: replace ? true : null });
       setOutcome(result);
       setStep("configure");
       onInstalled(result);
@@ -60,13 +66,18 @@ export function useInstallFlow(spec: string, onInstalled: (outcome: InstallOutco
 
   return {
     plan,
-    retryPlan: () => setAttempt((a) => a + 1),
+    retryPlan: () => {
+      setReplace(false);
+      setAttempt((a) => a + 1);
+    },
     step,
     setStep,
     busy,
     error,
     progress,
     outcome,
+    replace,
+    setReplace,
     accept,
   };
 }

@@ -4,56 +4,93 @@
 use super::*;
 
 impl Capsmith {
-    /// The consent screen for installing `id[@version]` (or updating to it).
+    /// The consent screen for installing `id[@version]` (or updating to it): computed from the
+    /// manifests inside the downloaded and verified packages, never from the listing alone.
     pub async fn market_install_plan(&self, spec: &str) -> CoreResult<InstallPlan> {
-        Ok(self.prepare_install(spec).await?.plan)
+        Ok(self.prepare_install(spec, &|_| {}).await?.plan)
     }
 
-    /// What the consent screen and the install itself both need, read and resolved once: the
-    /// listing, the install record, the version, its dependencies, and the plan made of them.
-    async fn prepare_install(&self, spec: &str) -> CoreResult<Prepared> {
+    /// What the consent screen and the install itself both need: the listing, the install
+    /// record, the version and its dependencies, each package downloaded (or read from the
+    /// package cache) and checked — hash, signature, a manifest of that id and version, terms
+    /// that match the listing (`listing_mismatch`) — and the plan made of their manifests.
+    async fn prepare_install(&self, spec: &str, cb: Progress<'_>) -> CoreResult<Prepared> {
         self.market_ensure_catalog().await?;
         let (id, version) = super::super::parse_spec(spec);
         let listing = self.market_listing_any(&id).await?;
         let record = self.registry().market_install_record(&id).await?;
         let v = pick_version(&listing, version.as_deref(), record.as_ref())?.clone();
-        let v = &v;
-        let (key_state, _) = key_state(record.as_ref(), v);
-        let consented = record
-            .as_ref()
-            .map(|r| r.consented.clone())
-            .unwrap_or_default();
+        let (key_state, _) = key_state(record.as_ref(), &listing, &v);
+        let consented = match &record {
+            Some(r) => self
+                .registry()
+                .market_consent(&id, &r.version)
+                .await?
+                .unwrap_or_else(|| r.consented.clone()),
+            None => Consented::default(),
+        };
         let mut deps = Vec::new();
-        self.resolve_dependencies(v, &mut deps, 0).await?;
-        // What the user consents to covers what comes along: the dependencies' permissions and
-        // hosts join the capability's own.
-        let mut all_permissions = v.permissions.clone();
-        let mut all_domains = v.domains.clone();
-        for (_, dv) in &deps {
-            for p in &dv.permissions {
-                if !all_permissions.contains(p) {
-                    all_permissions.push(p.clone());
-                }
+        self.resolve_dependencies(&v, &mut deps, 0).await?;
+        deps.push((listing.clone(), v.clone()));
+        let source = self
+            .registry()
+            .meta(SOURCE)
+            .await?
+            .unwrap_or_else(|| "bundled".into());
+        let total = deps.len() as i64;
+        let mut packages = Vec::new();
+        for (n, (l, ver)) in deps.into_iter().enumerate() {
+            progress(
+                cb,
+                "install",
+                format!("checking {}@{}", l.card.id, ver.version),
+                n as i64,
+                total,
+            );
+            packages.push(self.verify_one(&source, l, ver).await?);
+        }
+        let mut taken = Vec::new();
+        for p in &packages {
+            if let Some(t) = self.taken_by(&p.listing, &source).await? {
+                taken.push(t);
             }
-            for d in &dv.domains {
-                if !all_domains.contains(d) {
-                    all_domains.push(d.clone());
+        }
+        // What the user consents to covers what comes along: the dependencies' permissions,
+        // hosts and callable capabilities join the capability's own.
+        let mut all = Consented::default();
+        let (me, along) = packages
+            .split_last()
+            .expect("the capability itself is a package");
+        for p in std::iter::once(me).chain(along) {
+            let c = consent_of(p);
+            for (into, from) in [
+                (&mut all.permissions, c.permissions),
+                (&mut all.domains, c.domains),
+                (&mut all.capabilities, c.capabilities),
+            ] {
+                for x in from {
+                    if !into.contains(&x) {
+                        into.push(x);
+                    }
                 }
             }
         }
-        let added_permissions: Vec<PermissionWords> = all_permissions
-            .iter()
-            .filter(|p| record.is_some() && !consented.permissions.contains(p))
-            .map(|p| words(p))
-            .collect();
-        let added_domains: Vec<String> = all_domains
-            .iter()
-            .filter(|d| record.is_some() && !consented.domains.contains(d))
-            .cloned()
-            .collect();
-        let needs_consent = match &record {
-            None => !all_permissions.is_empty() || !all_domains.is_empty(),
-            Some(_) => !added_permissions.is_empty() || !added_domains.is_empty(),
+        let is_update = record.is_some();
+        let added = |now: &[String], before: &[String]| -> Vec<String> {
+            now.iter()
+                .filter(|x| is_update && !before.contains(x))
+                .cloned()
+                .collect()
+        };
+        let added_permissions = added(&all.permissions, &consented.permissions);
+        let added_domains = added(&all.domains, &consented.domains);
+        let added_capabilities = added(&all.capabilities, &consented.capabilities);
+        let needs_consent = if is_update {
+            !added_permissions.is_empty()
+                || !added_domains.is_empty()
+                || !added_capabilities.is_empty()
+        } else {
+            !all.permissions.is_empty() || !all.domains.is_empty() || !all.capabilities.is_empty()
         };
         let plan = InstallPlan {
             id: id.clone(),
@@ -68,28 +105,23 @@ impl Capsmith {
                 package::fingerprint(&v.public_key)
             },
             key_state: key_state.into(),
-            permissions: all_permissions.iter().map(|p| words(p)).collect(),
-            removed_permissions: consented
-                .permissions
+            id_taken: (!taken.is_empty()).then(|| taken.join("; ")),
+            permissions: all.permissions.iter().map(|p| words(p)).collect(),
+            removed_permissions: added(&consented.permissions, &all.permissions)
                 .iter()
-                .filter(|p| record.is_some() && !all_permissions.contains(p))
                 .map(|p| words(p))
                 .collect(),
-            removed_domains: consented
-                .domains
-                .iter()
-                .filter(|d| record.is_some() && !all_domains.contains(d))
-                .cloned()
-                .collect(),
-            domains: all_domains,
-            added_permissions,
+            removed_domains: added(&consented.domains, &all.domains),
+            domains: all.domains.clone(),
+            added_permissions: added_permissions.iter().map(|p| words(p)).collect(),
             added_domains,
             needs_consent,
-            configuration: v.configuration.clone(),
-            dependencies: deps
+            configuration: me.terms.configuration.clone(),
+            dependencies: along
                 .iter()
-                .map(|(l, v): &(Listing, VersionInfo)| format!("{}@{}", l.card.id, v.version))
+                .map(|p| format!("{}@{}", p.listing.card.id, p.version.version))
                 .collect(),
+            capabilities: all.capabilities.clone(),
             price_cents: listing.card.price_cents,
             entitled: listing.card.entitled,
             tests_passed: v.tests_passed,
@@ -98,10 +130,120 @@ impl Capsmith {
         };
         Ok(Prepared {
             plan,
-            version: v.clone(),
-            listing,
             record,
-            deps,
+            packages,
+        })
+    }
+
+    /// One package, fetched and checked: its hash and signature, a manifest of the listed id and
+    /// version, and terms that agree with what the listing shows.
+    async fn verify_one(&self, source: &str, l: Listing, ver: VersionInfo) -> CoreResult<Verified> {
+        let (text, name, archive, from_cache) = if source == "bundled" && ver.signature.is_empty() {
+            let e = super::super::bundled::EXAMPLES
+                .iter()
+                .find(|e| bundled_id(e) == Some(l.card.id.clone()))
+                .ok_or_else(|| {
+                    CoreError::NotFound(format!("{} (in the built-in catalog)", l.card.id))
+                })?;
+            (e.text.to_string(), e.file.to_string(), None, true)
+        } else {
+            let (bytes, cached) = self.market_package(&l.card.id, &ver).await?;
+            verify_package(&l.card.id, &ver, &bytes)?;
+            let contents = package::open(&bytes)?;
+            (
+                contents.manifest,
+                contents.manifest_name,
+                Some((ver.sha256.clone(), bytes)),
+                cached,
+            )
+        };
+        let checked = manifest::check_text(
+            &name,
+            &text,
+            manifest::SourceFormat::detect(&name, &text),
+            None,
+        );
+        let Some(m) = &checked.manifest else {
+            return Err(CoreError::InvalidManifest(Box::new(super::super::report(
+                &format!("{}@{} ({name})", l.card.id, ver.version),
+                &checked,
+            ))));
+        };
+        if m.capability().id != l.card.id || m.version() != ver.version {
+            return Err(CoreError::Package {
+                code: "package_tampered",
+                message: format!(
+                    "the archive for {}@{} holds {}@{}: refused",
+                    l.card.id,
+                    ver.version,
+                    m.capability().id,
+                    m.version()
+                ),
+            });
+        }
+        let terms = crate::market::Terms::of(m);
+        let differences = terms.differences(&crate::market::Terms::listed(&ver));
+        if !differences.is_empty() {
+            return Err(CoreError::Package {
+                code: "listing_mismatch",
+                message: format!(
+                    "the marketplace's listing of {}@{} does not match its signed package — {}. The consent screen would not show what it does; nothing was installed",
+                    l.card.id,
+                    ver.version,
+                    differences.join("; ")
+                ),
+            });
+        }
+        // Verified: kept, so the install that follows the consent screen (and a reinstall
+        // offline) need not fetch it again.
+        if let Some((sha, bytes)) = archive.as_ref().filter(|_| !from_cache) {
+            let dir = self.home().join("market").join("packages");
+            let path = dir.join(format!("{sha}.capkg"));
+            if std::fs::create_dir_all(&dir).is_ok() && !path.exists() {
+                let _ = std::fs::write(&path, bytes);
+            }
+        }
+        Ok(Verified {
+            listing: l,
+            version: ver,
+            checked,
+            terms,
+            archive,
+            from_cache,
+        })
+    }
+
+    /// What holds `l`'s id in the library, when it came from somewhere else than this listing
+    /// (made or imported here, another marketplace, another publisher).
+    async fn taken_by(&self, l: &Listing, source: &str) -> CoreResult<Option<String>> {
+        let id = &l.card.id;
+        let Ok(summary) = self.registry().summary(id).await else {
+            return Ok(None);
+        };
+        let here = if source == "bundled" {
+            "bundled".to_string()
+        } else {
+            source_url(self).await?
+        };
+        let versions = summary.versions.join(", ");
+        Ok(match self.registry().market_install_record(id).await? {
+            Some(r) if r.source == here && r.publisher == l.card.publisher => None,
+            Some(r) => Some(format!(
+                "`{id}` ({versions}) in your library was installed from {} (publisher {}), not from {here} (publisher {})",
+                r.source, r.publisher, l.card.publisher
+            )),
+            // The built-in catalog is the bundled examples the library was seeded with.
+            None if here == "bundled"
+                && super::super::bundled::EXAMPLES
+                    .iter()
+                    .any(|e| bundled_id(e).as_deref() == Some(id.as_str())) =>
+            {
+                None
+            }
+            None => Some(format!(
+                "`{id}` ({versions}) in your library was made or imported here, not installed from {here} (publisher {})",
+                l.card.publisher
+            )),
         })
     }
 
@@ -199,36 +341,45 @@ impl Capsmith {
     }
 
     /// Installs `id[@version]` (and what it depends on) after checking every archive's hash,
-    /// signature and publisher key; `consent` must name every permission and domain the plan
-    /// asks for (on an update: every one it adds). One registry transaction; the archive is
-    /// kept for offline reinstalls. With `agent`, the capability is attached afterwards.
+    /// signature, publisher key and terms (`prepare_install`); `consent` must name every
+    /// permission and domain the plan asks for (on an update: every one it adds). An id the
+    /// library holds from another source is refused (`id_taken`) unless `replace`, which
+    /// uninstalls that one (its secrets and agent links) first. One registry transaction; what
+    /// was consented to is recorded per installed version. With `agent`, the capability is
+    /// attached afterwards.
     pub async fn market_install(
         &self,
         spec: &str,
         consent: &[String],
         agent: Option<&str>,
-        trust_new_key: bool,
+        replace: bool,
         cb: Progress<'_>,
     ) -> CoreResult<InstallOutcome> {
         let Prepared {
             plan,
-            listing,
             record,
-            version: v,
-            deps,
-        } = self.prepare_install(spec).await?;
+            packages,
+        } = self.prepare_install(spec, cb).await?;
         let id = plan.id.clone();
-        let (state, pinned) = key_state(record.as_ref(), &v);
-        if state == "changed" && !trust_new_key {
-            return Err(CoreError::Package {
-                code: "publisher_key_changed",
-                message: format!(
-                    "{id}@{} is signed with another key ({}) than the one you installed it with ({}); the publisher may have moved machines, or someone else is publishing as them. Install anyway only if you trust the new key (`--trust-new-key`)",
-                    v.version,
-                    package::fingerprint(&v.public_key),
-                    package::fingerprint(&pinned.unwrap_or_default())
-                ),
-            });
+        for p in &packages {
+            let prior = self
+                .registry()
+                .market_install_record(&p.listing.card.id)
+                .await?;
+            let (state, pinned) = key_state(prior.as_ref(), &p.listing, &p.version);
+            if state == "changed" {
+                return Err(CoreError::Package {
+                    code: "publisher_key_changed",
+                    message: format!(
+                        "{}@{} is signed with another key ({}) than the one you installed it with ({}), and the publisher handed no key over to it: the publisher may have lost their key, or someone else is publishing as them. To trust the new key, uninstall {} and install it again",
+                        p.listing.card.id,
+                        p.version.version,
+                        package::fingerprint(&p.version.public_key),
+                        package::fingerprint(&pinned.unwrap_or_default()),
+                        p.listing.card.id,
+                    ),
+                });
+            }
         }
         let wanted: Vec<String> = if record.is_some() {
             plan.added_permissions
@@ -249,7 +400,7 @@ impl Capsmith {
             .collect();
         if !missing.is_empty() {
             return Err(CoreError::ConsentRequired {
-                capability: format!("{id}@{}", v.version),
+                capability: format!("{id}@{}", plan.version),
                 permissions: missing,
             });
         }
@@ -260,100 +411,59 @@ impl Capsmith {
                 status: 402,
             });
         }
-        let mut all: Vec<(Listing, VersionInfo)> = deps;
-        all.push((listing.clone(), v.clone()));
         let source = self
             .registry()
             .meta(SOURCE)
             .await?
             .unwrap_or_else(|| "bundled".into());
-        let total = all.len() as i64;
-        let mut checked = Vec::new();
-        let mut records = Vec::new();
-        let mut from_cache = true;
-        let mut archives = Vec::new();
-        for (n, (l, ver)) in all.iter().enumerate() {
-            progress(
-                cb,
-                "install",
-                format!("checking {}@{}", l.card.id, ver.version),
-                n as i64,
-                total,
-            );
-            let prior = self.registry().market_install_record(&l.card.id).await?;
-            let (text, name) = if source == "bundled" && ver.signature.is_empty() {
-                let e = super::super::bundled::EXAMPLES
-                    .iter()
-                    .find(|e| bundled_id(e) == Some(l.card.id.clone()))
-                    .ok_or_else(|| {
-                        CoreError::NotFound(format!("{} (in the built-in catalog)", l.card.id))
-                    })?;
-                (e.text.to_string(), e.file.to_string())
-            } else {
-                let (bytes, cached) = self.market_package(&l.card.id, ver).await?;
-                from_cache &= cached;
-                verify_package(
-                    &l.card.id,
-                    ver,
-                    &bytes,
-                    prior.as_ref(),
-                    trust_new_key && l.card.id == id,
-                )?;
-                let contents = package::open(&bytes)?;
-                archives.push((ver.sha256.clone(), bytes));
-                (contents.manifest, contents.manifest_name)
-            };
-            let c = manifest::check_text(
-                &name,
-                &text,
-                manifest::SourceFormat::detect(&name, &text),
-                None,
-            );
-            let Some(m) = &c.manifest else {
-                return Err(CoreError::InvalidManifest(Box::new(super::super::report(
-                    &format!("{}@{} ({name})", l.card.id, ver.version),
-                    &c,
-                ))));
-            };
-            if m.capability().id != l.card.id || m.version() != ver.version {
+        if let Some(taken) = &plan.id_taken {
+            if !replace {
                 return Err(CoreError::Package {
-                    code: "package_tampered",
+                    code: "id_taken",
                     message: format!(
-                        "the archive for {}@{} holds {}@{}: refused",
-                        l.card.id,
-                        ver.version,
-                        m.capability().id,
-                        m.version()
+                        "{taken}. Installing would put a stranger's package in its place; choose to replace it (its secrets and agent links are removed first), or keep it"
                     ),
                 });
             }
+            // Everything was verified above; only now does the old one go.
+            for p in &packages {
+                if self.taken_by(&p.listing, &source).await?.is_some() {
+                    self.market_uninstall(&p.listing.card.id).await?;
+                }
+            }
+        }
+        let total = packages.len() as i64;
+        let mut records = Vec::new();
+        for p in &packages {
+            let prior = self
+                .registry()
+                .market_install_record(&p.listing.card.id)
+                .await?;
             let previous = prior
                 .as_ref()
-                .filter(|p| p.version != ver.version)
-                .map(|p| p.version.clone())
-                .or(prior.as_ref().and_then(|p| p.previous_version.clone()));
+                .filter(|r| r.version != p.version.version)
+                .map(|r| r.version.clone())
+                .or(prior.as_ref().and_then(|r| r.previous_version.clone()));
             records.push(InstallRecord {
-                capability_id: l.card.id.clone(),
-                version: ver.version.clone(),
+                capability_id: p.listing.card.id.clone(),
+                version: p.version.version.clone(),
                 previous_version: previous,
-                publisher: l.card.publisher.clone(),
-                public_key: ver.public_key.clone(),
-                sha256: ver.sha256.clone(),
-                consented: Consented {
-                    permissions: ver.permissions.clone(),
-                    domains: ver.domains.clone(),
-                },
-                source: if ver.signature.is_empty() {
+                publisher: p.listing.card.publisher.clone(),
+                public_key: p.version.public_key.clone(),
+                sha256: p.version.sha256.clone(),
+                consented: consent_of(p),
+                source: if p.version.signature.is_empty() {
                     "bundled".into()
                 } else {
                     source_url(self).await?
                 },
                 installed_at: String::new(),
             });
-            checked.push(c);
         }
-        let manifests: Vec<&manifest::Manifest> =
-            checked.iter().filter_map(|c| c.manifest.as_ref()).collect();
+        let manifests: Vec<&manifest::Manifest> = packages
+            .iter()
+            .filter_map(|p| p.checked.manifest.as_ref())
+            .collect();
         progress(cb, "install", "writing to the library", total, total);
         self.registry()
             .market_install_all(&manifests, &records)
@@ -361,7 +471,7 @@ impl Capsmith {
         // Keep the verified archives so a reinstall works offline.
         let dir = self.home().join("market").join("packages");
         if std::fs::create_dir_all(&dir).is_ok() {
-            for (sha, bytes) in &archives {
+            for (sha, bytes) in packages.iter().filter_map(|p| p.archive.as_ref()) {
                 let p = dir.join(format!("{sha}.capkg"));
                 if !p.exists() {
                     let _ = std::fs::write(&p, bytes);
@@ -399,7 +509,7 @@ impl Capsmith {
                 .map(|r| format!("{}@{}", r.capability_id, r.version))
                 .collect(),
             agent: agent.map(str::to_string),
-            from_cache,
+            from_cache: packages.iter().all(|p| p.from_cache),
         })
     }
 
@@ -409,7 +519,6 @@ impl Capsmith {
         &self,
         id: &str,
         consent: &[String],
-        trust_new_key: bool,
         cb: Progress<'_>,
     ) -> CoreResult<InstallOutcome> {
         let record = self
@@ -431,9 +540,7 @@ impl Capsmith {
             });
         }
         let spec = format!("{id}@{}", latest.version);
-        let out = self
-            .market_install(&spec, consent, None, trust_new_key, cb)
-            .await?;
+        let out = self.market_install(&spec, consent, None, false, cb).await?;
         // Agents follow the update.
         sqlx::query(
             "UPDATE agent_capabilities SET version = ?1 WHERE capability_id = ?2 AND version = ?3",
@@ -463,7 +570,7 @@ impl Capsmith {
         let pv = listing
             .as_ref()
             .and_then(|l| l.versions.iter().find(|v| v.version == prev));
-        let stored = self.registry().get(id, Some(&prev)).await?;
+        self.registry().get(id, Some(&prev)).await?;
         let back = InstallRecord {
             capability_id: id.to_string(),
             version: prev.clone(),
@@ -473,14 +580,12 @@ impl Capsmith {
                 .map(|v| v.public_key.clone())
                 .unwrap_or(record.public_key.clone()),
             sha256: pv.map(|v| v.sha256.clone()).unwrap_or_default(),
-            consented: Consented {
-                permissions: pv
-                    .map(|v| v.permissions.clone())
-                    .unwrap_or(stored.required_permissions.clone()),
-                domains: pv
-                    .map(|v| v.domains.clone())
-                    .unwrap_or(stored.allowed_domains.clone()),
-            },
+            // What was consented to when that version was installed (kept per version).
+            consented: self
+                .registry()
+                .market_consent(id, &prev)
+                .await?
+                .unwrap_or_default(),
             source: record.source.clone(),
             installed_at: String::new(),
         };
@@ -508,5 +613,26 @@ impl Capsmith {
         }
         self.remove(id, None).await?;
         self.registry().market_forget_install(id).await
+    }
+}
+
+/// What installing a verified package consents to: the permissions and hosts of its signed
+/// manifest, and every capability it declares it calls.
+fn consent_of(p: &Verified) -> Consented {
+    Consented {
+        permissions: p.terms.permissions.clone(),
+        domains: p.terms.domains.clone(),
+        capabilities: p
+            .checked
+            .manifest
+            .as_ref()
+            .map(|m| {
+                m.capability()
+                    .dependencies
+                    .iter()
+                    .map(|d| d.id.clone())
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
 }

@@ -125,6 +125,7 @@ impl Capsmith {
                     "/v1/me/key",
                     &KeyInput {
                         public_key: key.public_b64(),
+                        rotation: None,
                     },
                 )
                 .await?;
@@ -210,5 +211,42 @@ impl Capsmith {
             )
             .await?;
         Ok(())
+    }
+
+    /// Hands this library's publisher key over to a fresh one: the marketplace records the
+    /// statement signed by the old key, and clients that pinned the old key accept versions
+    /// signed by the new one (checked offline). The new key waits in the keyring (`ed25519.next`) until the
+    /// marketplace has accepted it, then replaces the old one.
+    pub async fn market_rotate_key(&self) -> CoreResult<Account> {
+        let client = self.market_client().await?;
+        let account: Account = client.get("/v1/me").await?;
+        let old = self.signing_key().await?;
+        if account.public_key.as_deref() != Some(old.public_b64().as_str()) {
+            return Err(CoreError::InvalidArgument(format!(
+                "the marketplace holds another key for {} than this library's ({}); only the key it holds can hand over — publish once from here to register this one",
+                account.name,
+                package::fingerprint(&old.public_b64())
+            )));
+        }
+        let new = SigningKey::generate()?;
+        let rotation = old.sign_rotation(&account.name, &new.public_b64());
+        self.secrets()
+            .persist(KEY_SLOT.0, "ed25519.next", Sensitive::new(new.to_hex()))
+            .await?;
+        let out: Account = client
+            .send_json(
+                reqwest::Method::PUT,
+                "/v1/me/key",
+                &KeyInput {
+                    public_key: new.public_b64(),
+                    rotation: Some(rotation),
+                },
+            )
+            .await?;
+        self.secrets()
+            .persist(KEY_SLOT.0, KEY_SLOT.1, Sensitive::new(new.to_hex()))
+            .await?;
+        let _ = self.secrets().delete(KEY_SLOT.0, "ed25519.next").await;
+        Ok(out)
     }
 }
