@@ -83,6 +83,12 @@ impl Server {
     }
 
     pub fn stop(self) {}
+
+    /// The server process's id (for reading its memory in `/proc`; the load test).
+    #[allow(dead_code)]
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
 }
 
 /// A marketplace for the core's client to talk to: a server process on a fresh store, and
