@@ -3,8 +3,10 @@ click, the other finds it in the marketplace, installs it through the consent sc
 update that asks for more (the consent screen shows the difference), and browses offline once
 the marketplace is gone. The marketplace is the real `capsmith-market` binary on loopback."""
 
+import json
 import os
 import shutil
+import urllib.request
 import subprocess
 import tempfile
 from pathlib import Path
@@ -54,10 +56,16 @@ class Market:
         assert line.startswith("capsmith-market listening on "), line
         self.url = line.rsplit(" ", 1)[1]
 
-    def user(self, name: str) -> str:
-        out = subprocess.run([str(BIN / "capsmith-market"), "user", "add", name, "--data", str(self.data)],
+    def user(self, name: str, *flags: str) -> str:
+        out = subprocess.run([str(BIN / "capsmith-market"), "user", "add", name, *flags, "--data", str(self.data)],
                              check=True, capture_output=True, text=True)
         return out.stdout.strip()
+
+    def post(self, token: str, path: str, body: dict) -> int:
+        req = urllib.request.Request(self.url + path, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status
 
     def stop(self):
         if self.proc.poll() is None:
@@ -202,6 +210,78 @@ def test_72_an_update_that_asks_for_more_shows_the_difference(world):
     d.find_element(By.CSS_SELECTOR, "body").send_keys(Keys.ESCAPE)
     wait(d).until(lambda drv: "1.1.0" in visible(drv, "market-detail-installed").text)
     assert "1.1.0" in b.cli("show", "geo-e2e")
+
+
+def to_market_list(d):
+    """The marketplace's list, from wherever the window is."""
+    click(d, "nav-marketplace")
+    if d.find_elements(By.CSS_SELECTOR, tid("market-back")):
+        click(d, "market-back")
+    visible(d, "market-search")
+
+
+def test_72a_an_id_made_here_is_not_taken_over_without_asking(world):
+    market, a, b = world
+    # bob made a `notes-e2e` of his own; alice publishes one with the same id.
+    mine = b.home.parent / "notes-mine.yaml"
+    mine.write_text(manifest("0.1.0", ["network.http.get"], "127.0.0.1").replace("geo-e2e", "notes-e2e"))
+    b.cli("import", str(mine))
+    theirs = a.home.parent / "notes-theirs.yaml"
+    theirs.write_text(manifest("1.0.0", ["network.http.get"], "notes.example").replace("geo-e2e", "notes-e2e"))
+    a.cli("import", str(theirs))
+    a.cli("publish", "notes-e2e@1.0.0", "--visibility", "public")
+    d = b.driver
+    to_market_list(d)
+    click(d, "market-sync")
+    search = visible(d, "market-search")
+    search.send_keys(Keys.CONTROL, "a")
+    search.send_keys("notes")
+    click(d, "market-install-notes-e2e", timeout=30)
+    visible(d, "consent-dialog")
+    warning = visible(d, "consent-id-taken")
+    assert "made or imported here" in warning.text
+    accept = visible(d, "consent-accept")
+    assert not accept.is_enabled(), "a stranger's package does not replace bob's without asking"
+    b.screenshot("market-id-taken")
+    click(d, "consent-replace")
+    wait(d).until(lambda drv: visible(drv, "consent-accept").is_enabled())
+    click(d, "consent-accept")
+    visible(d, "consent-configure", timeout=30)
+    d.find_element(By.CSS_SELECTOR, "body").send_keys(Keys.ESCAPE)
+    wait(d).until(lambda drv: not drv.find_elements(By.CSS_SELECTOR, tid("consent-dialog")))
+    shown = b.cli("show", "notes-e2e")
+    assert "1.0.0" in shown and "0.1.0" not in shown
+
+
+def test_72b_a_revoked_version_says_why_and_does_not_run(world):
+    market, _, b = world
+    root = market.user("root", "--admin")
+    assert market.post(root, "/v1/capabilities/geo-e2e/versions/1.1.0/revoke",
+                       {"reason": "leaks the query to a third party"}) == 204
+    d = b.driver
+    to_market_list(d)
+    click(d, "market-sync")
+    search = visible(d, "market-search")
+    search.send_keys(Keys.CONTROL, "a")
+    search.send_keys("geo")
+    click(d, "market-card-geo-e2e", timeout=30)
+    banner = visible(d, "market-detail-revoked", timeout=30)
+    assert "leaks the query to a third party" in banner.text
+    b.screenshot("market-revoked")
+    # Run it by hand: refused before anything goes out, with the reason.
+    click(d, "nav-library")
+    wait_cards(d)["geo-e2e"].click()
+    click(d, "tab-run")
+    q = wait(d).until(EC.visibility_of_element_located((By.CSS_SELECTOR, '[data-testid="run-input"][data-name="q"]')))
+    q.send_keys("Paris")
+    click(d, "run-button")
+    panel = visible(d, "run-consent", timeout=30)
+    assert "leaks the query to a third party" in panel.text
+    assert not d.find_elements(By.CSS_SELECTOR, tid("run-consent-allow"))
+    b.screenshot("run-revoked")
+    to_market_list(d)
+    click(d, "market-card-geo-e2e")  # the next step starts from the detail page
+    visible(d, "market-detail")
 
 
 def test_73_with_the_marketplace_gone_browsing_goes_on_from_the_cache(world):

@@ -422,3 +422,48 @@ pub struct ErrorBody {
     pub code: String,
     pub message: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(permissions: &[&str], domains: &[&str]) -> Terms {
+        Terms {
+            permissions: permissions.iter().map(|s| s.to_string()).collect(),
+            domains: domains.iter().map(|s| s.to_string()).collect(),
+            ..Terms::default()
+        }
+    }
+
+    #[test]
+    fn terms_compare_as_sets_and_name_each_difference() {
+        let signed = terms(&["network.http.get", "network.http.post"], &["a.example"]);
+        // Order and repetition do not matter.
+        let same = terms(
+            &["network.http.post", "network.http.get", "network.http.get"],
+            &["a.example"],
+        );
+        assert!(signed.differences(&same).is_empty());
+        let narrower = terms(&["network.http.get"], &["b.example"]);
+        let d = signed.differences(&narrower);
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert!(d[0].contains("also asks for `network.http.post`"), "{d:?}");
+        assert!(
+            d[1].contains("`a.example`") && d[1].contains("`b.example`"),
+            "{d:?}"
+        );
+        // A secret configuration key listed as plain is a difference too.
+        let mut with_secret = signed.clone();
+        with_secret.configuration.push(ConfigKey {
+            key: "token".into(),
+            label: None,
+            secret: true,
+            required: false,
+        });
+        let mut listed_plain = with_secret.clone();
+        listed_plain.configuration[0].secret = false;
+        let d = with_secret.differences(&listed_plain);
+        assert_eq!(d.len(), 1);
+        assert!(d[0].starts_with("configuration:"), "{d:?}");
+    }
+}

@@ -967,3 +967,41 @@ fn bundled_listing(m: &manifest::Manifest, seq: i64) -> Listing {
         key_rotations: Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::market::KeyRotation;
+
+    fn hand_over(user: &str, from: &SigningKey, to: &SigningKey) -> KeyRotation {
+        KeyRotation {
+            user: user.into(),
+            old_key: from.public_b64(),
+            new_key: to.public_b64(),
+            signature: from.sign_rotation(user, &to.public_b64()),
+            at: String::new(),
+        }
+    }
+
+    #[test]
+    fn only_a_chain_signed_from_the_pinned_key_hands_over() {
+        let [a, b, c, x] = [(); 4].map(|_| SigningKey::generate().unwrap());
+        let chain = vec![hand_over("alice", &a, &b), hand_over("alice", &b, &c)];
+        assert!(handed_over(&a.public_b64(), &c.public_b64(), &chain));
+        assert!(handed_over(&b.public_b64(), &c.public_b64(), &chain));
+        // Not backwards, not from a key outside the chain.
+        assert!(!handed_over(&c.public_b64(), &a.public_b64(), &chain));
+        assert!(!handed_over(&x.public_b64(), &c.public_b64(), &chain));
+        // A statement for the right keys signed by another key is no hand-over.
+        let mut forged = hand_over("alice", &x, &c);
+        forged.old_key = a.public_b64();
+        assert!(!handed_over(&a.public_b64(), &c.public_b64(), &[forged]));
+        // Nor is one whose user was changed after signing.
+        let mut renamed = hand_over("alice", &a, &b);
+        renamed.user = "mallory".into();
+        assert!(!handed_over(&a.public_b64(), &b.public_b64(), &[renamed]));
+        // A cycle ends.
+        let cycle = vec![hand_over("alice", &a, &b), hand_over("alice", &b, &a)];
+        assert!(!handed_over(&a.public_b64(), &c.public_b64(), &cycle));
+    }
+}

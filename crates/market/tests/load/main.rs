@@ -351,12 +351,37 @@ async fn run_load(label: &str, store: &Store, servers: &[Server]) -> String {
             peak <= at_warm + (at_warm / 2).max(64 * 1024),
             "{label}: server {pid} grew from {at_warm} KiB to {peak} KiB"
         );
+        // The curve at each quarter of the run, to tell a plateau from a leak.
+        let quarters: Vec<String> = [0.25, 0.5, 0.75, 1.0]
+            .iter()
+            .map(|q| {
+                samples
+                    .iter()
+                    .rev()
+                    .find(|(at, _)| *at <= elapsed * q)
+                    .map(|(_, r)| format!("{}", r[i] / 1024))
+                    .unwrap_or_default()
+            })
+            .collect();
         memory.push(format!(
-            "{} → {} (peak {}) MiB",
+            "{} → {} MiB (peak {}; at each quarter {})",
             at_warm / 1024,
             end / 1024,
-            peak / 1024
+            peak / 1024,
+            quarters.join(" / ")
         ));
+    }
+
+    // Then the same number of readers on data that stays put.
+    let steady = read_only_phase(&urls, &pids, clients, secs.div_ceil(2).max(4)).await;
+    let mut steady_text = Vec::new();
+    for (i, (start, end)) in steady.iter().enumerate() {
+        assert!(
+            *end <= start + (start / 10).max(16 * 1024),
+            "{label}: server {} grew from {start} KiB to {end} KiB on read-only traffic",
+            pids[i]
+        );
+        steady_text.push(format!("{} → {} MiB", start / 1024, end / 1024));
     }
 
     let total: usize = t.latencies.values().map(Vec::len).sum();
@@ -380,13 +405,59 @@ async fn run_load(label: &str, store: &Store, servers: &[Server]) -> String {
          {total} requests ({:.0}/s); {}; versions checked: {versions_checked} (none lost or \
          duplicated; {} re-publishes refused with 409); install and review counts exact; every \
          client's synced view complete; \
-         server memory after warm-up → end: {}.\n\n\
+         server memory after warm-up → end: {}; then read-only traffic on data that stays put \
+         for half as long, after a quarter of it to warm up: {}.\n\n\
          | run | operation | requests | per s | p50 ms | p99 ms |\n|---|---|---:|---:|---:|---:|\n{rows}\n",
         total as f64 / elapsed,
         statuses.join(", "),
         t.duplicate_refusals,
-        memory.join("; ")
+        memory.join("; "),
+        steady_text.join("; ")
     )
+}
+
+/// Read-only traffic (detail pages, search, sync from the start, downloads) on data that no
+/// longer grows, for `secs`: the servers' memory at its start and end, per server, in KiB. A
+/// server that leaks per request grows here; one whose memory follows its data does not.
+async fn read_only_phase(
+    urls: &[String],
+    pids: &[u32],
+    clients: usize,
+    secs: u64,
+) -> Vec<(u64, u64)> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    // A first pass warms every cache the readers will touch.
+    let warm_until = Instant::now() + Duration::from_secs(secs / 4);
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let api = Api::new(&urls[c % urls.len()], None);
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                let id = format!("load-{}", n % clients as u64);
+                let r = match n % 4 {
+                    0 => api.get(&format!("/v1/capabilities/{id}")).await,
+                    1 => api.get("/v1/capabilities?q=load&per_page=24").await,
+                    2 => api.get("/v1/sync?since=0&limit=200").await,
+                    _ => {
+                        api.get(&format!("/v1/capabilities/{id}/versions/1.0.0/package"))
+                            .await
+                    }
+                };
+                assert!(r.status < 500, "read-only phase: {}", r.status);
+                n += 1;
+            }
+        }));
+    }
+    while Instant::now() < warm_until {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let start: Vec<u64> = pids.iter().map(|p| rss_kib(*p)).collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let end: Vec<u64> = pids.iter().map(|p| rss_kib(*p)).collect();
+    start.into_iter().zip(end).collect()
 }
 
 fn report(text: &str) {
