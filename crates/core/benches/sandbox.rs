@@ -10,9 +10,9 @@ use std::time::Instant;
 
 use capsmith_core::engine::guard::NetPolicy;
 use capsmith_core::engine::http::Session;
-use capsmith_core::sandbox::engine::{self, HostIo};
 use capsmith_core::sandbox::host::{FetchContext, SandboxHost};
 use capsmith_core::sandbox::protocol::{FromWorker, Invocation, ToWorker};
+use capsmith_sandbox::engine::{self, HostIo};
 use serde_json::json;
 
 const CALLS: usize = 1000;
@@ -131,7 +131,14 @@ fn main() {
     // Through worker processes (the product path).
     std::env::set_var(
         "CAPSMITH_SANDBOX_BIN",
-        env!("CARGO_BIN_EXE_capsmith-sandbox"),
+        // Built by its own crate (`cargo build --release -p capsmith-sandbox`), beside the
+        // bench's folder.
+        std::env::current_exe()
+            .unwrap()
+            .parent()
+            .and_then(|d| d.parent())
+            .unwrap()
+            .join("capsmith-sandbox"),
     );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

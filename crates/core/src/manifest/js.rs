@@ -9,37 +9,11 @@ use oxc_allocator::Allocator;
 use oxc_ast::ast::{ExportDefaultDeclarationKind, Expression, ObjectPropertyKind, Statement};
 use oxc_parser::{ParseOptions, Parser};
 use oxc_span::{GetSpan, SourceType};
-use serde::{Deserialize, Serialize};
 
 use crate::diagnostics::{Finding, Pos};
 use crate::manifest::source::pos_of_byte;
 
-/// What a module's default export declares about itself.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ModuleInfo {
-    pub id: Option<String>,
-    pub name: Option<String>,
-    pub version: Option<String>,
-    pub description: Option<String>,
-    pub icon: Option<String>,
-    pub author: Option<String>,
-    pub category: Option<String>,
-    pub tags: Vec<String>,
-    pub permissions: Option<Vec<String>>,
-    /// Names of the functions under `actions`, in declaration order.
-    pub actions: Vec<String>,
-    /// `config` entries.
-    pub config: Vec<ConfigEntry>,
-}
-
-/// One entry of a module's `config` object.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ConfigEntry {
-    pub key: String,
-    pub ty: Option<String>,
-    pub default: Option<serde_json::Value>,
-    pub description: Option<String>,
-}
+pub use capsmith_sandbox_protocol::{ConfigEntry, ModuleInfo};
 
 /// A problem found in a module. `line`/`column` are within the JS source.
 fn js_error(code: &'static str, msg: impl Into<String>, line: u32, column: u32) -> Finding {

@@ -1,11 +1,8 @@
-//! Code capabilities run in a QuickJS sandbox inside a separate, OS-confined worker process.
-//! `protocol`: the frames on the pipe; `engine` and `worker`: the worker's side (fresh runtime
-//! per call, limits, host APIs by permission); `host`: the app's side (pool, watchdog, fetch
-//! under the network guard with secrets injected at the HTTP boundary); `evaluate`: the
-//! worker's evaluations for validation and tests (a module's metadata, `assert` expressions).
+//! Code capabilities run in a QuickJS sandbox inside a separate, OS-confined worker process,
+//! the `capsmith-sandbox` crate (engines, confinement), which this crate does not link.
+//! `protocol`: the frames on the pipe (the `capsmith-sandbox-protocol` crate); `host`: the
+//! runtime's side (pool, watchdog, fetch under the network guard with secrets injected at the
+//! HTTP boundary, evaluations for validation and tests).
 
-pub mod engine;
-pub mod evaluate;
 pub mod host;
-pub mod protocol;
-pub mod worker;
+pub use capsmith_sandbox_protocol as protocol;

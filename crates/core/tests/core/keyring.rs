@@ -451,12 +451,7 @@ async fn oauth2_redirect_with_a_forged_state_is_refused() {
 #[tokio::test]
 async fn sandboxed_code_sends_secrets_it_never_holds() {
     // SAFETY: every test that starts a worker sets the same value.
-    unsafe {
-        std::env::set_var(
-            "CAPSMITH_SANDBOX_BIN",
-            env!("CARGO_BIN_EXE_capsmith-sandbox"),
-        )
-    };
+    unsafe { std::env::set_var("CAPSMITH_SANDBOX_BIN", crate::sandbox_bin()) };
     let (_dir, app, lb) = app_with_loopback().await;
     let source = format!(
         "export default {{ id: 'code-secret', actions: {{\n  async call() {{\n    const r = await fetch('{}/echo', {{ headers: {{ Authorization: 'Bearer ${{API_KEY}}' }} }});\n    const echoed = await r.json();\n    return {{ seen: this.config.API_KEY, echoedAuth: echoed.headers.authorization }};\n  }}\n}} }};\n",
@@ -500,12 +495,7 @@ async fn sandboxed_code_sends_secrets_it_never_holds() {
 #[tokio::test]
 async fn sandboxed_code_calls_the_configured_ai_endpoint() {
     // SAFETY: every test that starts a worker sets the same value.
-    unsafe {
-        std::env::set_var(
-            "CAPSMITH_SANDBOX_BIN",
-            env!("CARGO_BIN_EXE_capsmith-sandbox"),
-        )
-    };
+    unsafe { std::env::set_var("CAPSMITH_SANDBOX_BIN", crate::sandbox_bin()) };
     let (_dir, app, lb) = app_with_loopback().await;
     app.set_setting("ai.base_url", Some(&format!("{}/v1", lb.base())))
         .await

@@ -2,6 +2,7 @@
 
 mod agents;
 mod api;
+mod architecture;
 mod bindings;
 mod engine;
 mod flow;
@@ -20,6 +21,23 @@ pub fn repo_root() -> PathBuf {
         .join("../..")
         .canonicalize()
         .expect("repo root")
+}
+
+/// The sandbox worker, built by its own crate (`cargo test --workspace` builds it; alone:
+/// `cargo build -p capsmith-sandbox` first), beside the test executable's folder.
+pub fn sandbox_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    let bin = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target folder")
+        .join("capsmith-sandbox");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p capsmith-sandbox` (or `cargo test --workspace`)",
+        bin.display()
+    );
+    bin
 }
 
 pub fn examples_dir() -> PathBuf {

@@ -16,12 +16,7 @@ static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn use_built_worker() {
     // SAFETY: set once, before any worker is started, to the same value by every test.
-    unsafe {
-        std::env::set_var(
-            "CAPSMITH_SANDBOX_BIN",
-            env!("CARGO_BIN_EXE_capsmith-sandbox"),
-        )
-    };
+    unsafe { std::env::set_var("CAPSMITH_SANDBOX_BIN", crate::sandbox_bin()) };
 }
 
 async fn app() -> (tempfile::TempDir, Capsmith) {
@@ -585,7 +580,7 @@ fn the_worker_confines_itself_before_running_anything() {
     let dir = tempfile::tempdir().unwrap();
     let victim = dir.path().join("victim.txt");
     std::fs::write(&victim, "still here").unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_capsmith-sandbox"))
+    let out = std::process::Command::new(crate::sandbox_bin())
         .arg("--self-test")
         .arg(&victim)
         .output()

@@ -13,8 +13,8 @@ use rquickjs::{
     CatchResultExt, CaughtError, Context, Ctx, Function, Module, Object, Runtime, Value,
 };
 
-use super::protocol::{Evaluation, JsProblem, Limits};
-use crate::manifest::js::{ConfigEntry, ModuleInfo};
+use capsmith_sandbox_protocol::{ConfigEntry, ModuleInfo};
+use capsmith_sandbox_protocol::{Evaluation, JsProblem, Limits};
 
 const STACK_LIMIT: usize = 256 * 1024;
 
@@ -28,7 +28,7 @@ fn runtime(limits: Limits) -> Result<(Runtime, Context), String> {
         Instant::now() + Duration::from_millis(limits.deadline_ms),
     ));
     rt.set_interrupt_handler(Some(Box::new(move || Instant::now() > deadline.get())));
-    let ctx = super::engine::new_context(&rt).map_err(internal)?;
+    let ctx = crate::engine::new_context(&rt).map_err(internal)?;
     Ok((rt, ctx))
 }
 

@@ -4,8 +4,8 @@
 
 use std::io::{BufReader, BufWriter, Stdin, Stdout};
 
-use super::engine::{self, HostIo};
-use super::protocol::{read_frame, write_frame, Confinement, FromWorker, ToWorker};
+use crate::engine::{self, HostIo};
+use capsmith_sandbox_protocol::{read_frame, write_frame, Confinement, FromWorker, ToWorker};
 
 /// Address space granted to a worker: the largest JS heap plus the engine and the runtime.
 pub const ADDRESS_SPACE_BYTES: u64 = 1024 * 1024 * 1024;
@@ -243,7 +243,7 @@ pub fn main() -> std::process::ExitCode {
                 }
             }
             Ok(Some(ToWorker::Inspect(ev))) => {
-                let answer = super::evaluate::inspect(&ev);
+                let answer = crate::evaluate::inspect(&ev);
                 if pipe.send(&FromWorker::Inspected(answer)).is_err() {
                     return std::process::ExitCode::from(1);
                 }
@@ -254,7 +254,7 @@ pub fn main() -> std::process::ExitCode {
                 output,
                 limits,
             })) => {
-                let answer = super::evaluate::assertion(&expr, &input, &output, limits);
+                let answer = crate::evaluate::assertion(&expr, &input, &output, limits);
                 if pipe.send(&FromWorker::Asserted(answer)).is_err() {
                     return std::process::ExitCode::from(1);
                 }

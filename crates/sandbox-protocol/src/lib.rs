@@ -1,3 +1,6 @@
+//! The sandbox worker's protocol, shared by the worker (`capsmith-sandbox`) and its hosts (the
+//! runtime, the marketplace server): plain types and framing, no engine, no I/O beyond the pipe.
+//!
 //! What the host and a sandbox worker say to each other over the worker's stdin/stdout: frames
 //! of a 4-byte big-endian length and a JSON message. Frames are capped so a hostile worker cannot
 //! make the host allocate without bound.
@@ -96,7 +99,7 @@ pub enum FromWorker {
     },
     Done(Outcome),
     /// The answer to [`ToWorker::Inspect`].
-    Inspected(Result<crate::manifest::js::ModuleInfo, JsProblem>),
+    Inspected(Result<ModuleInfo, JsProblem>),
     /// The answer to [`ToWorker::Assert`]: whether it held, or why it did not run.
     Asserted(Result<bool, String>),
 }
@@ -204,4 +207,31 @@ pub fn read_frame<T: for<'de> Deserialize<'de>>(r: &mut impl Read) -> std::io::R
     serde_json::from_slice(&buf)
         .map(Some)
         .map_err(std::io::Error::other)
+}
+
+/// What a module's default export declares about itself.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModuleInfo {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub version: Option<String>,
+    pub description: Option<String>,
+    pub icon: Option<String>,
+    pub author: Option<String>,
+    pub category: Option<String>,
+    pub tags: Vec<String>,
+    pub permissions: Option<Vec<String>>,
+    /// Names of the functions under `actions`, in declaration order.
+    pub actions: Vec<String>,
+    /// `config` entries.
+    pub config: Vec<ConfigEntry>,
+}
+
+/// One entry of a module's `config` object.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConfigEntry {
+    pub key: String,
+    pub ty: Option<String>,
+    pub default: Option<serde_json::Value>,
+    pub description: Option<String>,
 }

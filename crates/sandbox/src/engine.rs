@@ -17,7 +17,7 @@ use rquickjs::{
     CatchResultExt, CaughtError, Context, Ctx, Function, Module, Object, Promise, Runtime, Value,
 };
 
-use super::protocol::{ConsoleLine, FromWorker, Invocation, Outcome, ToWorker};
+use capsmith_sandbox_protocol::{ConsoleLine, FromWorker, Invocation, Outcome, ToWorker};
 
 const PRELUDE: &str = include_str!("prelude.js");
 

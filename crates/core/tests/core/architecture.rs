@@ -1,0 +1,153 @@
+//! The crate graph is the architecture: `cargo metadata`'s resolved dependency graph (normal
+//! dependencies, transitively, for this platform) is checked against the arrows the design
+//! forbids. A crate that gains one of them fails here, not in a review.
+
+use std::collections::{BTreeSet, HashMap};
+
+// The banned lists name crates by package name; `forbid` also matches their `-suffixed` family
+// (`keyring` matches `keyring-core`).
+
+/// Package name → the package names it depends on (normal dependencies only).
+fn graph() -> HashMap<String, Vec<String>> {
+    let out = std::process::Command::new(env!("CARGO"))
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--filter-platform",
+            "x86_64-unknown-linux-gnu",
+        ])
+        .current_dir(crate::repo_root())
+        .output()
+        .expect("cargo metadata");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: HashMap<&str, &str> = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["id"].as_str().unwrap(), p["name"].as_str().unwrap()))
+        .collect();
+    let mut g = HashMap::new();
+    for node in meta["resolve"]["nodes"].as_array().unwrap() {
+        let name = names[node["id"].as_str().unwrap()].to_string();
+        let deps = node["deps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| {
+                d["dep_kinds"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|k| k["kind"].is_null())
+            })
+            .map(|d| names[d["pkg"].as_str().unwrap()].to_string())
+            .collect();
+        g.insert(name, deps);
+    }
+    g
+}
+
+/// Everything `root` links, itself excluded.
+fn closure(g: &HashMap<String, Vec<String>>, root: &str) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![root.to_string()];
+    while let Some(n) = todo.pop() {
+        for d in g.get(&n).into_iter().flatten() {
+            if seen.insert(d.clone()) {
+                todo.push(d.clone());
+            }
+        }
+    }
+    seen
+}
+
+fn forbid(g: &HashMap<String, Vec<String>>, krate: &str, why: &str, banned: &[&str]) {
+    let links = closure(g, krate);
+    let found: Vec<&str> = banned
+        .iter()
+        .copied()
+        .filter(|b| {
+            links
+                .iter()
+                .any(|l| l == b || l.starts_with(&format!("{b}-")))
+        })
+        .collect();
+    assert!(found.is_empty(), "{krate} must not link {found:?}: {why}");
+}
+
+#[test]
+fn the_dependency_graph_keeps_the_layers() {
+    let g = graph();
+    for k in [
+        "capsmith-sandbox",
+        "capsmith-sandbox-protocol",
+        "capsmith-core",
+    ] {
+        assert!(g.contains_key(k), "the workspace has no {k}");
+    }
+    // The graph is read right: what each side must link, it does.
+    assert!(closure(&g, "capsmith-sandbox").contains("rquickjs"));
+    assert!(closure(&g, "capsmith-core").contains("sqlx"));
+    assert!(closure(&g, "capsmith-core").contains("capsmith-sandbox-protocol"));
+    forbid(
+        &g,
+        "capsmith-sandbox",
+        "the worker evaluates strangers' code; only its protocol and its engine belong in it",
+        &[
+            "sqlx",
+            "libsqlite3-sys",
+            "reqwest",
+            "hyper",
+            "keyring",
+            "keyring-core",
+            "lettre",
+            "axum",
+            "tokio",
+            "capsmith-core",
+            "rustls",
+            "zbus",
+        ],
+    );
+    // The protocol is plain data: the runtime and the server link it without an engine.
+    forbid(
+        &g,
+        "capsmith-sandbox-protocol",
+        "it is types and framing, linked by the runtime and the server",
+        &[
+            "rquickjs",
+            "sqlx",
+            "reqwest",
+            "hyper",
+            "keyring-core",
+            "lettre",
+            "axum",
+            "tokio",
+            "landlock",
+            "seccompiler",
+            "libc",
+            "capsmith-core",
+        ],
+    );
+    // QuickJS is linked by the worker alone.
+    for k in [
+        "capsmith-core",
+        "capsmith-cli",
+        "capsmith-market",
+        "capsmith-app",
+    ] {
+        if g.contains_key(k) {
+            forbid(
+                &g,
+                k,
+                "JavaScript runs only in the sandbox worker, a separate process",
+                &["rquickjs", "rquickjs-core", "rquickjs-sys"],
+            );
+        }
+    }
+}
