@@ -1,76 +1,47 @@
+//! Declares the app's commands (from `src/command_list.rs`) to Tauri's ACL, and writes the main
+//! window's capability file granting exactly them, so the three lists cannot drift.
+
+include!("src/command_list.rs");
+
+macro_rules! names {
+    ($($c:ident),* $(,)?) => {
+        &[$(stringify!($c)),*]
+    };
+}
+
+const COMMANDS: &[&str] = app_commands!(names);
+
+/// What the main window may use besides the app's commands.
+const CORE_PERMISSIONS: &[&str] = &[
+    "core:event:default",
+    "core:webview:default",
+    "core:window:default",
+];
+
 fn main() {
-    // Declare the app's own commands so the ACL (capabilities/*.json) can grant them.
-    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(
-        tauri_build::AppManifest::new().commands(&[
-            "list_capabilities",
-            "validate_source",
-            "validate_file",
-            "import_source",
-            "import_file",
-            "get_capability",
-            "remove_capability",
-            "export_capability",
-            "export_capability_file",
-            "run_action",
-            "config_list",
-            "config_set",
-            "config_unset",
-            "test_capability",
-            "list_runs",
-            "get_settings",
-            "set_setting",
-            "oauth_connect",
-            "set_status",
-            "import_openapi",
-            "import_openapi_text",
-            "builder_open",
-            "builder_compile",
-            "builder_layout",
-            "builder_autosave",
-            "builder_drafts",
-            "builder_discard",
-            "builder_save",
-            "builder_run",
-            "list_agents",
-            "create_agent",
-            "agent_plan",
-            "agent_add",
-            "agent_remove",
-            "agent_run",
-            "agent_update",
-            "agent_tools",
-            "agent_mcp_token",
-            "allowed_hosts",
-            "allow_host",
-            "disallow_host",
-            "agent_budget",
-            "stats",
-            "set_cost",
-            "workflow_upload",
-            "workflow_runs",
-            "workflow_resume",
-            "triggers_status",
-            "triggers_start",
-            "triggers_stop",
-            "agent_config",
-            "agent_config_set",
-            "market_status",
-            "market_sync",
-            "market_search",
-            "market_detail",
-            "market_install_plan",
-            "market_install",
-            "market_update",
-            "market_rollback",
-            "market_run_consent",
-            "market_grant_consent",
-            "market_uninstall",
-            "market_publish",
-            "market_login",
-            "market_logout",
-            "market_review",
-        ]),
-    ))
+    println!("cargo:rerun-if-changed=src/command_list.rs");
+    let mut permissions: Vec<String> = CORE_PERMISSIONS.iter().map(|p| p.to_string()).collect();
+    permissions.extend(
+        COMMANDS
+            .iter()
+            .map(|c| format!("allow-{}", c.replace('_', "-"))),
+    );
+    let capability = serde_json::json!({
+        "$schema": "../gen/schemas/desktop-schema.json",
+        "identifier": "default",
+        "description": "What the main window may call: the library, builder, agent and marketplace commands and drag-drop events, nothing else.",
+        "windows": ["main"],
+        "permissions": permissions,
+    });
+    let text = serde_json::to_string_pretty(&capability).expect("JSON") + "\n";
+    let path = std::path::Path::new("capabilities/default.json");
+    if std::fs::read_to_string(path).ok().as_deref() != Some(text.as_str()) {
+        std::fs::write(path, text).expect("write capabilities/default.json");
+    }
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
     .unwrap_or_else(|e| {
         eprintln!("tauri-build failed: {e:#}");
         std::process::exit(1);

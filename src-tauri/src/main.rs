@@ -11,6 +11,15 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod commands;
 
+include!("command_list.rs");
+
+/// The handlers of every command in `command_list.rs`.
+macro_rules! handlers {
+    ($($c:ident),* $(,)?) => {
+        tauri::generate_handler![$(commands::$c),*]
+    };
+}
+
 use capsmith_core::api::{self, dto::ApiError, Capsmith};
 
 /// Managed state: the core, or why it could not be opened (shown by the UI, not a panic), and
@@ -43,78 +52,53 @@ fn main() {
             core,
             triggers: Default::default(),
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::list_capabilities,
-            commands::validate_source,
-            commands::validate_file,
-            commands::import_source,
-            commands::import_file,
-            commands::get_capability,
-            commands::remove_capability,
-            commands::export_capability,
-            commands::export_capability_file,
-            commands::run_action,
-            commands::config_list,
-            commands::config_set,
-            commands::config_unset,
-            commands::test_capability,
-            commands::list_runs,
-            commands::get_settings,
-            commands::set_setting,
-            commands::oauth_connect,
-            commands::set_status,
-            commands::import_openapi,
-            commands::import_openapi_text,
-            commands::builder_open,
-            commands::builder_compile,
-            commands::builder_layout,
-            commands::builder_autosave,
-            commands::builder_drafts,
-            commands::builder_discard,
-            commands::builder_save,
-            commands::builder_run,
-            commands::list_agents,
-            commands::create_agent,
-            commands::agent_plan,
-            commands::agent_add,
-            commands::agent_remove,
-            commands::agent_run,
-            commands::agent_update,
-            commands::agent_tools,
-            commands::agent_mcp_token,
-            commands::allowed_hosts,
-            commands::allow_host,
-            commands::disallow_host,
-            commands::agent_budget,
-            commands::stats,
-            commands::set_cost,
-            commands::workflow_upload,
-            commands::workflow_runs,
-            commands::workflow_resume,
-            commands::triggers_status,
-            commands::triggers_start,
-            commands::triggers_stop,
-            commands::agent_config,
-            commands::agent_config_set,
-            commands::market_status,
-            commands::market_sync,
-            commands::market_search,
-            commands::market_detail,
-            commands::market_install_plan,
-            commands::market_install,
-            commands::market_update,
-            commands::market_rollback,
-            commands::market_run_consent,
-            commands::market_grant_consent,
-            commands::market_uninstall,
-            commands::market_publish,
-            commands::market_login,
-            commands::market_logout,
-            commands::market_review,
-        ])
+        .invoke_handler(app_commands!(handlers))
         .run(tauri::generate_context!());
     if let Err(e) = result {
         eprintln!("capsmith: the app window failed: {e}");
         std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    macro_rules! names {
+        ($($c:ident),* $(,)?) => {
+            vec![$(stringify!($c).to_string()),*]
+        };
+    }
+
+    /// The UI's typed command map names exactly the commands the app registers.
+    #[test]
+    fn the_ui_calls_exactly_the_registered_commands() {
+        let mut registered: Vec<String> = app_commands!(names);
+        let ts = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../ui/src/lib/backend.ts"
+        ))
+        .unwrap();
+        let start = ts
+            .find("export type Commands = {")
+            .expect("the command map");
+        let end = ts[start..].find("\n};").expect("its end") + start;
+        let lines: Vec<&str> = ts[start..end].lines().map(str::trim).collect();
+        let mut in_ui: Vec<String> = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            let Some((name, rest)) = line.split_once(": {") else {
+                continue;
+            };
+            let is_entry = rest.trim_start().starts_with("args")
+                || (rest.trim().is_empty()
+                    && lines.get(i + 1).is_some_and(|n| n.starts_with("args")));
+            if is_entry && name.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                in_ui.push(name.to_string());
+            }
+        }
+        registered.sort();
+        in_ui.sort();
+        assert_eq!(
+            in_ui, registered,
+            "ui/src/lib/backend.ts and src/command_list.rs differ"
+        );
     }
 }
