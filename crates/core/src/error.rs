@@ -1,6 +1,7 @@
 //! The core's one error type. Every variant has a stable `kind` that crosses IPC and the CLI's
 //! `--json` output unchanged, so callers switch on kinds, never on message text.
 
+use crate::ErrorKind;
 use std::path::PathBuf;
 
 use crate::api::dto::ValidationReport;
@@ -61,7 +62,7 @@ pub enum CoreError {
     /// A package or its signature was refused (`package_invalid`, `package_tampered`,
     /// `signature_invalid`, `publisher_key_changed`, `yanked`, …).
     #[error("{message}")]
-    Package { code: &'static str, message: String },
+    Package { code: ErrorKind, message: String },
     /// The marketplace answered with an error envelope (its stable code is kept).
     #[error("the marketplace refused: {message} ({code})")]
     Market {
@@ -87,38 +88,43 @@ pub enum CoreError {
 impl CoreError {
     /// Stable machine-readable kind, the key the UI and scripts switch on.
     pub fn kind(&self) -> &'static str {
+        self.error_kind().as_str()
+    }
+
+    /// The kind as the typed enum (`ErrorKind`), what crosses to the UI.
+    pub fn error_kind(&self) -> ErrorKind {
         match self {
-            CoreError::InvalidManifest(_) => "invalid_manifest",
-            CoreError::Io { .. } => "io",
-            CoreError::FileNotFound(_) => "file_not_found",
-            CoreError::VersionConflict { .. } => "version_conflict",
-            CoreError::NotFound(_) => "not_found",
-            CoreError::InUse { .. } => "in_use",
-            CoreError::InvalidArgument(_) => "invalid_argument",
-            CoreError::Database(_) => "database",
-            CoreError::Migration(_) => "migration",
-            CoreError::CorruptRecord { .. } => "corrupt_record",
-            CoreError::NoHomeDir => "no_home_dir",
-            CoreError::Keyring { .. } => "keyring_unavailable",
-            CoreError::TestsFailing { .. } => "tests_failing",
-            CoreError::ConsentRequired { .. } => "consent_required",
-            CoreError::Unresolvable { .. } => "unresolvable",
-            CoreError::AgentNotFound(_) => "agent_not_found",
-            CoreError::Package { code, .. } => code,
+            CoreError::InvalidManifest(_) => ErrorKind::InvalidManifest,
+            CoreError::Io { .. } => ErrorKind::Io,
+            CoreError::FileNotFound(_) => ErrorKind::FileNotFound,
+            CoreError::VersionConflict { .. } => ErrorKind::VersionConflict,
+            CoreError::NotFound(_) => ErrorKind::NotFound,
+            CoreError::InUse { .. } => ErrorKind::InUse,
+            CoreError::InvalidArgument(_) => ErrorKind::InvalidArgument,
+            CoreError::Database(_) => ErrorKind::Database,
+            CoreError::Migration(_) => ErrorKind::Migration,
+            CoreError::CorruptRecord { .. } => ErrorKind::CorruptRecord,
+            CoreError::NoHomeDir => ErrorKind::NoHomeDir,
+            CoreError::Keyring { .. } => ErrorKind::KeyringUnavailable,
+            CoreError::TestsFailing { .. } => ErrorKind::TestsFailing,
+            CoreError::ConsentRequired { .. } => ErrorKind::ConsentRequired,
+            CoreError::Unresolvable { .. } => ErrorKind::Unresolvable,
+            CoreError::AgentNotFound(_) => ErrorKind::AgentNotFound,
+            CoreError::Package { code, .. } => *code,
             // The server's stable codes that a caller acts on keep their own kind.
             CoreError::Market { code, .. } => match code.as_str() {
-                "unauthorized" => "market_unauthorized",
-                "forbidden" => "market_forbidden",
-                "payment_required" => "payment_required",
-                "namespace_taken" => "namespace_taken",
-                "version_exists" => "version_exists",
-                "rate_limited" => "rate_limited",
-                "not_found" => "market_not_found",
-                _ => "market",
+                "unauthorized" => ErrorKind::MarketUnauthorized,
+                "forbidden" => ErrorKind::MarketForbidden,
+                "payment_required" => ErrorKind::PaymentRequired,
+                "namespace_taken" => ErrorKind::NamespaceTaken,
+                "version_exists" => ErrorKind::VersionExists,
+                "rate_limited" => ErrorKind::RateLimited,
+                "not_found" => ErrorKind::MarketNotFound,
+                _ => ErrorKind::Market,
             },
-            CoreError::MarketUnreachable { .. } => "market_unreachable",
-            CoreError::InvalidSchema { .. } => "invalid_schema",
-            CoreError::Engine(e) => e.kind(),
+            CoreError::MarketUnreachable { .. } => ErrorKind::MarketUnreachable,
+            CoreError::InvalidSchema { .. } => ErrorKind::InvalidSchema,
+            CoreError::Engine(e) => e.error_kind(),
         }
     }
 

@@ -7,6 +7,7 @@ pub mod capdb;
 pub mod diagnostics;
 pub mod engine;
 pub mod error;
+pub mod error_kind;
 pub mod flow;
 pub mod localserver;
 pub mod manifest;
@@ -18,3 +19,4 @@ pub mod sandbox;
 pub mod secrets;
 
 pub use error::{CoreError, CoreResult};
+pub use error_kind::ErrorKind;

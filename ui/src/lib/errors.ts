@@ -1,73 +1,19 @@
 // Failures as the UI sees them: every rejected backend call becomes an `AppError` whose `kind`
 // the UI switches on (never on the message text).
 import type { ApiError } from "../generated/ApiError";
+import type { ErrorKind } from "../generated/ErrorKind";
 
-/**
- * Kinds the UI gives special treatment. The backend may send others; they are shown with their
- * kind and message as they are.
- */
-export type KnownErrorKind =
+/** Kinds only the UI produces: the backend's are `ErrorKind`, generated from Rust. */
+export type UiErrorKind =
   | "no_backend" // running in a plain browser, outside the desktop shell
-  | "invalid_manifest"
-  | "version_conflict"
-  | "not_found"
   | "read_failed" // the picked file could not be read in the webview
   | "ipc" // the shell rejected the call itself (unknown command, bad arguments)
-  | "unexpected" // anything that is not an ApiError at all
-  | "invalid_argument" // a setting or configuration value the backend refused
-  | "in_use" // a capability another one (or an agent) still needs
-  | "consent_required" // adding to an agent (or running an installed version) needs more consent
-  | "unresolvable" // no versions satisfy every dependency; the message explains
-  | "tests_failing" // publishing refused while a test fails
-  | "secrets_withheld" // a builder run would use secrets beyond the saved version
-  | "unavailable_action" // a step calls something this version does not provide
-  | "keyring_unavailable" // no OS keyring to keep secrets in; the message says how to fix it
-  // The marketplace: the server, the package and its signature.
-  | "market_unreachable" // the marketplace cannot be reached; the cache still works
-  | "market" // the marketplace answered with an error (its code is in the message)
-  | "market_unauthorized" // no token, or one the marketplace does not know: sign in
-  | "market_forbidden" // the account may not do this (not the publisher, not an org admin)
-  | "market_not_found" // the marketplace has no such capability or version (for you)
-  | "payment_required" // a paid capability without an entitlement
-  | "namespace_taken" // another publisher owns this id
-  | "version_exists" // versions are immutable: bump it
-  | "rate_limited" // too many requests; try again shortly
-  | "signature_invalid" // the package's signature does not verify
-  | "package_tampered" // the archive does not match its published checksum
-  | "package_invalid" // the archive is not a valid capability package
-  | "publisher_key_changed" // signed with another key than the one pinned at the last install
-  | "yanked" // the publisher withdrew this version
-  | "listing_mismatch" // the marketplace's listing does not match the signed package; the message says how
-  | "id_taken" // the library already holds this id from another source: replace it or keep it
-  | "revoked" // the marketplace revoked this version (a security problem): it does not run
-  // A run that failed (RunReport.error): the action's own failures…
-  | "missing_config"
-  | "oauth_not_connected"
-  | "oauth" // obtaining or refreshing an OAuth2 token failed
-  | "invalid_input"
-  | "unknown_action"
-  | "not_runnable"
-  | "http_status"
-  | "not_json"
-  | "mapping_empty"
-  | "mapping_path"
-  | "output_type"
-  | "timeout"
-  | "network"
-  | "bad_request"
-  // …and the network guard's refusals (security violations).
-  | "domain_not_allowed"
-  | "permission_denied"
-  | "call_budget_exceeded"
-  | "insecure_scheme"
-  | "private_address"
-  | "too_many_redirects"
-  | "header_injection"
-  | "response_too_large"
-  | "response_headers_too_large"
-  | "bad_scheme";
+  | "unexpected"; // anything that is not an ApiError at all
 
-export type AppError = ApiError;
+/** Every kind an `AppError` can have: a switch over it is checked by the compiler. */
+export type KnownErrorKind = ErrorKind | UiErrorKind;
+
+export type AppError = Omit<ApiError, "kind"> & { kind: KnownErrorKind };
 
 export const NO_BACKEND: AppError = {
   kind: "no_backend",
@@ -96,7 +42,8 @@ export function toAppError(reason: unknown): AppError {
     const r = reason as Record<string, unknown>;
     if (typeof r.kind === "string") {
       return {
-        kind: r.kind,
+        // The backend sends only `ErrorKind`s (one enum, generated into TypeScript).
+        kind: r.kind as ErrorKind,
         message: typeof r.message === "string" ? r.message : r.kind,
         path: optionalString(r.path),
         line: optionalNumber(r.line),
@@ -116,128 +63,101 @@ export function readFailed(fileName: string, reason: unknown): AppError {
   return plain("read_failed", `Could not read ${fileName}${detail}`);
 }
 
+/** A short human title for each kind: the compiler refuses a kind without one. */
+const TITLES: Record<KnownErrorKind, string> = {
+  agent_not_found: "No such agent",
+  ai_answer: "The model's answer was unusable",
+  bad_request: "The request could not be built",
+  bad_scheme: "This URL scheme is not allowed",
+  budget_exceeded: "The agent's budget is spent",
+  call_budget_exceeded: "Too many network calls",
+  consent_required: "Your consent is needed",
+  corrupt_record: "A stored record is damaged",
+  data: "The capability's data refused this",
+  database: "The library's database failed",
+  domain_not_allowed: "This domain is not allowed",
+  email: "The email could not be sent",
+  extract_failed: "The document could not be read",
+  file_not_found: "The file does not exist",
+  file_refused: "This file may not be used",
+  header_injection: "A header was refused",
+  http_status: "The API answered with an error",
+  id_taken: "Your library already has a capability with this id",
+  in_use: "Still in use",
+  insecure_scheme: "Plain HTTP was refused",
+  invalid_argument: "This value is not accepted",
+  invalid_flow: "The flow cannot run",
+  invalid_input: "The input is not valid",
+  invalid_manifest: "This capability is not valid",
+  invalid_schema: "The schema is not valid",
+  io: "A file could not be read or written",
+  js_error: "The code threw an error",
+  keyring_unavailable: "The system keyring is unavailable",
+  listing_mismatch: "The listing does not match the package",
+  mapping_empty: "The response did not contain the expected data",
+  mapping_path: "The response mapping is invalid",
+  market: "The marketplace refused",
+  market_forbidden: "The marketplace does not allow this",
+  market_not_found: "Not in the marketplace",
+  market_unauthorized: "Sign in to the marketplace",
+  market_unreachable: "The marketplace cannot be reached",
+  migration: "The library could not be upgraded",
+  missing_config: "Configuration is missing",
+  namespace_taken: "This id belongs to another publisher",
+  network: "Network error",
+  never_settles: "The code never finished",
+  no_default_export: "The module exports nothing",
+  no_home_dir: "No place for the library",
+  not_configured: "This needs setting up first",
+  not_found: "Not found",
+  not_json: "The response is not JSON",
+  not_runnable: "This kind of capability cannot run here yet",
+  oauth: "OAuth2 failed",
+  oauth_not_connected: "OAuth2 is not connected",
+  out_of_memory: "The code ran out of memory",
+  output_too_large: "The output is too large",
+  output_type: "The output has the wrong type",
+  package_invalid: "The package is not valid",
+  package_tampered: "The package was altered",
+  payment_required: "This capability is paid",
+  permission_denied: "This request needs a permission the capability lacks",
+  private_address: "A private address was refused",
+  publisher_key_changed: "The publisher's key changed",
+  rate_limited: "Too many requests",
+  response_headers_too_large: "The response headers are too large",
+  response_too_large: "The response is too large",
+  revoked: "Revoked by the marketplace",
+  sandbox: "The sandbox refused",
+  sandbox_crashed: "The sandbox stopped",
+  sandbox_unavailable: "The sandbox is not available",
+  sandbox_unconfined: "The sandbox could not confine itself",
+  schema_mismatch: "The data does not match its schema",
+  secret_outside_http: "A secret may only go into a request",
+  secrets_withheld: "Save the draft first",
+  signature_invalid: "The signature does not verify",
+  stack_overflow: "The code recursed too deeply",
+  tests_failing: "Tests are failing",
+  timeout: "The request timed out",
+  too_many_redirects: "Too many redirects",
+  unavailable_action: "That action is not available",
+  unknown_action: "No such action",
+  unresolvable: "The versions cannot be reconciled",
+  version_conflict: "This version is already in your library",
+  version_exists: "This version is already published",
+  yanked: "This version was withdrawn",
+  no_backend: "The desktop app is needed",
+  read_failed: "Could not read the file",
+  ipc: "The app could not run this command",
+  unexpected: "Something went wrong",
+};
+
 /** A short human title for an error, chosen by kind. */
 export function errorTitle(error: AppError): string {
-  switch (error.kind as KnownErrorKind) {
-    case "no_backend":
-      return "The desktop app is needed";
-    case "invalid_manifest":
-      return "This capability is not valid";
-    case "version_conflict":
-      return "This version is already in your library";
-    case "in_use":
-      return "Still in use";
-    case "consent_required":
-      return "Your consent is needed";
-    case "unresolvable":
-      return "The versions cannot be reconciled";
-    case "secrets_withheld":
-      return "Save the draft first";
-    case "unavailable_action":
-      return "That action is not available";
-    case "tests_failing":
-      return "Tests are failing";
-    case "not_found":
-      return "Not found";
-    case "read_failed":
-      return "Could not read the file";
-    case "ipc":
-      return "The app could not run this command";
-    case "unexpected":
-      return "Something went wrong";
-    case "invalid_argument":
-      return "This value is not accepted";
-    case "keyring_unavailable":
-      return "The system keyring is unavailable";
-    case "market_unreachable":
-      return "The marketplace cannot be reached";
-    case "market":
-      return "The marketplace refused";
-    case "market_unauthorized":
-      return "Sign in to the marketplace";
-    case "market_forbidden":
-      return "The marketplace does not allow this";
-    case "market_not_found":
-      return "Not in the marketplace";
-    case "payment_required":
-      return "This capability is paid";
-    case "namespace_taken":
-      return "This id belongs to another publisher";
-    case "version_exists":
-      return "This version is already published";
-    case "rate_limited":
-      return "Too many requests";
-    case "signature_invalid":
-      return "The signature does not verify";
-    case "package_tampered":
-      return "The package was altered";
-    case "package_invalid":
-      return "The package is not valid";
-    case "publisher_key_changed":
-      return "The publisher's key changed";
-    case "yanked":
-      return "This version was withdrawn";
-    case "listing_mismatch":
-      return "The listing does not match the package";
-    case "id_taken":
-      return "Your library already has a capability with this id";
-    case "revoked":
-      return "Revoked by the marketplace";
-    case "missing_config":
-      return "Configuration is missing";
-    case "oauth_not_connected":
-      return "OAuth2 is not connected";
-    case "oauth":
-      return "OAuth2 failed";
-    case "invalid_input":
-      return "The input is not valid";
-    case "unknown_action":
-      return "No such action";
-    case "not_runnable":
-      return "This kind of capability cannot run here yet";
-    case "http_status":
-      return "The API answered with an error";
-    case "not_json":
-      return "The response is not JSON";
-    case "mapping_empty":
-      return "The response did not contain the expected data";
-    case "mapping_path":
-      return "The response mapping is invalid";
-    case "output_type":
-      return "The output has the wrong type";
-    case "timeout":
-      return "The request timed out";
-    case "network":
-      return "Network error";
-    case "bad_request":
-      return "The request could not be built";
-    case "domain_not_allowed":
-      return "This domain is not allowed";
-    case "permission_denied":
-      return "This request needs a permission the capability lacks";
-    case "call_budget_exceeded":
-      return "Too many network calls";
-    case "insecure_scheme":
-      return "Plain HTTP was refused";
-    case "private_address":
-      return "A private address was refused";
-    case "too_many_redirects":
-      return "Too many redirects";
-    case "header_injection":
-      return "A header was refused";
-    case "response_too_large":
-      return "The response is too large";
-    case "response_headers_too_large":
-      return "The response headers are too large";
-    case "bad_scheme":
-      return "This URL scheme is not allowed";
-    default:
-      return "Something went wrong";
-  }
+  return TITLES[error.kind] ?? "Something went wrong";
 }
 
 /** Kinds fixed by entering configuration (a secret, a token) on the Configure tab. */
-export function isConfigurationError(kind: string): boolean {
+export function isConfigurationError(kind: KnownErrorKind): boolean {
   return kind === "missing_config" || kind === "oauth_not_connected" || kind === "oauth";
 }
 

@@ -381,7 +381,7 @@ impl Capsmith {
                 .filter(|f| f.severity == Severity::Error)
                 .count();
             return Ok(failed(ApiError::plain(
-                "invalid_flow",
+                crate::ErrorKind::InvalidFlow,
                 format!(
                     "the flow has {n} problem(s) to fix before it can run; the first: {}",
                     first.message
@@ -414,7 +414,7 @@ impl Capsmith {
             });
             if uses_secret {
                 return Ok(failed(ApiError::plain(
-                    "secrets_withheld",
+                    crate::ErrorKind::SecretsWithheld,
                     format!(
                         "this flow uses secrets of `{}` with {} that its saved version does not have; save the draft, then run it",
                         cap.id,

@@ -147,7 +147,7 @@ pub struct CapabilityDetail {
 /// How an error crosses to the UI and to `--json` output.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ApiError {
-    pub kind: String,
+    pub kind: crate::ErrorKind,
     pub message: String,
     pub path: Option<String>,
     pub line: Option<u32>,
@@ -177,7 +177,7 @@ impl From<&CoreError> for ApiError {
             _ => (None, None, None, None),
         };
         ApiError {
-            kind: e.kind().to_string(),
+            kind: e.error_kind(),
             message: e.to_string(),
             path,
             line,
@@ -189,9 +189,9 @@ impl From<&CoreError> for ApiError {
 
 impl ApiError {
     /// An error of the given kind with nothing to point at.
-    pub fn plain(kind: &str, message: impl Into<String>) -> Self {
+    pub fn plain(kind: crate::ErrorKind, message: impl Into<String>) -> Self {
         ApiError {
-            kind: kind.to_string(),
+            kind,
             message: message.into(),
             path: None,
             line: None,

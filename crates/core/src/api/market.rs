@@ -809,7 +809,7 @@ fn pick_version<'a>(
     };
     if let Some(reason) = &v.revoked {
         return Err(CoreError::Package {
-            code: "revoked",
+            code: crate::ErrorKind::Revoked,
             message: format!(
                 "{}@{} was revoked by the marketplace ({reason}); it cannot be installed{}",
                 l.card.id,
@@ -823,7 +823,7 @@ fn pick_version<'a>(
     if let Some(reason) = &v.yanked {
         if record.map(|r| r.version.as_str()) != Some(v.version.as_str()) {
             return Err(CoreError::Package {
-                code: "yanked",
+                code: crate::ErrorKind::Yanked,
                 message: format!(
                     "{}@{} was yanked by its publisher ({reason}); it keeps working where it is installed but cannot be installed afresh",
                     l.card.id, v.version
@@ -898,7 +898,7 @@ fn verify_package(id: &str, v: &VersionInfo, bytes: &[u8]) -> CoreResult<()> {
     let sha = package::sha256_hex(bytes);
     if sha != v.sha256 {
         return Err(CoreError::Package {
-            code: "package_tampered",
+            code: crate::ErrorKind::PackageTampered,
             message: format!(
                 "the archive of {id}@{} does not match its published hash (got {}…, expected {}…): it was altered on the way or on the server; nothing was installed",
                 v.version,

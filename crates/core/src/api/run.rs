@@ -490,7 +490,7 @@ impl Capsmith {
             version: stored.version.clone(),
             action: action.to_string(),
             status: status.to_string(),
-            error_kind: error.as_ref().map(|e| e.kind.clone()),
+            error_kind: error.as_ref().map(|e| e.kind.to_string()),
             error_message: error.as_ref().map(|e| e.message.clone()),
             security_violation: violation,
             input: redact(&input.to_string()),

@@ -1,6 +1,8 @@
 //! What can go wrong running an action. Guard refusals are their own variants (and are marked
 //! as security violations in the audit log); every message is already redacted.
 
+use crate::ErrorKind;
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EngineError {
     #[error("`{host}` is not among the domains this capability may reach ({allowed}); a host listed without a port is reachable on its scheme's default port only")]
@@ -88,63 +90,72 @@ pub enum EngineError {
 
 impl EngineError {
     pub fn kind(&self) -> &'static str {
+        self.error_kind().as_str()
+    }
+
+    /// The kind as the typed enum.
+    pub fn error_kind(&self) -> ErrorKind {
         match self {
-            EngineError::DomainNotAllowed { .. } => "domain_not_allowed",
-            EngineError::MethodNotPermitted { .. } => "permission_denied",
-            EngineError::CallBudgetExceeded { .. } => "call_budget_exceeded",
-            EngineError::InsecureScheme { .. } => "insecure_scheme",
-            EngineError::PrivateAddress { .. } => "private_address",
-            EngineError::TooManyRedirects { .. } => "too_many_redirects",
-            EngineError::HeaderInjection { .. } => "header_injection",
-            EngineError::ResponseTooLarge { .. } => "response_too_large",
-            EngineError::ResponseHeadersTooLarge => "response_headers_too_large",
-            EngineError::Timeout { .. } => "timeout",
-            EngineError::BadScheme { .. } => "bad_scheme",
-            EngineError::Network { .. } => "network",
-            EngineError::HttpStatus { .. } => "http_status",
-            EngineError::NotJson { .. } => "not_json",
-            EngineError::InvalidInput { .. } => "invalid_input",
-            EngineError::MissingConfig { .. } => "missing_config",
-            EngineError::MappingEmpty { .. } => "mapping_empty",
-            EngineError::MappingPath { .. } => "mapping_path",
-            EngineError::OutputType { .. } => "output_type",
-            EngineError::UnknownAction { .. } => "unknown_action",
-            EngineError::NotRunnable { .. } => "not_runnable",
-            EngineError::UnavailableAction { .. } => "unavailable_action",
-            EngineError::SecretOutsideHttp { .. } => "secret_outside_http",
-            EngineError::OAuthNotConnected { .. } => "oauth_not_connected",
-            EngineError::BadRequest { .. } => "bad_request",
-            EngineError::OAuth { .. } => "oauth",
-            EngineError::FileRefused { .. } => "file_refused",
-            EngineError::Extract { .. } => "extract_failed",
-            EngineError::AiAnswer { .. } => "ai_answer",
-            EngineError::SchemaMismatch { .. } => "schema_mismatch",
-            EngineError::NotConfigured { .. } => "not_configured",
-            EngineError::Data { .. } => "data",
-            EngineError::Email { .. } => "email",
-            EngineError::BudgetExceeded { .. } => "budget_exceeded",
-            EngineError::Sandbox { kind, .. } => match kind.as_str() {
-                "timeout" => "timeout",
-                "out_of_memory" => "out_of_memory",
-                "stack_overflow" => "stack_overflow",
-                "output_too_large" => "output_too_large",
-                "never_settles" => "never_settles",
-                "unknown_action" => "unknown_action",
-                "no_default_export" => "no_default_export",
-                "sandbox_crashed" => "sandbox_crashed",
-                "sandbox_unavailable" => "sandbox_unavailable",
-                "sandbox_unconfined" => "sandbox_unconfined",
-                "data" => "data",
-                "js_error" => "js_error",
-                "domain_not_allowed" => "domain_not_allowed",
-                "permission_denied" => "permission_denied",
-                "call_budget_exceeded" => "call_budget_exceeded",
-                "insecure_scheme" => "insecure_scheme",
-                "private_address" => "private_address",
-                "missing_config" => "missing_config",
-                "bad_request" => "bad_request",
-                "network" => "network",
-                _ => "sandbox",
+            EngineError::DomainNotAllowed { .. } => ErrorKind::DomainNotAllowed,
+            EngineError::MethodNotPermitted { .. } => ErrorKind::PermissionDenied,
+            EngineError::CallBudgetExceeded { .. } => ErrorKind::CallBudgetExceeded,
+            EngineError::InsecureScheme { .. } => ErrorKind::InsecureScheme,
+            EngineError::PrivateAddress { .. } => ErrorKind::PrivateAddress,
+            EngineError::TooManyRedirects { .. } => ErrorKind::TooManyRedirects,
+            EngineError::HeaderInjection { .. } => ErrorKind::HeaderInjection,
+            EngineError::ResponseTooLarge { .. } => ErrorKind::ResponseTooLarge,
+            EngineError::ResponseHeadersTooLarge => ErrorKind::ResponseHeadersTooLarge,
+            EngineError::Timeout { .. } => ErrorKind::Timeout,
+            EngineError::BadScheme { .. } => ErrorKind::BadScheme,
+            EngineError::Network { .. } => ErrorKind::Network,
+            EngineError::HttpStatus { .. } => ErrorKind::HttpStatus,
+            EngineError::NotJson { .. } => ErrorKind::NotJson,
+            EngineError::InvalidInput { .. } => ErrorKind::InvalidInput,
+            EngineError::MissingConfig { .. } => ErrorKind::MissingConfig,
+            EngineError::MappingEmpty { .. } => ErrorKind::MappingEmpty,
+            EngineError::MappingPath { .. } => ErrorKind::MappingPath,
+            EngineError::OutputType { .. } => ErrorKind::OutputType,
+            EngineError::UnknownAction { .. } => ErrorKind::UnknownAction,
+            EngineError::NotRunnable { .. } => ErrorKind::NotRunnable,
+            EngineError::UnavailableAction { .. } => ErrorKind::UnavailableAction,
+            EngineError::SecretOutsideHttp { .. } => ErrorKind::SecretOutsideHttp,
+            EngineError::OAuthNotConnected { .. } => ErrorKind::OauthNotConnected,
+            EngineError::BadRequest { .. } => ErrorKind::BadRequest,
+            EngineError::OAuth { .. } => ErrorKind::Oauth,
+            EngineError::FileRefused { .. } => ErrorKind::FileRefused,
+            EngineError::Extract { .. } => ErrorKind::ExtractFailed,
+            EngineError::AiAnswer { .. } => ErrorKind::AiAnswer,
+            EngineError::SchemaMismatch { .. } => ErrorKind::SchemaMismatch,
+            EngineError::NotConfigured { .. } => ErrorKind::NotConfigured,
+            EngineError::Data { .. } => ErrorKind::Data,
+            EngineError::Email { .. } => ErrorKind::Email,
+            EngineError::BudgetExceeded { .. } => ErrorKind::BudgetExceeded,
+            // The kinds a worker may report keep their name; anything else it says (it runs a
+            // stranger's code) is `sandbox`, so it cannot pose as, say, a consent refusal.
+            EngineError::Sandbox { kind, .. } => match ErrorKind::parse(kind) {
+                Some(
+                    k @ (ErrorKind::Timeout
+                    | ErrorKind::OutOfMemory
+                    | ErrorKind::StackOverflow
+                    | ErrorKind::OutputTooLarge
+                    | ErrorKind::NeverSettles
+                    | ErrorKind::UnknownAction
+                    | ErrorKind::NoDefaultExport
+                    | ErrorKind::SandboxCrashed
+                    | ErrorKind::SandboxUnavailable
+                    | ErrorKind::SandboxUnconfined
+                    | ErrorKind::Data
+                    | ErrorKind::JsError
+                    | ErrorKind::DomainNotAllowed
+                    | ErrorKind::PermissionDenied
+                    | ErrorKind::CallBudgetExceeded
+                    | ErrorKind::InsecureScheme
+                    | ErrorKind::PrivateAddress
+                    | ErrorKind::MissingConfig
+                    | ErrorKind::BadRequest
+                    | ErrorKind::Network),
+                ) => k,
+                _ => ErrorKind::Sandbox,
             },
         }
     }

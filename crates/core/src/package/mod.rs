@@ -50,7 +50,7 @@ pub struct Contents {
 
 fn rejected(message: impl Into<String>) -> CoreError {
     CoreError::Package {
-        code: "package_invalid",
+        code: crate::ErrorKind::PackageInvalid,
         message: message.into(),
     }
 }
@@ -309,7 +309,7 @@ fn decode_b64<const N: usize>(what: &str, s: &str) -> CoreResult<[u8; N]> {
         .ok()
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| CoreError::Package {
-            code: "signature_invalid",
+            code: crate::ErrorKind::SignatureInvalid,
             message: format!("the {what} is not {N} bytes of base64"),
         })
 }
@@ -318,7 +318,7 @@ fn decode_b64<const N: usize>(what: &str, s: &str) -> CoreResult<[u8; N]> {
 pub fn check_public_key(public_b64: &str) -> CoreResult<()> {
     let key: [u8; 32] = decode_b64("public key", public_b64)?;
     ed25519_dalek::VerifyingKey::from_bytes(&key).map_err(|_| CoreError::Package {
-        code: "signature_invalid",
+        code: crate::ErrorKind::SignatureInvalid,
         message: "the public key is not a valid ed25519 key".into(),
     })?;
     Ok(())
@@ -335,7 +335,7 @@ pub fn verify(
     verify_message(public_b64, &signed_message(id, version, sha256), signature_b64).map_err(
         |e| match e {
             CoreError::Package { message, .. } if message.is_empty() => CoreError::Package {
-                code: "signature_invalid",
+                code: crate::ErrorKind::SignatureInvalid,
                 message: format!(
                     "the signature of {id}@{version} does not match its publisher's key: the package was altered or signed by someone else"
                 ),
@@ -360,7 +360,7 @@ pub fn verify_rotation(
     )
     .map_err(|e| match e {
         CoreError::Package { message, .. } if message.is_empty() => CoreError::Package {
-            code: "signature_invalid",
+            code: crate::ErrorKind::SignatureInvalid,
             message: format!(
                 "the hand-over from key {} to {} is not signed by the old key",
                 fingerprint(old_key),
@@ -377,12 +377,12 @@ fn verify_message(public_b64: &str, message: &[u8], signature_b64: &str) -> Core
     let key: [u8; 32] = decode_b64("public key", public_b64)?;
     let sig: [u8; 64] = decode_b64("signature", signature_b64)?;
     let key = ed25519_dalek::VerifyingKey::from_bytes(&key).map_err(|_| CoreError::Package {
-        code: "signature_invalid",
+        code: crate::ErrorKind::SignatureInvalid,
         message: "the publisher's key is not a valid ed25519 key".into(),
     })?;
     key.verify(message, &ed25519_dalek::Signature::from_bytes(&sig))
         .map_err(|_| CoreError::Package {
-            code: "signature_invalid",
+            code: crate::ErrorKind::SignatureInvalid,
             message: String::new(),
         })
 }

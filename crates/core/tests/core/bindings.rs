@@ -162,6 +162,7 @@ fn typescript_bindings_are_current() {
         SourceFormatView,
         CapabilityDetail,
         ApiError,
+        capsmith_core::ErrorKind,
         RunReport,
         capsmith_core::engine::http::CallTrace,
         capsmith_core::sandbox::protocol::ConsoleLine,

@@ -65,7 +65,7 @@ async fn run(app: &Capsmith, id: &str, input: Value) -> capsmith_core::api::dto:
 fn kind(r: &capsmith_core::api::dto::RunReport) -> String {
     r.error
         .as_ref()
-        .map(|e| e.kind.clone())
+        .map(|e| e.kind.to_string())
         .unwrap_or_else(|| "ok".into())
 }
 

@@ -1,5 +1,7 @@
+import type { KnownErrorKind } from "../../lib/errors";
+
 // What a refused install means for the user, by kind: the message says what, this says what now.
-const HINTS: Record<string, string> = {
+const HINTS: Partial<Record<KnownErrorKind, string>> = {
   signature_invalid:
     "Nothing was installed. The package's signature does not match its publisher's key, so it may not be what they published.",
   package_tampered:
@@ -18,7 +20,7 @@ const HINTS: Record<string, string> = {
   market: "If the marketplace says you are not signed in, sign in under Settings → Marketplace.",
 };
 
-export function ConsentError({ kind }: { kind: string }) {
+export function ConsentError({ kind }: { kind: KnownErrorKind }) {
   const hint = HINTS[kind];
   return hint ? <p className="small">{hint}</p> : null;
 }

@@ -171,7 +171,7 @@ impl Capsmith {
         };
         if m.capability().id != l.card.id || m.version() != ver.version {
             return Err(CoreError::Package {
-                code: "package_tampered",
+                code: crate::ErrorKind::PackageTampered,
                 message: format!(
                     "the archive for {}@{} holds {}@{}: refused",
                     l.card.id,
@@ -185,7 +185,7 @@ impl Capsmith {
         let differences = terms.differences(&crate::market::Terms::listed(&ver));
         if !differences.is_empty() {
             return Err(CoreError::Package {
-                code: "listing_mismatch",
+                code: crate::ErrorKind::ListingMismatch,
                 message: format!(
                     "the marketplace's listing of {}@{} does not match its signed package — {}. The consent screen would not show what it does; nothing was installed",
                     l.card.id,
@@ -310,7 +310,7 @@ impl Capsmith {
         // The hash names a file here: only a real SHA-256 may.
         if v.sha256.len() != 64 || !v.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(CoreError::Package {
-                code: "package_tampered",
+                code: crate::ErrorKind::PackageTampered,
                 message: format!("the listing of {id}@{} carries no valid SHA-256", v.version),
             });
         }
@@ -369,7 +369,7 @@ impl Capsmith {
             let (state, pinned) = key_state(prior.as_ref(), &p.listing, &p.version);
             if state == "changed" {
                 return Err(CoreError::Package {
-                    code: "publisher_key_changed",
+                    code: crate::ErrorKind::PublisherKeyChanged,
                     message: format!(
                         "{}@{} is signed with another key ({}) than the one you installed it with ({}), and the publisher handed no key over to it: the publisher may have lost their key, or someone else is publishing as them. To trust the new key, uninstall {} and install it again",
                         p.listing.card.id,
@@ -419,7 +419,7 @@ impl Capsmith {
         if let Some(taken) = &plan.id_taken {
             if !replace {
                 return Err(CoreError::Package {
-                    code: "id_taken",
+                    code: crate::ErrorKind::IdTaken,
                     message: format!(
                         "{taken}. Installing would put a stranger's package in its place; choose to replace it (its secrets and agent links are removed first), or keep it"
                     ),

@@ -114,7 +114,7 @@ impl Capsmith {
         let c = self.run_consent_of(stored).await?;
         if let Some(reason) = &c.revoked {
             return Err(CoreError::Package {
-                code: "revoked",
+                code: crate::ErrorKind::Revoked,
                 message: format!(
                     "{}@{} was revoked by the marketplace ({reason}) and does not run; {}",
                     c.id,
@@ -167,7 +167,7 @@ impl Capsmith {
         }
         if let Some(reason) = &c.revoked {
             return Err(CoreError::Package {
-                code: "revoked",
+                code: crate::ErrorKind::Revoked,
                 message: format!(
                     "{id}@{} was revoked by the marketplace ({reason}); consent cannot bring it back",
                     c.version
