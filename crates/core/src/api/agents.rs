@@ -723,11 +723,7 @@ impl Capsmith {
             )
             .await?;
         let pool = self.registry().pool();
-        sqlx::query("UPDATE executions SET agent_id = ? WHERE id = ?")
-            .bind(&id)
-            .bind(report.execution_id)
-            .execute(pool)
-            .await?;
+        crate::registry::executions::set_agent(pool, report.execution_id, &id).await?;
         sqlx::query(
             "UPDATE agent_capabilities SET execution_count = execution_count + 1, error_count = error_count + ?,
              last_used = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE agent_id = ? AND capability_id = ?",

@@ -19,27 +19,7 @@ const MAX_BATCH: usize = 128;
 /// Rows per multi-row INSERT (SQLite allows 32,766 bound values per statement).
 const ROWS_PER_INSERT: usize = 64;
 
-/// One `executions` row (the audit log).
-#[derive(Debug, Clone)]
-pub(crate) struct ExecRow {
-    pub capability_id: String,
-    pub version: String,
-    pub action: String,
-    pub status: String,
-    pub error_kind: Option<String>,
-    pub error_message: Option<String>,
-    pub security_violation: bool,
-    pub input: String,
-    pub output: Option<String>,
-    pub duration_ms: f64,
-    pub origin: String,
-    pub network_calls: i64,
-    pub bytes_in: i64,
-    pub bytes_out: i64,
-    pub trace: String,
-    pub prompt_tokens: i64,
-    pub completion_tokens: i64,
-}
+pub(crate) use crate::registry::executions::ExecRow;
 
 /// One `workflow_steps` row.
 #[derive(Debug, Clone)]
@@ -137,48 +117,11 @@ async fn write_batch(pool: &SqlitePool, runs: &[FinishedRun]) -> CoreResult<Vec<
     let first_run: i64 = sqlx::query_scalar("SELECT coalesce(max(id), 0) + 1 FROM workflow_runs")
         .fetch_one(&mut *tx)
         .await?;
-    let first_exec: i64 = sqlx::query_scalar("SELECT coalesce(max(id), 0) + 1 FROM executions")
-        .fetch_one(&mut *tx)
-        .await?;
+    let first_exec = crate::registry::executions::next_id(&mut tx).await?;
     let ids: Vec<i64> = (0..runs.len() as i64).map(|i| first_run + i).collect();
 
     let execs: Vec<&ExecRow> = runs.iter().filter_map(|r| r.execution.as_ref()).collect();
-    for (chunk_no, chunk) in execs.chunks(ROWS_PER_INSERT).enumerate() {
-        // The cost is the capability's price at the time of the run, as for other runs.
-        let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce((SELECT per_call + per_1k_tokens * (? + ?) / 1000.0 FROM capability_costs WHERE capability_id = ?), 0))";
-        let sql = format!(
-            "INSERT INTO executions (id, capability_id, version, action, status, error_kind, error_message, security_violation,
-             input, output, duration_ms, origin, network_calls, bytes_in, bytes_out, trace, prompt_tokens, completion_tokens, cost)
-             VALUES {}",
-            vec![row; chunk.len()].join(", ")
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (i, e) in chunk.iter().enumerate() {
-            q = q
-                .bind(first_exec + (chunk_no * ROWS_PER_INSERT + i) as i64)
-                .bind(e.capability_id.clone())
-                .bind(e.version.clone())
-                .bind(e.action.clone())
-                .bind(e.status.clone())
-                .bind(e.error_kind.clone())
-                .bind(e.error_message.clone())
-                .bind(e.security_violation)
-                .bind(e.input.clone())
-                .bind(e.output.clone())
-                .bind(e.duration_ms)
-                .bind(e.origin.clone())
-                .bind(e.network_calls)
-                .bind(e.bytes_in)
-                .bind(e.bytes_out)
-                .bind(e.trace.clone())
-                .bind(e.prompt_tokens)
-                .bind(e.completion_tokens)
-                .bind(e.prompt_tokens)
-                .bind(e.completion_tokens)
-                .bind(e.capability_id.clone());
-        }
-        q.execute(&mut *tx).await?;
-    }
+    crate::registry::executions::insert_batch(&mut tx, first_exec, &execs).await?;
 
     let pid = std::process::id() as i64;
     for (chunk_no, chunk) in runs.chunks(ROWS_PER_INSERT).enumerate() {

@@ -533,63 +533,12 @@ impl Capsmith {
     }
 
     pub(crate) async fn insert_execution(&self, e: &super::recorder::ExecRow) -> CoreResult<i64> {
-        Ok(sqlx::query_scalar(
-            "INSERT INTO executions (capability_id, version, action, status, error_kind, error_message, security_violation, input, output,
-             duration_ms, origin, network_calls, bytes_in, bytes_out, trace, prompt_tokens, completion_tokens, cost)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-               coalesce((SELECT per_call + per_1k_tokens * (?16 + ?17) / 1000.0 FROM capability_costs WHERE capability_id = ?1), 0))
-             RETURNING id",
-        )
-        .bind(&e.capability_id)
-        .bind(&e.version)
-        .bind(&e.action)
-        .bind(&e.status)
-        .bind(&e.error_kind)
-        .bind(&e.error_message)
-        .bind(e.security_violation)
-        .bind(&e.input)
-        .bind(&e.output)
-        .bind(e.duration_ms)
-        .bind(&e.origin)
-        .bind(e.network_calls)
-        .bind(e.bytes_in)
-        .bind(e.bytes_out)
-        .bind(&e.trace)
-        .bind(e.prompt_tokens)
-        .bind(e.completion_tokens)
-        .fetch_one(self.registry().pool())
-        .await?)
+        crate::registry::executions::insert(self.registry().pool(), e).await
     }
 
     /// The audit log, newest first.
     pub async fn runs(&self, id: Option<&str>, limit: u32) -> CoreResult<Vec<ExecutionView>> {
-        let rows = sqlx::query(
-            "SELECT id, capability_id, version, action, origin, status, error_kind, error_message, security_violation, network_calls,
-             bytes_in, bytes_out, duration_ms, started_at FROM executions WHERE (?1 IS NULL OR capability_id = ?1) ORDER BY id DESC LIMIT ?2",
-        )
-        .bind(id)
-        .bind(limit as i64)
-        .fetch_all(self.registry().pool())
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| ExecutionView {
-                id: r.get("id"),
-                capability: r.get("capability_id"),
-                version: r.get("version"),
-                action: r.get("action"),
-                origin: r.get("origin"),
-                status: r.get("status"),
-                error_kind: r.get("error_kind"),
-                error_message: r.get("error_message"),
-                security_violation: r.get::<i64, _>("security_violation") != 0,
-                network_calls: r.get("network_calls"),
-                bytes_in: r.get("bytes_in"),
-                bytes_out: r.get("bytes_out"),
-                duration_ms: r.get("duration_ms"),
-                started_at: r.get("started_at"),
-            })
-            .collect())
+        crate::registry::executions::list(self.registry().pool(), id, limit).await
     }
 
     // ---- tests ---------------------------------------------------------------------------

@@ -24,6 +24,7 @@ macro_rules! summary_select {
     };
 }
 
+pub mod executions;
 pub mod market;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -151,3 +151,52 @@ fn the_dependency_graph_keeps_the_layers() {
         }
     }
 }
+
+/// Every file under `crates/core/src`, with its text.
+fn core_sources() -> Vec<(String, String)> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push((
+                    p.display().to_string(),
+                    std::fs::read_to_string(&p).unwrap(),
+                ));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&crate::repo_root().join("crates/core/src"), &mut out);
+    out
+}
+
+/// Tables with one owner module: no other file writes them (the owners so far; more table
+/// groups move to `registry/` as issue 15 goes on).
+#[test]
+fn tables_are_written_only_by_their_owner() {
+    let owners: &[(&str, &str)] = &[
+        ("executions", "registry/executions.rs"),
+        ("market_", "registry/market.rs"),
+    ];
+    let sources = core_sources();
+    assert!(sources.len() > 50, "read the core's sources");
+    for (table, owner) in owners {
+        let writes = [
+            format!("INTO {table}"),
+            format!("UPDATE {table}"),
+            format!("DELETE FROM {table}"),
+        ];
+        let writers: Vec<&str> = sources
+            .iter()
+            .filter(|(_, text)| writes.iter().any(|w| text.contains(w.as_str())))
+            .map(|(path, _)| path.as_str())
+            .collect();
+        assert!(
+            writers.iter().all(|p| p.ends_with(owner)),
+            "`{table}` is written outside {owner}: {writers:?}"
+        );
+        assert!(!writers.is_empty(), "{owner} writes `{table}`");
+    }
+}
