@@ -170,7 +170,7 @@ pub async fn run(cmd: FlowCmd, home: Option<PathBuf>, style: &Style) -> ExitCode
                             return ExitCode::from(1);
                         }
                     },
-                    Err(e) => return fail(&e, false),
+                    Err(e) => return fail(&e.into(), false),
                 }
             } else {
                 let app = match open(home).await {

@@ -1,7 +1,7 @@
 //! The core's one error type. Every variant has a stable `kind` that crosses IPC and the CLI's
 //! `--json` output unchanged, so callers switch on kinds, never on message text.
 
-use crate::ErrorKind;
+use crate::{ErrorKind, FormatError};
 use std::path::PathBuf;
 
 use crate::api::dto::ValidationReport;
@@ -134,6 +134,17 @@ impl CoreError {
             CoreError::FileNotFound(path)
         } else {
             CoreError::Io { path, source }
+        }
+    }
+}
+
+impl From<FormatError> for CoreError {
+    fn from(e: FormatError) -> Self {
+        match e {
+            FormatError::Io { path, source } => CoreError::Io { path, source },
+            FormatError::FileNotFound(p) => CoreError::FileNotFound(p),
+            FormatError::Package { code, message } => CoreError::Package { code, message },
+            FormatError::InvalidArgument(m) => CoreError::InvalidArgument(m),
         }
     }
 }

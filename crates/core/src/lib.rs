@@ -1,22 +1,22 @@
-//! Capsmith core: the domain of capability manifests (model, parsing, validation, JSON Schema),
-//! the local SQLite registry, and the `api` operations that the CLI and the desktop shell call.
-//! Nothing here knows about Tauri or any UI.
+//! Capsmith core, the runtime: the local SQLite registry, the engine that runs capabilities
+//! (HTTP under the network guard, workflows, the sandbox host), secrets in the OS keyring, the
+//! marketplace client, and the `api` operations that the CLI and the desktop shell call. What a
+//! manifest, a flow or a package is lives in `capsmith-format` (re-exported here). Nothing here
+//! knows about Tauri or any UI.
 
 pub mod api;
 pub mod capdb;
-pub mod diagnostics;
 pub mod engine;
 pub mod error;
-pub mod error_kind;
-pub mod flow;
 pub mod localserver;
-pub mod manifest;
-pub mod market;
 pub mod openapi;
-pub mod package;
 pub mod registry;
 pub mod sandbox;
 pub mod secrets;
 
+// The formats (manifests, flows, packages, the marketplace's wire types, error kinds) are their
+// own crate; they keep their paths here so the runtime and its callers read one namespace.
+pub use capsmith_format::{diagnostics, error_kind, flow, manifest, market, package};
+pub use capsmith_format::{ErrorKind, FormatError};
+
 pub use error::{CoreError, CoreResult};
-pub use error_kind::ErrorKind;

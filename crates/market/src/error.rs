@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use capsmith_core::market::{ErrorBody, ErrorEnvelope};
+use capsmith_format::market::{ErrorBody, ErrorEnvelope};
 
 pub type MarketResult<T> = Result<T, MarketError>;
 
@@ -109,13 +109,11 @@ impl MarketError {
     }
 }
 
-impl From<capsmith_core::CoreError> for MarketError {
-    fn from(e: capsmith_core::CoreError) -> Self {
+impl From<capsmith_format::FormatError> for MarketError {
+    fn from(e: capsmith_format::FormatError) -> Self {
         match e.kind() {
             "signature_invalid" => MarketError::SignatureInvalid(e.to_string()),
-            "package_invalid" | "package_tampered" | "invalid_manifest" => {
-                MarketError::PackageInvalid(e.to_string())
-            }
+            "package_invalid" | "package_tampered" => MarketError::PackageInvalid(e.to_string()),
             _ => MarketError::Internal(e.to_string()),
         }
     }

@@ -17,7 +17,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use capsmith_core::market::{
+use capsmith_format::market::{
     DeprecateInput, EntitlementInput, FeaturedInput, KeyInput, ListingChange, PublishRequest,
     ReasonInput, ReviewInput,
 };
@@ -31,7 +31,7 @@ use crate::users::{self, User};
 /// Largest request body, but for publishing.
 pub const MAX_BODY: usize = 64 * 1024;
 /// Largest publish body: a package at its cap, in base64, with room for the rest.
-pub const MAX_PUBLISH_BODY: usize = capsmith_core::package::MAX_PACKAGE_BYTES * 4 / 3 + 64 * 1024;
+pub const MAX_PUBLISH_BODY: usize = capsmith_format::package::MAX_PACKAGE_BYTES * 4 / 3 + 64 * 1024;
 
 /// Token buckets per caller, in a map of bounded size. A bucket that has refilled to its burst
 /// is the same as no bucket, so it is dropped when the map is full (and every `SWEEP_EVERY`

@@ -7,7 +7,7 @@ use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{json, Map, Value};
 
-use capsmith_core::market::*;
+use capsmith_format::market::*;
 
 type SchemaFn = fn(&mut SchemaGenerator) -> schemars::Schema;
 

@@ -3,9 +3,9 @@
 //! folder (`seed-publisher.key`, mode 0600). Their test reports say plainly that no tests ran
 //! at seeding (the examples call real APIs this machine may not reach).
 
-use capsmith_core::api::bundled::EXAMPLES;
-use capsmith_core::market::PublishRequest;
-use capsmith_core::package::{self, Contents, SigningKey};
+use capsmith_format::examples::EXAMPLES;
+use capsmith_format::market::PublishRequest;
+use capsmith_format::package::{self, Contents, SigningKey};
 
 use crate::db::Db;
 use crate::error::{MarketError, MarketResult};
@@ -59,10 +59,10 @@ pub async fn seed_examples(db: &Db, data: &std::path::Path) -> MarketResult<usiz
     let user = users::by_name(db, SEED_PUBLISHER).await?;
     let mut published = 0;
     for e in EXAMPLES.iter().filter(|e| e.seed) {
-        let checked = capsmith_core::manifest::check_text(
+        let checked = capsmith_format::manifest::check_text(
             e.file,
             e.text,
-            capsmith_core::manifest::SourceFormat::detect(e.file, e.text),
+            capsmith_format::manifest::SourceFormat::detect(e.file, e.text),
             None,
         );
         let Some(m) = checked.manifest else { continue };

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use capsmith_core::market::{
+use capsmith_format::market::{
     Card, CategoryCount, ConfigKey, DependencyRef, KeyRotation, Listing, PublishOutcome,
     PublishRequest, Review, SearchPage, SyncPage, VersionInfo, VISIBILITIES,
 };

@@ -1,7 +1,7 @@
 //! Accounts, organizations and API tokens. A token is shown once when it is made; only its
 //! SHA-256 is stored.
 
-use capsmith_core::market::{Account, OrgRole};
+use capsmith_format::market::{Account, OrgRole};
 use sqlx::Row;
 
 use crate::db::{now, Db};
@@ -37,7 +37,7 @@ impl User {
 }
 
 pub fn token_hash(token: &str) -> String {
-    capsmith_core::package::sha256_hex(token.trim().as_bytes())
+    capsmith_format::package::sha256_hex(token.trim().as_bytes())
 }
 
 fn new_token() -> MarketResult<String> {
@@ -223,7 +223,7 @@ pub async fn set_key(
     rotation: Option<&str>,
 ) -> MarketResult<Account> {
     let public_key = public_key.trim();
-    capsmith_core::package::check_public_key(public_key)
+    capsmith_format::package::check_public_key(public_key)
         .map_err(|e| MarketError::BadRequest(e.to_string()))?;
     if user.public_key.as_deref() == Some(public_key) {
         return Ok(user.account());
@@ -231,7 +231,7 @@ pub async fn set_key(
     let handover =
         match (rotation, user.public_key.as_deref()) {
             (Some(sig), Some(old)) => {
-                capsmith_core::package::verify_rotation(&user.name, old, public_key, sig)
+                capsmith_format::package::verify_rotation(&user.name, old, public_key, sig)
                     .map_err(|e| MarketError::SignatureInvalid(e.to_string()))?;
                 Some((old.to_string(), sig.trim().to_string()))
             }

@@ -1,11 +1,14 @@
 //! The sandbox worker's protocol, shared by the worker (`capsmith-sandbox`) and its hosts (the
-//! runtime, the marketplace server): plain types and framing, no engine, no I/O beyond the pipe.
+//! runtime, the marketplace server): plain types and framing, and in [`pool`] the hosts' end of
+//! the pipe (starting, pooling and watching workers). No engine, network, database or keyring.
 //!
 //! What the host and a sandbox worker say to each other over the worker's stdin/stdout: frames
 //! of a 4-byte big-endian length and a JSON message. Frames are capped so a hostile worker cannot
 //! make the host allocate without bound.
 
 use std::io::{Read, Write};
+
+pub mod pool;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -221,27 +221,14 @@ fn field_views(f: &Fields) -> Vec<FieldView> {
 
 /// The actions a capability offers: its endpoints for a connector, else its actions.
 pub fn action_views(cap: &Capability) -> Vec<ActionView> {
-    if !cap.endpoints.is_empty() && cap.actions.is_empty() {
-        return cap
-            .endpoints
-            .iter()
-            .map(|e| ActionView {
-                id: e.id.clone(),
-                name: e.name.clone().unwrap_or_else(|| e.id.clone()),
-                description: e.description.clone(),
-                inputs: field_views(&e.inputs),
-                outputs: field_views(&e.outputs),
-            })
-            .collect();
-    }
-    cap.actions
-        .iter()
+    cap.offered_actions()
+        .into_iter()
         .map(|a| ActionView {
-            id: a.id.clone(),
-            name: a.name.clone().unwrap_or_else(|| a.id.clone()),
-            description: a.description.clone(),
-            inputs: field_views(&a.inputs),
-            outputs: field_views(&a.outputs),
+            id: a.id.to_string(),
+            name: a.name.to_string(),
+            description: a.description.map(str::to_string),
+            inputs: field_views(a.inputs),
+            outputs: field_views(a.outputs),
         })
         .collect()
 }

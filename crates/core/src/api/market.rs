@@ -767,7 +767,7 @@ impl Capsmith {
     /// The publisher key of this library, made (and kept in the keyring) on first use.
     async fn signing_key(&self) -> CoreResult<SigningKey> {
         if let Some(k) = self.secrets().retrieve(KEY_SLOT.0, KEY_SLOT.1).await? {
-            return SigningKey::from_hex(k.expose());
+            return Ok(SigningKey::from_hex(k.expose())?);
         }
         let key = SigningKey::generate()?;
         self.secrets()
@@ -907,7 +907,13 @@ fn verify_package(id: &str, v: &VersionInfo, bytes: &[u8]) -> CoreResult<()> {
             ),
         });
     }
-    package::verify(&v.public_key, id, &v.version, &v.sha256, &v.signature)
+    Ok(package::verify(
+        &v.public_key,
+        id,
+        &v.version,
+        &v.sha256,
+        &v.signature,
+    )?)
 }
 
 /// A listing for the built-in catalog (bundled examples; installed from the app itself).

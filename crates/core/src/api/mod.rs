@@ -3,7 +3,7 @@
 
 pub mod agents;
 pub mod builder;
-pub mod bundled;
+pub use capsmith_format::examples as bundled;
 mod cache;
 pub mod dto;
 pub mod market;

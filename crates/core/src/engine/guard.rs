@@ -113,16 +113,7 @@ impl AllowHosts {
     }
 }
 
-/// How a manifest's network scope names a host: `host` for the scheme's default port only, or
-/// `host:port` for one other port (IPv6 in brackets then: `[::1]:8080`). Lowercase.
-pub fn scope_entry(host: &str, port: Option<u16>) -> String {
-    let host = host.trim_matches(['[', ']']).to_ascii_lowercase();
-    match port {
-        None => host,
-        Some(p) if host.contains(':') => format!("[{host}]:{p}"),
-        Some(p) => format!("{host}:{p}"),
-    }
-}
+pub use capsmith_format::manifest::permissions::scope_entry;
 
 /// What one run of one capability may do on the network.
 #[derive(Debug, Clone)]

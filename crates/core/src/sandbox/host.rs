@@ -1,223 +1,53 @@
-//! The host side of the sandbox: a small pool of worker processes, each invocation watched by
-//! a watchdog that kills the worker at the deadline, and the worker's `fetch` calls performed
-//! here under the network guard with secrets substituted at the HTTP boundary (and redacted
-//! from what goes back). A worker that dies costs that call a clean error and nothing else.
+//! The runtime's side of the sandbox: an invocation runs in a worker from the pool
+//! (`capsmith_sandbox_protocol::pool`: starting, confinement check, watchdog), and the worker's
+//! `fetch`, `db` and `ai` calls are performed here, under the network guard with secrets
+//! substituted at the HTTP boundary (and redacted from what goes back). A worker that dies
+//! costs that call a clean error and nothing else.
 
 use std::collections::HashMap;
-use std::io::{BufReader, BufWriter};
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
 
+use super::protocol::pool::{Pool, PoolError, GRACE};
 use super::protocol::{
-    read_frame, write_frame, Confinement, Evaluation, FromWorker, Invocation, JsProblem, Limits,
-    Outcome, ToWorker,
+    read_frame, write_frame, Confinement, FromWorker, Invocation, Outcome, ToWorker,
 };
 use crate::engine::http::{CallTrace, Prepared, Session};
 use crate::engine::render::{Place, Scope};
 use crate::engine::EngineError;
-use crate::manifest::js::ModuleInfo;
 use crate::secrets::Sensitive;
 
-/// Idle workers kept for the next call: as many as may run at once, so a busy host never
-/// starts a process per call (a worker costs about 4 MB).
-const POOL_SIZE: usize = crate::api::SANDBOX_WORKERS;
-/// Time a worker gets past its deadline before the watchdog kills it.
-const GRACE: Duration = Duration::from_millis(100);
-
-struct Worker {
-    child: Child,
-    input: BufWriter<ChildStdin>,
-    output: BufReader<ChildStdout>,
-    confinement: Confinement,
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The worker executable: `$CAPSMITH_SANDBOX_BIN`, else `capsmith-sandbox` beside the running
-/// program (or one directory up, where cargo puts binaries next to test executables).
-pub fn locate_worker() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("CAPSMITH_SANDBOX_BIN")
-        .map(PathBuf::from)
-        .filter(|p| p.exists())
-    {
-        return Some(p);
-    }
-    let exe = std::env::current_exe().ok()?;
-    let dir = exe.parent()?;
-    [
-        dir.join("capsmith-sandbox"),
-        dir.parent()?.join("capsmith-sandbox"),
-    ]
-    .into_iter()
-    .find(|p| p.exists())
-}
-
-/// A call the watchdog keeps an eye on.
-struct Watch {
-    pid: u32,
-    deadline: std::time::Instant,
-    done: Arc<AtomicBool>,
-    killed: Arc<AtomicBool>,
-}
-
-/// One thread for all calls: it sleeps until the earliest deadline and kills a worker still
-/// running then. (A thread per call would cost more than a small call itself.)
-fn watchdog() -> std::sync::mpsc::Sender<Watch> {
-    let (tx, rx) = std::sync::mpsc::channel::<Watch>();
-    std::thread::Builder::new()
-        .name("capsmith-sandbox-watchdog".into())
-        .spawn(move || {
-            let mut watched: Vec<Watch> = Vec::new();
-            loop {
-                watched.retain(|w| !w.done.load(Ordering::SeqCst));
-                let now = std::time::Instant::now();
-                for w in watched.iter().filter(|w| w.deadline <= now) {
-                    w.killed.store(true, Ordering::SeqCst);
-                    #[cfg(unix)]
-                    unsafe {
-                        libc::kill(w.pid as i32, libc::SIGKILL);
-                    }
-                }
-                watched.retain(|w| w.deadline > now);
-                let next = watched.iter().map(|w| w.deadline).min();
-                let msg = match next {
-                    Some(d) => rx.recv_timeout(d.saturating_duration_since(now)),
-                    None => rx
-                        .recv()
-                        .map_err(|_| std::sync::mpsc::RecvTimeoutError::Disconnected),
-                };
-                match msg {
-                    Ok(w) => watched.push(w),
-                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
-                }
-            }
-        })
-        .map(|_| tx.clone())
-        .unwrap_or(tx)
-}
-
-#[derive(Default)]
+/// The pool of one runtime: as many idle workers as may run at once.
+#[derive(Debug)]
 pub struct SandboxHost {
-    idle: Mutex<Vec<Worker>>,
-    watch: Mutex<Option<std::sync::mpsc::Sender<Watch>>>,
+    pool: Pool,
 }
 
-impl std::fmt::Debug for SandboxHost {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SandboxHost")
+impl Default for SandboxHost {
+    fn default() -> Self {
+        SandboxHost {
+            pool: Pool::new(crate::api::SANDBOX_WORKERS),
+        }
     }
 }
 
-fn unavailable(message: impl Into<String>) -> EngineError {
-    EngineError::Sandbox {
-        kind: "sandbox_unavailable".into(),
-        message: message.into(),
+impl From<PoolError> for EngineError {
+    fn from(e: PoolError) -> Self {
+        match e {
+            PoolError::Timeout { ms } => EngineError::Timeout { ms },
+            other => EngineError::Sandbox {
+                kind: other.kind().into(),
+                message: other.to_string(),
+            },
+        }
     }
 }
 
-fn spawn() -> Result<Worker, EngineError> {
-    let bin = locate_worker().ok_or_else(|| unavailable("the sandbox worker `capsmith-sandbox` was not found next to this program (set CAPSMITH_SANDBOX_BIN)"))?;
-    let mut child = Command::new(&bin)
-        .env_clear()
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| unavailable(format!("cannot start {}: {e}", bin.display())))?;
-    let input = BufWriter::new(child.stdin.take().ok_or_else(|| unavailable("no stdin"))?);
-    let mut output = BufReader::new(
-        child
-            .stdout
-            .take()
-            .ok_or_else(|| unavailable("no stdout"))?,
-    );
-    let confinement = match read_frame::<FromWorker>(&mut output) {
-        Ok(Some(FromWorker::Ready { confinement })) => confinement,
-        _ => return Err(unavailable("the sandbox worker did not start")),
-    };
-    // Dropping the child here (on refusal) kills it.
-    Ok(Worker {
-        child,
-        input,
-        output,
-        confinement,
-    })
-}
-
-/// The refusal of a worker whose confinement did not fully hold.
-pub fn unconfined(c: &Confinement) -> EngineError {
-    EngineError::Sandbox {
-        kind: "sandbox_unconfined".into(),
-        message: format!(
-            "the sandbox worker could not confine itself (missing: {}), so code capabilities are refused; on a kernel without these features you may opt out with `capsmith settings set sandbox.allow_unconfined true` (Settings → Sandbox), and every run will then say it ran unconfined",
-            c.missing().join(", ")
-        ),
-    }
-}
-
-/// The budget of an evaluation for validation or a test assertion: a module's top level, or
-/// one expression. Generous for a busy machine; a module doing real work there is wrong anyway.
-pub const EVALUATION_LIMITS: Limits = Limits {
-    memory_bytes: 16 * 1024 * 1024,
-    deadline_ms: 1000,
+pub use capsmith_sandbox_protocol::pool::{
+    inspect_module, locate_worker, set_validation_allows_unconfined, EVALUATION_LIMITS,
 };
-
-/// Whether validation may evaluate in a worker that is not fully confined: the user's opt-out
-/// (`sandbox.allow_unconfined`), set when a library opens and when the setting changes.
-/// Validation has no library at hand (it is a pure function of the text), hence a process-wide
-/// flag; runs read the setting itself.
-static VALIDATION_ALLOWS_UNCONFINED: AtomicBool = AtomicBool::new(false);
-
-/// The workers that validation evaluates modules in, apart from any library's.
-static VALIDATION: std::sync::LazyLock<SandboxHost> =
-    std::sync::LazyLock::new(SandboxHost::default);
-
-/// See [`VALIDATION_ALLOWS_UNCONFINED`].
-pub fn set_validation_allows_unconfined(allow: bool) {
-    VALIDATION_ALLOWS_UNCONFINED.store(allow, Ordering::SeqCst);
-}
-
-/// Reads a module's metadata by evaluating it in a confined worker (never in this process).
-/// Blocks for at most the evaluation deadline plus the watchdog's grace. A worker that cannot
-/// be started or confined is a problem of the module's validation: it fails closed.
-pub fn inspect_module(file: &str, source: &str) -> Result<ModuleInfo, JsProblem> {
-    let msg = ToWorker::Inspect(Evaluation {
-        file: file.to_string(),
-        source: source.to_string(),
-        limits: EVALUATION_LIMITS,
-    });
-    let allow = VALIDATION_ALLOWS_UNCONFINED.load(Ordering::SeqCst);
-    let fail = |code: &str, message: String| JsProblem {
-        code: code.into(),
-        message,
-        line: 1,
-        column: 1,
-    };
-    match VALIDATION.evaluate_blocking(&msg, EVALUATION_LIMITS.deadline_ms, allow) {
-        Ok(FromWorker::Inspected(answer)) => answer,
-        Ok(_) => Err(fail(
-            "sandbox-crashed",
-            "the sandbox worker answered something else".into(),
-        )),
-        Err(EngineError::Timeout { ms }) => Err(fail(
-            "js-evaluation",
-            format!("module failed while loading: its top level ran past the {ms} ms deadline, and its worker was stopped"),
-        )),
-        Err(EngineError::Sandbox { kind, message }) => Err(fail(&kind.replace('_', "-"), message)),
-        Err(e) => Err(fail("sandbox-unavailable", e.to_string())),
-    }
-}
 
 /// What the host needs to perform a worker's fetch and db calls.
 pub struct FetchContext {
@@ -540,96 +370,9 @@ pub struct SandboxRun {
 }
 
 impl SandboxHost {
-    /// An idle or a new worker, refused (and killed) unless fully confined or the user opted
-    /// out. Checked on every call, so a pooled worker is refused too once the opt-out ends.
-    fn take(&self, allow_unconfined: bool) -> Result<Worker, EngineError> {
-        // A pooled worker that died while idle is dropped, not handed out.
-        let pooled = self.idle.lock().ok().and_then(|mut v| {
-            while let Some(mut w) = v.pop() {
-                if matches!(w.child.try_wait(), Ok(None)) {
-                    return Some(w);
-                }
-            }
-            None
-        });
-        let w = match pooled {
-            Some(w) => w,
-            None => spawn()?,
-        };
-        if !w.confinement.is_full() && !allow_unconfined {
-            return Err(unconfined(&w.confinement));
-        }
-        Ok(w)
-    }
-
     /// Starts a worker and reports its confinement (for `capsmith doctor` and Settings).
     pub fn probe(&self) -> Result<Confinement, EngineError> {
-        let w = spawn()?;
-        let c = w.confinement.clone();
-        self.give_back(w);
-        Ok(c)
-    }
-
-    /// Puts a worker under the watchdog until `done` is set: past `deadline` it is killed and
-    /// `killed` is set. (Interrupts cannot stop every builtin or a worker blocked elsewhere.)
-    fn watch(&self, pid: u32, deadline: Duration) -> (Arc<AtomicBool>, Arc<AtomicBool>) {
-        let killed = Arc::new(AtomicBool::new(false));
-        let done = Arc::new(AtomicBool::new(false));
-        let watch = || Watch {
-            pid,
-            deadline: std::time::Instant::now() + deadline,
-            done: done.clone(),
-            killed: killed.clone(),
-        };
-        if let Ok(mut guard) = self.watch.lock() {
-            let tx = guard.get_or_insert_with(watchdog);
-            if tx.send(watch()).is_err() {
-                // The watchdog thread is gone: start another for this and later calls.
-                let fresh = watchdog();
-                let _ = fresh.send(watch());
-                *guard = Some(fresh);
-            }
-        }
-        (done, killed)
-    }
-
-    /// Sends one evaluation (`Inspect`, `Assert`) to a worker and waits for its one answer,
-    /// under the watchdog. Blocks: call it from `spawn_blocking` or a thread of its own.
-    pub fn evaluate_blocking(
-        &self,
-        msg: &ToWorker,
-        deadline_ms: u64,
-        allow_unconfined: bool,
-    ) -> Result<FromWorker, EngineError> {
-        let mut worker = self.take(allow_unconfined)?;
-        let (done, killed) = self.watch(
-            worker.child.id(),
-            Duration::from_millis(deadline_ms) + GRACE,
-        );
-        let answer = write_frame(&mut worker.input, msg)
-            .map_err(|e| e.to_string())
-            .and_then(|()| loop {
-                match read_frame::<FromWorker>(&mut worker.output) {
-                    Ok(Some(FromWorker::Ready { .. })) => {}
-                    Ok(Some(reply)) => break Ok(reply),
-                    Ok(None) => break Err("the sandbox worker exited".to_string()),
-                    Err(e) => break Err(e.to_string()),
-                }
-            });
-        done.store(true, Ordering::SeqCst);
-        match answer {
-            Ok(reply) => {
-                self.give_back(worker);
-                Ok(reply)
-            }
-            Err(_) if killed.load(Ordering::SeqCst) => {
-                Err(EngineError::Timeout { ms: deadline_ms })
-            }
-            Err(msg) => Err(EngineError::Sandbox {
-                kind: "sandbox_crashed".into(),
-                message: format!("the sandbox worker died during the evaluation ({msg})"),
-            }),
-        }
+        Ok(self.pool.probe()?)
     }
 
     /// Evaluates a test case's `assert` expression in a worker: `Ok(false)` when it is falsy,
@@ -641,28 +384,8 @@ impl SandboxHost {
         output: &Value,
         allow_unconfined: bool,
     ) -> Result<bool, String> {
-        let msg = ToWorker::Assert {
-            expr: expr.to_string(),
-            input: input.clone(),
-            output: output.clone(),
-            limits: EVALUATION_LIMITS,
-        };
-        match self.evaluate_blocking(&msg, EVALUATION_LIMITS.deadline_ms, allow_unconfined) {
-            Ok(FromWorker::Asserted(answer)) => answer,
-            Ok(_) => Err("the sandbox worker answered something else".into()),
-            Err(EngineError::Timeout { ms }) => Err(format!(
-                "it ran past its {ms} ms deadline and its worker was stopped"
-            )),
-            Err(e) => Err(e.to_string()),
-        }
-    }
-
-    fn give_back(&self, w: Worker) {
-        if let Ok(mut idle) = self.idle.lock() {
-            if idle.len() < POOL_SIZE {
-                idle.push(w);
-            }
-        }
+        self.pool
+            .eval_assertion(expr, input, output, allow_unconfined)
     }
 
     /// Runs one invocation in a worker. Blocks: call it from `spawn_blocking`.
@@ -676,23 +399,12 @@ impl SandboxHost {
     ) -> SandboxRun {
         let deadline = Duration::from_millis(inv.deadline_ms) + GRACE;
         let call_deadline = std::time::Instant::now() + Duration::from_millis(inv.deadline_ms);
-        let mut worker = match self.take(allow_unconfined) {
+        let mut worker = match self.pool.take(allow_unconfined) {
             Ok(w) => w,
-            Err(e) => {
-                let kind = match &e {
-                    EngineError::Sandbox { kind, .. } => kind.clone(),
-                    other => other.kind().to_string(),
-                };
-                let message = match &e {
-                    EngineError::Sandbox { message, .. } => message.clone(),
-                    other => other.to_string(),
-                };
-                return self.failed(&kind, message, fetch, Confinement::default());
-            }
+            Err(e) => return self.failed(e.kind(), e.to_string(), fetch, Confinement::default()),
         };
         let confinement = worker.confinement.clone();
-        let pid = worker.child.id();
-        let (done, killed) = self.watch(pid, deadline);
+        let watched = self.pool.watch(&worker, deadline);
         let deadline_ms = inv.deadline_ms;
         let result = (|| -> Result<Outcome, String> {
             write_frame(&mut worker.input, &ToWorker::Invoke(inv)).map_err(|e| e.to_string())?;
@@ -768,10 +480,10 @@ impl SandboxHost {
                 }
             }
         })();
-        done.store(true, Ordering::SeqCst);
+        watched.finish();
         match result {
             Ok(outcome) => {
-                self.give_back(worker);
+                self.pool.give_back(worker);
                 SandboxRun {
                     outcome,
                     usage: fetch.usage,
@@ -780,7 +492,7 @@ impl SandboxHost {
                 }
             }
             Err(msg) => {
-                let was_killed = killed.load(Ordering::SeqCst);
+                let was_killed = watched.was_killed();
                 drop(worker);
                 if was_killed {
                     self.failed("timeout", format!("the action ran past its {deadline_ms} ms deadline; its worker was stopped"), fetch, confinement)

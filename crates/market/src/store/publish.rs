@@ -42,14 +42,14 @@ async fn publish_once(
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(req.package.trim())
         .map_err(|_| MarketError::BadRequest("`package` is not base64".into()))?;
-    let contents = capsmith_core::package::open(&bytes)?;
+    let contents = capsmith_format::package::open(&bytes)?;
     // The signature comes first: nothing in a package is evaluated (its JavaScript module's top
     // level runs when it is validated) before its publisher is known to have signed it.
     let Some(key) = user.public_key.as_deref() else {
         return Err(MarketError::NoPublicKey);
     };
     let declared = |field| {
-        capsmith_core::manifest::declared(&contents.manifest_name, &contents.manifest, field)
+        capsmith_format::manifest::declared(&contents.manifest_name, &contents.manifest, field)
     };
     if let Some(other) = declared("id").filter(|d| d != id) {
         return Err(MarketError::BadRequest(format!(
@@ -66,14 +66,14 @@ async fn publish_once(
                 ))
             })?,
     };
-    let sha256 = capsmith_core::package::sha256_hex(&bytes);
-    capsmith_core::package::verify(key, id, &signed_version, &sha256, &req.signature)?;
+    let sha256 = capsmith_format::package::sha256_hex(&bytes);
+    capsmith_format::package::verify(key, id, &signed_version, &sha256, &req.signature)?;
     // Validation may evaluate a module in a sandbox worker, which blocks: not on a tokio
     // worker thread.
     let (name, text) = (contents.manifest_name.clone(), contents.manifest.clone());
     let checked = tokio::task::spawn_blocking(move || {
-        let format = capsmith_core::manifest::SourceFormat::detect(&name, &text);
-        capsmith_core::manifest::check_text(&name, &text, format, None)
+        let format = capsmith_format::manifest::SourceFormat::detect(&name, &text);
+        capsmith_format::manifest::check_text(&name, &text, format, None)
     })
     .await
     .map_err(|e| MarketError::PackageInvalid(format!("the package's validation stopped: {e}")))?;
@@ -81,7 +81,7 @@ async fn publish_once(
         let first = checked
             .diagnostics
             .iter()
-            .find(|d| d.severity == capsmith_core::diagnostics::Severity::Error)
+            .find(|d| d.severity == capsmith_format::diagnostics::Severity::Error)
             .map(|d| {
                 format!(
                     "{}{}: {}",
@@ -135,11 +135,11 @@ async fn publish_once(
     }
 
     let readme = contents.readme.clone().unwrap_or_else(|| {
-        capsmith_core::package::docs::generate(
+        capsmith_format::package::docs::generate(
             &manifest.document,
             &manifest.permissions_in_force(),
             &manifest.analysis.allowed_domains,
-            capsmith_core::package::docs::DocFormat::Markdown,
+            capsmith_format::package::docs::DocFormat::Markdown,
         )
     });
     let kind = manifest
@@ -147,7 +147,7 @@ async fn publish_once(
         .kind
         .map(|k| k.as_str().to_string())
         .unwrap_or_else(|| "declarative".into());
-    let terms = capsmith_core::market::Terms::of(manifest);
+    let terms = capsmith_format::market::Terms::of(manifest);
     let mut extra = VersionExtra {
         card: Some(VersionCard {
             name: cap.name.clone(),

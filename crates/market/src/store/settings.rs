@@ -152,7 +152,7 @@ pub async fn change_listing(
     db: &Db,
     user: &User,
     id: &str,
-    change: &capsmith_core::market::ListingChange,
+    change: &capsmith_format::market::ListingChange,
 ) -> MarketResult<()> {
     let (owner, org, price) = head(db, Some(user), id).await?;
     let (visibility,): (String,) =

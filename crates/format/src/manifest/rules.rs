@@ -553,7 +553,7 @@ fn check_endpoint_url(cx: &mut Ctx, path: DocPath, u: &str) -> Option<String> {
             // The scope entry: the host, with the port when it is not the scheme's default.
             parsed
                 .host_str()
-                .map(|h| crate::engine::guard::scope_entry(h, parsed.port()))
+                .map(|h| crate::manifest::permissions::scope_entry(h, parsed.port()))
         }
         Err(e) => {
             cx.err("bad-url", path, format!("`{u}` is not a valid URL: {e}"));
@@ -1051,7 +1051,7 @@ fn allowed_domains(cx: &mut Ctx) {
             }
             (true, Some(Some(n))) => {
                 cx.domains
-                    .insert(crate::engine::guard::scope_entry(host, Some(n)));
+                    .insert(crate::manifest::permissions::scope_entry(host, Some(n)));
             }
             (true, Some(None)) => {
                 cx.err(

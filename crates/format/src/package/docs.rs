@@ -109,36 +109,25 @@ fn blocks(cap: &Capability, permissions_in_force: &[String], domains: &[String])
     }
     b.push(Block::List(facts));
 
-    let actions = crate::api::dto::action_views(cap);
+    let actions = cap.offered_actions();
     b.push(Block::Heading(2, "Actions".into()));
     if actions.is_empty() {
         b.push(Block::Para("This capability declares no actions.".into()));
     }
     for a in &actions {
         b.push(Block::Heading(3, format!("{} (`{}`)", a.name, a.id)));
-        if let Some(d) = &a.description {
-            b.push(Block::Para(d.clone()));
+        if let Some(d) = a.description {
+            b.push(Block::Para(d.to_string()));
         }
-        let (inputs, outputs) = cap
-            .actions
-            .iter()
-            .find(|x| x.id == a.id)
-            .map(|x| (x.inputs.clone(), x.outputs.clone()))
-            .or_else(|| {
-                cap.endpoints
-                    .iter()
-                    .find(|e| e.id == a.id)
-                    .map(|e| (e.inputs.clone(), e.outputs.clone()))
-            })
-            .unwrap_or_default();
-        match fields_table(&inputs) {
+        let (inputs, outputs) = (a.inputs, a.outputs);
+        match fields_table(inputs) {
             Some(t) => {
                 b.push(Block::Para("Inputs:".into()));
                 b.push(t);
             }
             None => b.push(Block::Para("Inputs: none.".into())),
         }
-        match fields_table(&outputs) {
+        match fields_table(outputs) {
             Some(t) => {
                 b.push(Block::Para("Outputs:".into()));
                 b.push(t);
@@ -222,7 +211,7 @@ fn blocks(cap: &Capability, permissions_in_force: &[String], domains: &[String])
 
     if !cap.examples.is_empty() {
         b.push(Block::Heading(2, "Examples".into()));
-        let first = actions.first().map(|a| a.id.as_str()).unwrap_or("");
+        let first = actions.first().map(|a| a.id).unwrap_or("");
         for e in &cap.examples {
             b.extend(example_block(e, first));
         }

@@ -778,4 +778,43 @@ impl Capability {
     pub fn version_or_default(&self) -> String {
         self.version.clone().unwrap_or_else(|| "0.0.0".into())
     }
+
+    /// The actions the capability offers a caller: its endpoints for a connector that declares
+    /// no actions, else its actions.
+    pub fn offered_actions(&self) -> Vec<OfferedAction<'_>> {
+        if !self.endpoints.is_empty() && self.actions.is_empty() {
+            return self
+                .endpoints
+                .iter()
+                .map(|e| OfferedAction {
+                    id: &e.id,
+                    name: e.name.as_deref().unwrap_or(&e.id),
+                    description: e.description.as_deref(),
+                    inputs: &e.inputs,
+                    outputs: &e.outputs,
+                })
+                .collect();
+        }
+        self.actions
+            .iter()
+            .map(|a| OfferedAction {
+                id: &a.id,
+                name: a.name.as_deref().unwrap_or(&a.id),
+                description: a.description.as_deref(),
+                inputs: &a.inputs,
+                outputs: &a.outputs,
+            })
+            .collect()
+    }
+}
+
+/// One action a capability offers ([`Capability::offered_actions`]).
+#[derive(Debug, Clone, Copy)]
+pub struct OfferedAction<'a> {
+    pub id: &'a str,
+    /// The declared name, else the id.
+    pub name: &'a str,
+    pub description: Option<&'a str>,
+    pub inputs: &'a Fields,
+    pub outputs: &'a Fields,
 }

@@ -21,7 +21,7 @@ use std::io::Read;
 use ed25519_dalek::{Signer, Verifier};
 use sha2::Digest;
 
-use crate::{CoreError, CoreResult};
+use crate::{FormatError, FormatResult};
 
 /// Largest archive accepted (compressed).
 pub const MAX_PACKAGE_BYTES: usize = 8 * 1024 * 1024;
@@ -48,15 +48,15 @@ pub struct Contents {
     pub tests: Option<String>,
 }
 
-fn rejected(message: impl Into<String>) -> CoreError {
-    CoreError::Package {
+fn rejected(message: impl Into<String>) -> FormatError {
+    FormatError::Package {
         code: crate::ErrorKind::PackageInvalid,
         message: message.into(),
     }
 }
 
 /// Builds the archive. Deterministic: equal contents give equal bytes.
-pub fn build(c: &Contents) -> CoreResult<Vec<u8>> {
+pub fn build(c: &Contents) -> FormatResult<Vec<u8>> {
     if !MANIFEST_NAMES.contains(&c.manifest_name.as_str()) {
         return Err(rejected(format!(
             "the manifest must be named one of {}, not `{}`",
@@ -136,7 +136,7 @@ impl<R: Read> Read for Capped<R> {
 }
 
 /// Reads an archive in memory, checking every entry. Nothing is written anywhere.
-pub fn open(bytes: &[u8]) -> CoreResult<Contents> {
+pub fn open(bytes: &[u8]) -> FormatResult<Contents> {
     if bytes.len() > MAX_PACKAGE_BYTES {
         return Err(rejected(format!(
             "the package is {} bytes; at most {MAX_PACKAGE_BYTES} are allowed",
@@ -256,20 +256,20 @@ pub struct SigningKey(ed25519_dalek::SigningKey);
 
 impl SigningKey {
     /// A fresh key from the OS's random source.
-    pub fn generate() -> CoreResult<Self> {
+    pub fn generate() -> FormatResult<Self> {
         let mut seed = [0u8; 32];
         getrandom::fill(&mut seed)
-            .map_err(|e| CoreError::InvalidArgument(format!("no randomness for a key: {e}")))?;
+            .map_err(|e| FormatError::InvalidArgument(format!("no randomness for a key: {e}")))?;
         Ok(SigningKey(ed25519_dalek::SigningKey::from_bytes(&seed)))
     }
 
     /// From the hex seed kept in the keyring.
-    pub fn from_hex(seed: &str) -> CoreResult<Self> {
+    pub fn from_hex(seed: &str) -> FormatResult<Self> {
         let bytes: [u8; 32] = hex::decode(seed.trim())
             .ok()
             .and_then(|b| b.try_into().ok())
             .ok_or_else(|| {
-                CoreError::InvalidArgument("the stored signing key is damaged".into())
+                FormatError::InvalidArgument("the stored signing key is damaged".into())
             })?;
         Ok(SigningKey(ed25519_dalek::SigningKey::from_bytes(&bytes)))
     }
@@ -302,22 +302,22 @@ impl SigningKey {
     }
 }
 
-fn decode_b64<const N: usize>(what: &str, s: &str) -> CoreResult<[u8; N]> {
+fn decode_b64<const N: usize>(what: &str, s: &str) -> FormatResult<[u8; N]> {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD
         .decode(s.trim())
         .ok()
         .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| CoreError::Package {
+        .ok_or_else(|| FormatError::Package {
             code: crate::ErrorKind::SignatureInvalid,
             message: format!("the {what} is not {N} bytes of base64"),
         })
 }
 
 /// Checks that a base64 string is an ed25519 public key.
-pub fn check_public_key(public_b64: &str) -> CoreResult<()> {
+pub fn check_public_key(public_b64: &str) -> FormatResult<()> {
     let key: [u8; 32] = decode_b64("public key", public_b64)?;
-    ed25519_dalek::VerifyingKey::from_bytes(&key).map_err(|_| CoreError::Package {
+    ed25519_dalek::VerifyingKey::from_bytes(&key).map_err(|_| FormatError::Package {
         code: crate::ErrorKind::SignatureInvalid,
         message: "the public key is not a valid ed25519 key".into(),
     })?;
@@ -331,10 +331,10 @@ pub fn verify(
     version: &str,
     sha256: &str,
     signature_b64: &str,
-) -> CoreResult<()> {
+) -> FormatResult<()> {
     verify_message(public_b64, &signed_message(id, version, sha256), signature_b64).map_err(
         |e| match e {
-            CoreError::Package { message, .. } if message.is_empty() => CoreError::Package {
+            FormatError::Package { message, .. } if message.is_empty() => FormatError::Package {
                 code: crate::ErrorKind::SignatureInvalid,
                 message: format!(
                     "the signature of {id}@{version} does not match its publisher's key: the package was altered or signed by someone else"
@@ -351,7 +351,7 @@ pub fn verify_rotation(
     old_key: &str,
     new_key: &str,
     signature_b64: &str,
-) -> CoreResult<()> {
+) -> FormatResult<()> {
     check_public_key(new_key)?;
     verify_message(
         old_key,
@@ -359,7 +359,7 @@ pub fn verify_rotation(
         signature_b64,
     )
     .map_err(|e| match e {
-        CoreError::Package { message, .. } if message.is_empty() => CoreError::Package {
+        FormatError::Package { message, .. } if message.is_empty() => FormatError::Package {
             code: crate::ErrorKind::SignatureInvalid,
             message: format!(
                 "the hand-over from key {} to {} is not signed by the old key",
@@ -373,15 +373,15 @@ pub fn verify_rotation(
 
 /// An ed25519 signature check; a mismatch is a `signature_invalid` with an empty message
 /// (the caller says what was signed).
-fn verify_message(public_b64: &str, message: &[u8], signature_b64: &str) -> CoreResult<()> {
+fn verify_message(public_b64: &str, message: &[u8], signature_b64: &str) -> FormatResult<()> {
     let key: [u8; 32] = decode_b64("public key", public_b64)?;
     let sig: [u8; 64] = decode_b64("signature", signature_b64)?;
-    let key = ed25519_dalek::VerifyingKey::from_bytes(&key).map_err(|_| CoreError::Package {
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&key).map_err(|_| FormatError::Package {
         code: crate::ErrorKind::SignatureInvalid,
         message: "the publisher's key is not a valid ed25519 key".into(),
     })?;
     key.verify(message, &ed25519_dalek::Signature::from_bytes(&sig))
-        .map_err(|_| CoreError::Package {
+        .map_err(|_| FormatError::Package {
             code: crate::ErrorKind::SignatureInvalid,
             message: String::new(),
         })

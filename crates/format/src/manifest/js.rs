@@ -3,7 +3,7 @@
 //! edit of a module, a workflow filter or a builder script is parsed without any JavaScript
 //! engine. Evaluating a module's top level, to read what its default export declares, runs code
 //! a stranger wrote: that happens only in the confined sandbox worker
-//! ([`crate::sandbox::host::inspect_module`]), with a deadline, a memory cap and the watchdog.
+//! ([`capsmith_sandbox_protocol::pool::inspect_module`]), with a deadline, a memory cap and the watchdog.
 
 use oxc_allocator::Allocator;
 use oxc_ast::ast::{ExportDefaultDeclarationKind, Expression, ObjectPropertyKind, Statement};
@@ -72,7 +72,7 @@ pub fn check_module(source: &str) -> Result<(), Finding> {
 /// confined sandbox worker (never in this process).
 pub fn inspect(file: &str, source: &str) -> Result<ModuleInfo, Finding> {
     check_module(source)?;
-    crate::sandbox::host::inspect_module(file, source).map_err(|p| {
+    capsmith_sandbox_protocol::pool::inspect_module(file, source).map_err(|p| {
         let code: &'static str = match p.code.as_str() {
             "js-syntax" => "js-syntax",
             "js-import" => "js-import",
@@ -367,7 +367,7 @@ mod tests {
 
     #[test]
     fn assertions_run_in_the_worker() {
-        let host = crate::sandbox::host::SandboxHost::default();
+        let host = capsmith_sandbox_protocol::pool::Pool::default();
         let out = serde_json::json!({"temperature": 72});
         let eval = |e: &str| host.eval_assertion(e, &serde_json::json!({}), &out, false);
         assert_eq!(eval("output.temperature > -100"), Ok(true));

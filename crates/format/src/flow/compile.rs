@@ -551,5 +551,5 @@ pub fn literal_host(url: &str) -> Option<String> {
     // The scope entry: the host, with its port when that is not the scheme's default.
     let parsed = url::Url::parse(&format!("{scheme}://{authority}/")).ok()?;
     let host = parsed.host_str()?;
-    (!host.is_empty()).then(|| crate::engine::guard::scope_entry(host, parsed.port()))
+    (!host.is_empty()).then(|| crate::manifest::permissions::scope_entry(host, parsed.port()))
 }

@@ -149,9 +149,9 @@ fn finish(file: &str, findings: Vec<Finding>, loc: &Locator) -> Vec<Diagnostic> 
 
 /// Reads and checks a file on disk. Missing/unreadable files are an `Err`; everything about
 /// the content is a finding.
-pub fn check_file(path: &Path) -> Result<Checked, crate::CoreError> {
+pub fn check_file(path: &Path) -> Result<Checked, crate::FormatError> {
     let label = path.display().to_string();
-    let bytes = match source::read_capped(path).map_err(|e| crate::CoreError::io(path, e))? {
+    let bytes = match source::read_capped(path).map_err(|e| crate::FormatError::io(path, e))? {
         Ok(b) => b,
         Err(f) => return Ok(failed(&label, f)),
     };
