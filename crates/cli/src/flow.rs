@@ -8,7 +8,8 @@ use capsmith_core::api::builder::{compile_text, open_document};
 use capsmith_core::api::dto::{FlowDiagnostic, FlowRunView, NodeStatus};
 use capsmith_core::api::{self};
 use capsmith_core::diagnostics::Severity;
-use capsmith_core::manifest::{self, SourceFormat};
+use capsmith_core::manifest::SourceFormat;
+use capsmith_core::validate;
 use capsmith_core::CoreError;
 use clap::Subcommand;
 
@@ -160,7 +161,7 @@ pub async fn run(cmd: FlowCmd, home: Option<PathBuf>, style: &Style) -> ExitCode
         FlowCmd::FromManifest { source } => {
             let path = Path::new(&source);
             let document = if path.exists() {
-                match manifest::check_file(path) {
+                match validate::check_file(path) {
                     Ok(c) => match c.document {
                         Some(d) => d,
                         None => {
@@ -203,7 +204,7 @@ pub async fn run(cmd: FlowCmd, home: Option<PathBuf>, style: &Style) -> ExitCode
             };
             let label = file.display().to_string();
             let c = compile_text(&label, &text, SourceFormat::detect(&label, &text));
-            let doc = match manifest::check_text(
+            let doc = match validate::check_text(
                 &label,
                 &text,
                 SourceFormat::detect(&label, &text),

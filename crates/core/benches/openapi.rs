@@ -4,8 +4,9 @@
 //!
 //! cargo bench -p capsmith-core --bench openapi
 
-use capsmith_core::manifest::{self, export, SourceFormat};
+use capsmith_core::manifest::{export, SourceFormat};
 use capsmith_core::openapi;
+use capsmith_core::validate;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use serde_json::json;
 
@@ -39,7 +40,7 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 let doc = openapi::convert(s, None, None).unwrap().document.unwrap();
                 let yaml = export::to_string(&doc, export::ExportFormat::Yaml);
-                let checked = manifest::check_text("big.yaml", &yaml, SourceFormat::Yaml, None);
+                let checked = validate::check_text("big.yaml", &yaml, SourceFormat::Yaml, None);
                 assert!(checked.is_valid());
             })
         });

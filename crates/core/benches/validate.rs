@@ -5,7 +5,8 @@
 
 use std::path::PathBuf;
 
-use capsmith_core::manifest::{self, SourceFormat};
+use capsmith_core::manifest::SourceFormat;
+use capsmith_core::validate;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 
 fn examples() -> Vec<(String, String)> {
@@ -74,7 +75,7 @@ fn bench(c: &mut Criterion) {
     for (name, text) in examples() {
         let fmt = SourceFormat::detect(&name, &text);
         g.bench_with_input(BenchmarkId::from_parameter(&name), &text, |b, t| {
-            b.iter(|| manifest::check_text(&name, t, fmt, None))
+            b.iter(|| validate::check_text(&name, t, fmt, None))
         });
     }
     g.finish();
@@ -84,7 +85,7 @@ fn bench(c: &mut Criterion) {
     for (name, bytes) in hostile() {
         g.bench_with_input(BenchmarkId::from_parameter(name), &bytes, |b, by| {
             b.iter(|| {
-                let c = manifest::check_bytes(name, by);
+                let c = validate::check_bytes(name, by);
                 assert!(!c.is_valid());
             })
         });
@@ -95,7 +96,7 @@ fn bench(c: &mut Criterion) {
     std::fs::write(&big, vec![b'a'; 60 * 1024 * 1024]).unwrap();
     g.bench_function("file-60MB.yaml", |b| {
         b.iter(|| {
-            let c = manifest::check_file(&big).unwrap();
+            let c = validate::check_file(&big).unwrap();
             assert!(!c.is_valid());
         })
     });

@@ -16,7 +16,9 @@ pub mod secrets;
 
 // The formats (manifests, flows, packages, the marketplace's wire types, error kinds) are their
 // own crate; they keep their paths here so the runtime and its callers read one namespace.
-pub use capsmith_format::{diagnostics, error_kind, flow, manifest, market, package};
+pub use capsmith_format::{
+    diagnostics, error_kind, flow, manifest, market, package, path, validate,
+};
 pub use capsmith_format::{ErrorKind, FormatError};
 
 pub use error::{CoreError, CoreResult};

@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashSet};
 use serde_json::{json, Map, Value};
 
 use crate::manifest::model::*;
-use crate::manifest::rules::is_slug;
+use crate::validate::rules::is_slug;
 use crate::CoreError;
 
 const METHODS: &[(&str, HttpMethod)] = &[

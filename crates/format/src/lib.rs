@@ -13,6 +13,8 @@ pub mod flow;
 pub mod manifest;
 pub mod market;
 pub mod package;
+pub mod path;
+pub mod validate;
 
 pub use error::{FormatError, FormatResult};
 pub use error_kind::ErrorKind;

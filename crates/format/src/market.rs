@@ -139,7 +139,7 @@ pub struct Terms {
 impl Terms {
     /// From a checked manifest: permissions in force, hosts, configuration keys, required
     /// dependencies.
-    pub fn of(m: &crate::manifest::Manifest) -> Terms {
+    pub fn of(m: &crate::validate::Manifest) -> Terms {
         let c = m.capability();
         Terms {
             permissions: m.permissions_in_force(),

@@ -59,7 +59,7 @@ pub async fn seed_examples(db: &Db, data: &std::path::Path) -> MarketResult<usiz
     let user = users::by_name(db, SEED_PUBLISHER).await?;
     let mut published = 0;
     for e in EXAMPLES.iter().filter(|e| e.seed) {
-        let checked = capsmith_format::manifest::check_text(
+        let checked = capsmith_format::validate::check_text(
             e.file,
             e.text,
             capsmith_format::manifest::SourceFormat::detect(e.file, e.text),

@@ -16,14 +16,15 @@ use crate::engine::{self, RunContext};
 use crate::flow::{self, compile::Compiled};
 use crate::manifest::export::{self, ExportFormat};
 use crate::manifest::model::{Document, Flow};
-use crate::manifest::{self, SourceFormat};
+use crate::manifest::SourceFormat;
+use crate::validate;
 use crate::{CoreError, CoreResult};
 
 /// A flow document and what compiling it gave.
 pub struct CompiledDoc {
     pub view: CompileView,
     /// The compiled manifest, ready for the registry, when there is no error.
-    pub manifest: Option<manifest::Manifest>,
+    pub manifest: Option<validate::Manifest>,
 }
 
 /// `capability.flows[2].nodes[5].data.url` → (2, Some(("nodes", 5))).
@@ -75,7 +76,7 @@ pub fn compile_value(doc: &Value) -> CompiledDoc {
 /// with paths), its flows analysed (findings on nodes and edges), and the compiled manifest
 /// validated again.
 pub fn compile_text(label: &str, text: &str, format: SourceFormat) -> CompiledDoc {
-    let checked = manifest::check_text(label, text, format, None);
+    let checked = validate::check_text(label, text, format, None);
     let source = checked.document.clone();
     let mut diagnostics: Vec<FlowDiagnostic> = checked
         .diagnostics
@@ -112,7 +113,7 @@ pub fn compile_text(label: &str, text: &str, format: SourceFormat) -> CompiledDo
     let mut compiled_manifest = None;
     if let Some(compiled) = &document {
         yaml = export::to_string(compiled, ExportFormat::Yaml);
-        let again = manifest::check_text(label, &yaml, SourceFormat::Yaml, None);
+        let again = validate::check_text(label, &yaml, SourceFormat::Yaml, None);
         let known: HashSet<(String, Option<String>)> = out
             .iter()
             .map(|d| (d.code.clone(), d.path.clone()))

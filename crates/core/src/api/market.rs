@@ -224,6 +224,7 @@ use crate::market::{
 use crate::package::{self, Contents, SigningKey};
 use crate::registry::market::{Consented, InstallRecord};
 use crate::secrets::Sensitive;
+use crate::validate;
 use crate::{CoreError, CoreResult};
 
 /// Keyring slots (not capability ids: `@` is not allowed in one).
@@ -516,7 +517,7 @@ impl Capsmith {
             .filter(|e| e.seed)
             .enumerate()
         {
-            let c = manifest::check_text(
+            let c = validate::check_text(
                 e.file,
                 e.text,
                 manifest::SourceFormat::detect(e.file, e.text),
@@ -782,7 +783,7 @@ async fn source_url(app: &Capsmith) -> CoreResult<String> {
 }
 
 fn bundled_id(e: &super::bundled::Example) -> Option<String> {
-    manifest::check_text(
+    validate::check_text(
         e.file,
         e.text,
         manifest::SourceFormat::detect(e.file, e.text),
@@ -847,7 +848,7 @@ struct Prepared {
 struct Verified {
     listing: Listing,
     version: VersionInfo,
-    checked: manifest::Checked,
+    checked: validate::Checked,
     terms: crate::market::Terms,
     /// `(sha256, bytes)`; `None` for the built-in catalog.
     archive: Option<(String, Vec<u8>)>,
@@ -917,7 +918,7 @@ fn verify_package(id: &str, v: &VersionInfo, bytes: &[u8]) -> CoreResult<()> {
 }
 
 /// A listing for the built-in catalog (bundled examples; installed from the app itself).
-fn bundled_listing(m: &manifest::Manifest, seq: i64) -> Listing {
+fn bundled_listing(m: &validate::Manifest, seq: i64) -> Listing {
     let c = m.capability();
     let in_force = m.permissions_in_force();
     let terms = crate::market::Terms::of(m);

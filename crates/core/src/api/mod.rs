@@ -23,9 +23,10 @@ use std::path::{Path, PathBuf};
 
 use crate::diagnostics::Severity;
 use crate::manifest::export::{self, ExportFormat};
-use crate::manifest::{self, Checked, SourceFormat};
+use crate::manifest::SourceFormat;
 use crate::registry::Registry;
 use crate::secrets::Secrets;
+use crate::validate::{self, Checked};
 use crate::{CoreError, CoreResult};
 use dto::*;
 
@@ -82,13 +83,13 @@ pub fn report(file: &str, checked: &Checked) -> ValidationReport {
 
 /// Validates a file without touching the registry. `Err` only when the file cannot be read.
 pub fn validate_file(path: &Path) -> CoreResult<ValidationReport> {
-    let checked = manifest::check_file(path)?;
+    let checked = validate::check_file(path)?;
     Ok(report(&path.display().to_string(), &checked))
 }
 
 /// Validates uploaded content.
 pub fn validate_bytes(file_name: &str, bytes: &[u8]) -> ValidationReport {
-    report(file_name, &manifest::check_bytes(file_name, bytes))
+    report(file_name, &validate::check_bytes(file_name, bytes))
 }
 
 /// `id` or `id@version`.
@@ -158,10 +159,10 @@ impl Capsmith {
             .iter()
             .filter(|e| e.seed)
             .map(|e| {
-                manifest::check_text(e.file, e.text, SourceFormat::detect(e.file, e.text), None)
+                validate::check_text(e.file, e.text, SourceFormat::detect(e.file, e.text), None)
             })
             .collect();
-        let manifests: Vec<&manifest::Manifest> =
+        let manifests: Vec<&validate::Manifest> =
             checked.iter().filter_map(|c| c.manifest.as_ref()).collect();
         self.registry
             .import_all(&manifests, CapabilityStatus::Published)
@@ -176,7 +177,7 @@ impl Capsmith {
         let mut checks = Vec::new();
         for p in paths {
             let label = p.display().to_string();
-            let c = manifest::check_file(p)?;
+            let c = validate::check_file(p)?;
             checks.push((label, c));
         }
         self.import_checked(checks).await
@@ -184,7 +185,7 @@ impl Capsmith {
 
     /// Imports uploaded content.
     pub async fn import_bytes(&self, file_name: &str, bytes: &[u8]) -> CoreResult<ImportOutcome> {
-        let c = manifest::check_bytes(file_name, bytes);
+        let c = validate::check_bytes(file_name, bytes);
         let mut out = self
             .import_checked(vec![(file_name.to_string(), c)])
             .await?;
@@ -199,7 +200,7 @@ impl Capsmith {
         if let Some((label, c)) = checks.iter().find(|(_, c)| !c.is_valid()) {
             return Err(CoreError::InvalidManifest(Box::new(report(label, c))));
         }
-        let manifests: Vec<&manifest::Manifest> = checks
+        let manifests: Vec<&validate::Manifest> = checks
             .iter()
             .filter_map(|(_, c)| c.manifest.as_ref())
             .collect();

@@ -9,8 +9,8 @@ use super::{import_one, newest_first, write_head, Imported, Registry};
 use crate::api::dto::CapabilityStatus;
 use crate::api::market::MarketQuery;
 use crate::manifest::model::Document;
-use crate::manifest::Manifest;
 use crate::market::{CategoryCount, Listing, Review};
+use crate::validate::Manifest;
 use crate::{CoreError, CoreResult};
 
 /// What the user consented to for one installed version: computed from its signed manifest.

@@ -12,7 +12,8 @@ use sqlx::{Row, SqlitePool};
 
 use crate::api::dto::{CapabilityStatus, CapabilitySummary};
 use crate::manifest::model::{Document, Kind};
-use crate::manifest::{Manifest, SourceFormat};
+use crate::manifest::SourceFormat;
+use crate::validate::Manifest;
 use crate::{CoreError, CoreResult};
 
 /// The columns of a `CapabilitySummary`: a capability's head row joined to its latest version.

@@ -75,7 +75,7 @@ async fn export_to_dir_never_overwrites() {
     assert_eq!(a.file_name().unwrap(), "weather-lookup-1.0.0.yaml");
     assert_eq!(b.file_name().unwrap(), "weather-lookup-1.0.0-2.yaml");
     let text = std::fs::read_to_string(&a).unwrap();
-    let again = capsmith_core::manifest::check_bytes("a.yaml", text.as_bytes());
+    let again = capsmith_core::validate::check_bytes("a.yaml", text.as_bytes());
     assert!(again.is_valid(), "{:#?}", again.diagnostics);
 }
 

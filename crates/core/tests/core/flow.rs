@@ -10,8 +10,9 @@ use capsmith_core::api::Capsmith;
 use capsmith_core::flow::compile::compile;
 use capsmith_core::manifest::export::{self, ExportFormat};
 use capsmith_core::manifest::model::Document;
-use capsmith_core::manifest::{self, SourceFormat};
+use capsmith_core::manifest::SourceFormat;
 use capsmith_core::secrets::Sensitive;
+use capsmith_core::validate;
 use capsmith_core::CoreError;
 use serde_json::{json, Value};
 
@@ -168,7 +169,7 @@ fn every_example_round_trips_through_the_flow_model() {
     let mut opened = 0;
     for entry in std::fs::read_dir(examples_dir()).unwrap() {
         let p = entry.unwrap().path();
-        let checked = manifest::check_file(&p).unwrap();
+        let checked = validate::check_file(&p).unwrap();
         // The design's example that does not parse is there to show its error.
         let Some(m) = checked.manifest else { continue };
         let kind = m.kind().as_str();
@@ -223,7 +224,7 @@ fn every_example_round_trips_through_the_flow_model() {
 #[test]
 fn imported_workflows_are_laid_out_left_to_right() {
     let p = examples_dir().join("invoice-processor.yaml");
-    let m = manifest::check_file(&p).unwrap().manifest.unwrap();
+    let m = validate::check_file(&p).unwrap().manifest.unwrap();
     let d = open_document(&m.document).unwrap();
     let f = &d.capability.flows[0];
     assert_eq!(f.action, "process");

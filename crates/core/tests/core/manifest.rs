@@ -2,7 +2,8 @@
 
 use capsmith_core::api::{self, dto::ValidationReport};
 use capsmith_core::manifest::export::{self, ExportFormat};
-use capsmith_core::manifest::{self, model::Kind};
+use capsmith_core::manifest::model::Kind;
+use capsmith_core::validate;
 
 use crate::{examples_dir, fixture};
 
@@ -294,7 +295,7 @@ fn declared_permissions_must_cover_the_integration() {
 #[test]
 fn wrong_types_point_at_the_value() {
     let src = "capability:\n  id: x\n  name: X\n  actions:\n    - id: a\n      inputs:\n        - name: n\n          type: strin\n  integration: { type: api, endpoint: 'https://e.com' }\n";
-    let c = manifest::check_bytes("t.yaml", src.as_bytes());
+    let c = validate::check_bytes("t.yaml", src.as_bytes());
     let d = &c.diagnostics[0];
     assert_eq!(d.code, "schema");
     assert_eq!(
@@ -308,7 +309,7 @@ fn wrong_types_point_at_the_value() {
 #[test]
 fn inline_code_errors_map_to_manifest_lines() {
     let src = "capability:\n  id: c\n  name: C\n  version: 1.0.0\n  type: code\n  actions: [{ id: run }]\n  code:\n    source: |\n      export default {\n        actions: { run() { return 1 +; } }\n      };\n  permissions: [compute.light]\n";
-    let c = manifest::check_bytes("c.yaml", src.as_bytes());
+    let c = validate::check_bytes("c.yaml", src.as_bytes());
     let d = c
         .diagnostics
         .iter()
@@ -321,7 +322,7 @@ fn inline_code_errors_map_to_manifest_lines() {
 #[test]
 fn code_actions_must_exist_in_the_module() {
     let src = "capability:\n  id: c\n  name: C\n  version: 1.0.0\n  actions: [{ id: run }, { id: other }]\n  code:\n    source: \"export default { actions: { run() { return 1 } } }\"\n  permissions: [compute.light]\n";
-    let c = manifest::check_bytes("c.yaml", src.as_bytes());
+    let c = validate::check_bytes("c.yaml", src.as_bytes());
     let d = c
         .diagnostics
         .iter()
@@ -335,7 +336,7 @@ fn code_actions_must_exist_in_the_module() {
 fn export_round_trips_every_example_losslessly() {
     for entry in std::fs::read_dir(examples_dir()).unwrap() {
         let path = entry.unwrap().path();
-        let c = manifest::check_file(&path).unwrap();
+        let c = validate::check_file(&path).unwrap();
         let Some(m) = c.manifest else { continue };
         for fmt in [ExportFormat::Yaml, ExportFormat::Json] {
             let text = export::to_string(&m.document, fmt);
@@ -344,7 +345,7 @@ fn export_round_trips_every_example_losslessly() {
             } else {
                 "x.json"
             };
-            let again = manifest::check_bytes(name, text.as_bytes());
+            let again = validate::check_bytes(name, text.as_bytes());
             let m2 = again.manifest.unwrap_or_else(|| {
                 panic!(
                     "{} re-export invalid:\n{text}\n{:#?}",
@@ -377,7 +378,7 @@ fn flow_graph_problems_point_at_their_nodes() {
         - { id: e2, source: call, target: out }
   permissions: [network.http.get]
 ";
-    let c = manifest::check_bytes("f.yaml", src.as_bytes());
+    let c = validate::check_bytes("f.yaml", src.as_bytes());
     let unreachable = c
         .diagnostics
         .iter()

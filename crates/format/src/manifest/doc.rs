@@ -4,7 +4,7 @@
 //! (alias expansion included) are bounded by the parsers that build it.
 
 use crate::diagnostics::Pos;
-use crate::manifest::path::{DocPath, Seg};
+use crate::path::{DocPath, Seg};
 
 /// Nesting deeper than this is refused (a real manifest stays far below it).
 pub const MAX_DEPTH: usize = 128;

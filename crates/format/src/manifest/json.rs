@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use crate::diagnostics::{Finding, Pos};
 use crate::manifest::doc::{Entry, Node, Value, MAX_DEPTH, MAX_NODES};
-use crate::manifest::path::{DocPath, Seg};
+use crate::path::{DocPath, Seg};
 
 /// Parses `text` into a located tree. Non-fatal findings (duplicate keys) go to `findings`.
 pub fn parse(text: &str, findings: &mut Vec<Finding>) -> Result<Node, Finding> {
@@ -429,7 +429,7 @@ mod tests {
             n.to_json(),
             serde_json::json!({"a": [1, 2.5, "xé😀"], "b": {"c": null, "d": true}})
         );
-        let p = n.locate(&crate::manifest::path::DocPath::parse("b.d"));
+        let p = n.locate(&crate::path::DocPath::parse("b.d"));
         assert_eq!(
             p,
             Pos {

@@ -11,7 +11,7 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use crate::diagnostics::{Finding, Pos};
 use crate::manifest::doc::{Entry, Node, Value, MAX_DEPTH, MAX_NODES};
-use crate::manifest::path::{DocPath, Seg};
+use crate::path::{DocPath, Seg};
 
 fn pos(m: &Marker) -> Pos {
     // yaml-rust2 markers: 1-based lines, 0-based columns.
@@ -375,7 +375,7 @@ fn plain(raw: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::path::DocPath;
+    use crate::path::DocPath;
 
     fn parse_ok(s: &str) -> (Node, Vec<Finding>) {
         let mut f = Vec::new();

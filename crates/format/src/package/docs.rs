@@ -349,7 +349,7 @@ mod tests {
 
     fn doc(yaml: &str) -> Document {
         let c =
-            crate::manifest::check_text("t.yaml", yaml, crate::manifest::SourceFormat::Yaml, None);
+            crate::validate::check_text("t.yaml", yaml, crate::manifest::SourceFormat::Yaml, None);
         assert!(c.is_valid(), "{:?}", c.diagnostics);
         c.document.unwrap()
     }

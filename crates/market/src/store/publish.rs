@@ -73,7 +73,7 @@ async fn publish_once(
     let (name, text) = (contents.manifest_name.clone(), contents.manifest.clone());
     let checked = tokio::task::spawn_blocking(move || {
         let format = capsmith_format::manifest::SourceFormat::detect(&name, &text);
-        capsmith_format::manifest::check_text(&name, &text, format, None)
+        capsmith_format::validate::check_text(&name, &text, format, None)
     })
     .await
     .map_err(|e| MarketError::PackageInvalid(format!("the package's validation stopped: {e}")))?;

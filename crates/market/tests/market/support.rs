@@ -188,7 +188,7 @@ pub fn manifest(id: &str, version: &str, permissions: &[&str], host: &str) -> St
 
 /// A signed publish request for `manifest` (tests passed unless `failed`).
 pub fn publish_request(key: &SigningKey, manifest: &str, failed: i64) -> (PublishRequest, Vec<u8>) {
-    let checked = capsmith_core::manifest::check_text(
+    let checked = capsmith_core::validate::check_text(
         "m.yaml",
         manifest,
         capsmith_core::manifest::SourceFormat::Yaml,

@@ -157,7 +157,7 @@ impl Capsmith {
                 cached,
             )
         };
-        let checked = manifest::check_text(
+        let checked = validate::check_text(
             &name,
             &text,
             manifest::SourceFormat::detect(&name, &text),
@@ -460,7 +460,7 @@ impl Capsmith {
                 installed_at: String::new(),
             });
         }
-        let manifests: Vec<&manifest::Manifest> = packages
+        let manifests: Vec<&validate::Manifest> = packages
             .iter()
             .filter_map(|p| p.checked.manifest.as_ref())
             .collect();

@@ -9,9 +9,9 @@ use serde_json::Value;
 
 use crate::diagnostics::{Finding, Severity};
 use crate::manifest::model::*;
-use crate::manifest::path::DocPath;
 use crate::manifest::permissions;
 use crate::manifest::template::{self, Style};
+use crate::path::DocPath;
 
 mod connector;
 mod examples;
