@@ -4,7 +4,7 @@
 use crate::{ErrorKind, FormatError};
 use std::path::PathBuf;
 
-use crate::api::dto::ValidationReport;
+use crate::dto::{ApiError, ValidationReport};
 
 pub type CoreResult<T> = Result<T, CoreError>;
 
@@ -146,5 +146,42 @@ impl From<FormatError> for CoreError {
             FormatError::Package { code, message } => CoreError::Package { code, message },
             FormatError::InvalidArgument(m) => CoreError::InvalidArgument(m),
         }
+    }
+}
+
+impl From<&CoreError> for ApiError {
+    fn from(e: &CoreError) -> Self {
+        let (path, line, column, report) = match e {
+            CoreError::InvalidManifest(r) => {
+                let first = r.errors.first();
+                (
+                    first.and_then(|d| d.path.clone()),
+                    first.and_then(|d| d.line),
+                    first.and_then(|d| d.column),
+                    Some(r.clone()),
+                )
+            }
+            CoreError::Io { path, .. } | CoreError::FileNotFound(path) => {
+                (Some(path.display().to_string()), None, None, None)
+            }
+            CoreError::InvalidSchema {
+                file, line, column, ..
+            } => (Some(file.clone()), *line, *column, None),
+            _ => (None, None, None, None),
+        };
+        ApiError {
+            kind: e.error_kind(),
+            message: e.to_string(),
+            path,
+            line,
+            column,
+            report,
+        }
+    }
+}
+
+impl From<CoreError> for ApiError {
+    fn from(e: CoreError) -> Self {
+        ApiError::from(&e)
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod capdb;
+pub mod dto;
 pub mod engine;
 pub mod error;
 pub mod localserver;
@@ -13,6 +14,7 @@ pub mod openapi;
 pub mod registry;
 pub mod sandbox;
 pub mod secrets;
+pub mod sensitive;
 
 // The formats (manifests, flows, packages, the marketplace's wire types, error kinds) are their
 // own crate; they keep their paths here so the runtime and its callers read one namespace.

@@ -423,6 +423,15 @@ pub struct ErrorBody {
     pub message: String,
 }
 
+/// The query of `GET /v1/sync`.
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
+pub struct SyncParams {
+    /// The cursor of the previous page (0 for everything).
+    pub since: Option<i64>,
+    /// Listings per page (at most 5000, default 1000).
+    pub limit: Option<i64>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,9 +19,8 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use capsmith_format::market::{
     DeprecateInput, EntitlementInput, FeaturedInput, KeyInput, ListingChange, PublishRequest,
-    ReasonInput, ReviewInput,
+    ReasonInput, ReviewInput, SyncParams,
 };
-use serde::Deserialize;
 
 use crate::db::Db;
 use crate::error::{MarketError, MarketResult};
@@ -348,14 +347,6 @@ async fn featured(Viewer(v, app): Viewer) -> MarketResult<Response> {
 
 async fn categories(Viewer(v, app): Viewer) -> MarketResult<Response> {
     Ok(Json(store::categories(&app.db, v.as_ref()).await?).into_response())
-}
-
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-pub struct SyncParams {
-    /// The cursor of the previous page (0 for everything).
-    pub since: Option<i64>,
-    /// Listings per page (at most 5000, default 1000).
-    pub limit: Option<i64>,
 }
 
 async fn sync(

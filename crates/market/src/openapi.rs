@@ -51,7 +51,7 @@ pub fn operations() -> Vec<Operation> {
         Operation { query: Some(s::<crate::store::SearchParams>), response: Some(s::<SearchPage>), ..op("get", "/v1/capabilities", "Search and browse: full text, category, tag, free/paid, sorted, paginated") },
         Operation { response: Some(s::<Vec<Card>>), ..op("get", "/v1/featured", "Featured capabilities") },
         Operation { response: Some(s::<Vec<CategoryCount>>), ..op("get", "/v1/categories", "Categories and how many capabilities each holds") },
-        Operation { query: Some(s::<crate::http::SyncParams>), response: Some(s::<SyncPage>), ..op("get", "/v1/sync", "The change feed for offline caches (ETag / If-None-Match answers 304 when nothing changed)") },
+        Operation { query: Some(s::<SyncParams>), response: Some(s::<SyncPage>), ..op("get", "/v1/sync", "The change feed for offline caches (ETag / If-None-Match answers 304 when nothing changed)") },
         Operation { response: Some(s::<Listing>), ..op("get", "/v1/capabilities/{id}", "A capability: versions, readme, permissions, publisher, license, price, signatures") },
         Operation { auth: true, request: Some(s::<ListingChange>), status: 204, ..op("patch", "/v1/capabilities/{id}", "Change visibility, organization or price: the owner, an admin of its organization, or a marketplace administrator; audited") },
         Operation { auth: true, request: Some(s::<PublishRequest>), response: Some(s::<PublishOutcome>), status: 201, ..op("post", "/v1/capabilities/{id}/versions", "Publish a version (signed package; versions are immutable; an id belongs to its first publisher)") },

@@ -68,22 +68,7 @@ pub struct MarketProgress {
     pub total: i64,
 }
 
-/// A search over the cache.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
-pub struct MarketQuery {
-    pub text: Option<String>,
-    pub category: Option<String>,
-    pub tag: Option<String>,
-    /// `free` or `paid`.
-    pub price: Option<String>,
-    /// `relevance` (default with text), `installs` (default), `rating`, `recent`, `name`.
-    pub sort: Option<String>,
-    /// Only the private and organization capabilities ("Your Custom Capabilities").
-    pub custom: Option<bool>,
-    /// 1-based.
-    pub page: Option<i64>,
-    pub per_page: Option<i64>,
-}
+pub use crate::dto::MarketQuery;
 
 /// A page of cached results.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

@@ -5,7 +5,7 @@ pub mod agents;
 pub mod builder;
 pub use capsmith_format::examples as bundled;
 mod cache;
-pub mod dto;
+pub use crate::dto;
 pub mod market;
 pub mod oauth;
 mod openapi_import;
@@ -30,8 +30,7 @@ use crate::validate::{self, Checked};
 use crate::{CoreError, CoreResult};
 use dto::*;
 
-/// Sandbox workers that may run at once.
-pub const SANDBOX_WORKERS: usize = 4;
+pub use crate::sandbox::host::SANDBOX_WORKERS;
 
 /// File name of the registry inside the Capsmith home.
 pub const REGISTRY_FILE: &str = "registry.sqlite3";

@@ -85,7 +85,7 @@ impl Session {
 
     /// Replaces every secret value in `s` with `[redacted]`.
     pub fn redact(&self, s: &str) -> String {
-        crate::secrets::redact(s, &self.secrets)
+        crate::sensitive::redact(s, &self.secrets)
     }
 
     fn carries_secret(&self, s: &str) -> bool {

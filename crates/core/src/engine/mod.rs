@@ -24,7 +24,7 @@ use render::{render_url, Place, Scope};
 use crate::manifest::model::{
     AuthType, Capability, Document, Field, HttpMethod, Integration, KeyLocation,
 };
-use crate::secrets::Sensitive;
+use crate::sensitive::Sensitive;
 
 /// What a run needs besides the manifest.
 pub struct RunContext<'a> {
@@ -43,7 +43,7 @@ pub struct RunResult {
     pub output: Result<Value, EngineError>,
     pub trace: Vec<CallTrace>,
     /// What sandboxed code logged (code capabilities only).
-    pub console: Vec<crate::sandbox::protocol::ConsoleLine>,
+    pub console: Vec<capsmith_sandbox_protocol::ConsoleLine>,
     /// Peak JS heap of sandboxed code, in bytes.
     pub memory_used: Option<u64>,
     /// Tokens the run's AI calls used.

@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use crate::engine::guard::NetPolicy;
 use crate::engine::http::{Prepared, Session};
 use crate::engine::EngineError;
-use crate::secrets::Sensitive;
+use crate::sensitive::Sensitive;
 
 /// Tokens from a token endpoint.
 #[derive(Debug, Clone)]

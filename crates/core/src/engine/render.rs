@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::engine::EngineError;
 use crate::manifest::template::{self, Style, TemplateRef};
-use crate::secrets::Sensitive;
+use crate::sensitive::Sensitive;
 
 /// Everything but RFC 3986 unreserved characters is encoded in a path segment or query value.
 const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC

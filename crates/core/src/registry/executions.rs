@@ -4,7 +4,7 @@
 
 use sqlx::{Row, SqlitePool};
 
-use crate::api::dto::ExecutionView;
+use crate::dto::ExecutionView;
 use crate::CoreResult;
 
 /// Rows per multi-row INSERT (SQLite allows 32,766 bound values per statement).

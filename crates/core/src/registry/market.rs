@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::{import_one, newest_first, write_head, Imported, Registry};
-use crate::api::dto::CapabilityStatus;
-use crate::api::market::MarketQuery;
+use crate::dto::CapabilityStatus;
+use crate::dto::MarketQuery;
 use crate::manifest::model::Document;
 use crate::market::{CategoryCount, Listing, Review};
 use crate::validate::Manifest;

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
-use crate::api::dto::{CapabilityStatus, CapabilitySummary};
+use crate::dto::{CapabilityStatus, CapabilitySummary};
 use crate::manifest::model::{Document, Kind};
 use crate::manifest::SourceFormat;
 use crate::validate::Manifest;

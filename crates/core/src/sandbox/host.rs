@@ -19,6 +19,9 @@ use crate::engine::render::{Place, Scope};
 use crate::engine::EngineError;
 use crate::secrets::Sensitive;
 
+/// Sandbox workers that may run at once.
+pub const SANDBOX_WORKERS: usize = 4;
+
 /// The pool of one runtime: as many idle workers as may run at once.
 #[derive(Debug)]
 pub struct SandboxHost {
@@ -28,7 +31,7 @@ pub struct SandboxHost {
 impl Default for SandboxHost {
     fn default() -> Self {
         SandboxHost {
-            pool: Pool::new(crate::api::SANDBOX_WORKERS),
+            pool: Pool::new(SANDBOX_WORKERS),
         }
     }
 }

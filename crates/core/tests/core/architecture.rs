@@ -212,3 +212,202 @@ fn tables_are_written_only_by_their_owner() {
         assert!(!writers.is_empty(), "{owner} writes `{table}`");
     }
 }
+
+/// The top-level modules of one crate (`src/<m>.rs` or `src/<m>/…`) and the modules each one
+/// names through `crate::` paths (a name the crate root re-exports counts as the module it
+/// comes from). Comments are skipped; `super::` never leaves a top-level module.
+fn module_graph(src: &std::path::Path) -> HashMap<String, BTreeSet<String>> {
+    fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    fn code(text: &str) -> String {
+        text.lines()
+            .map(|l| l.split("//").next().unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+    fn ident(s: &str) -> &str {
+        let end = s
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(s.len());
+        &s[..end]
+    }
+    let mut all = Vec::new();
+    files(src, &mut all);
+    let top = |p: &std::path::Path| -> Option<String> {
+        let rel = p.strip_prefix(src).ok()?;
+        let first = rel.components().next()?.as_os_str().to_str()?.to_string();
+        let name = first.trim_end_matches(".rs").to_string();
+        (name != "lib" && name != "main").then_some(name)
+    };
+    let modules: BTreeSet<String> = all.iter().filter_map(|p| top(p)).collect();
+    // What the root re-exports: `pub use error::{CoreError, CoreResult};` → both from `error`.
+    let mut reexports: HashMap<String, String> = HashMap::new();
+    for root in ["lib.rs", "main.rs"] {
+        let Ok(text) = std::fs::read_to_string(src.join(root)) else {
+            continue;
+        };
+        for stmt in code(&text).split(';') {
+            let Some(rest) = stmt.trim().strip_prefix("pub use ") else {
+                continue;
+            };
+            let rest = rest.trim_start_matches("crate::");
+            let m = ident(rest);
+            if !modules.contains(m) {
+                continue;
+            }
+            let names = rest[m.len()..].trim_start_matches("::");
+            for n in names.trim_matches(|c| c == '{' || c == '}').split(',') {
+                let n = n.split(" as ").last().unwrap_or(n).trim();
+                reexports.insert(ident(n).to_string(), m.to_string());
+            }
+        }
+    }
+    let mut g: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for p in &all {
+        let Some(from) = top(p) else { continue };
+        let text = code(&std::fs::read_to_string(p).unwrap());
+        let deps = g.entry(from.clone()).or_default();
+        let mut named = Vec::new();
+        for (i, _) in text.match_indices("crate::") {
+            // `capsmith_core::x` is another crate, not this one's `crate::`.
+            if text[..i].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+                continue;
+            }
+            let rest = &text[i + "crate::".len()..];
+            if let Some(list) = rest.strip_prefix('{') {
+                let list = &list[..list.find('}').unwrap_or(list.len())];
+                named.extend(list.split(',').map(|s| ident(s.trim()).to_string()));
+            } else {
+                named.push(ident(rest).to_string());
+            }
+        }
+        for n in named {
+            let m = if modules.contains(&n) {
+                Some(n)
+            } else {
+                reexports.get(&n).cloned()
+            };
+            if let Some(m) = m.filter(|m| *m != from) {
+                deps.insert(m);
+            }
+        }
+    }
+    g
+}
+
+/// The modules on a cycle, if any: each strongly connected component with more than one.
+fn cycles(g: &HashMap<String, BTreeSet<String>>) -> Vec<BTreeSet<String>> {
+    let reach = |from: &str| closure_of(g, from);
+    let mut out: Vec<BTreeSet<String>> = Vec::new();
+    for m in g.keys() {
+        let r = reach(m);
+        let scc: BTreeSet<String> = r
+            .iter()
+            .filter(|o| *o != m && reach(o).contains(m))
+            .cloned()
+            .chain([m.clone()])
+            .collect();
+        if scc.len() > 1 && !out.contains(&scc) {
+            out.push(scc);
+        }
+    }
+    out
+}
+
+fn closure_of(g: &HashMap<String, BTreeSet<String>>, root: &str) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![root.to_string()];
+    while let Some(n) = todo.pop() {
+        for d in g.get(&n).into_iter().flatten() {
+            if seen.insert(d.clone()) {
+                todo.push(d.clone());
+            }
+        }
+    }
+    seen
+}
+
+/// Layers inside each crate: its top-level modules call downwards only, so the modules of
+/// every workspace crate form no cycle.
+#[test]
+fn no_crate_has_a_module_cycle() {
+    let root = crate::repo_root();
+    let mut crates: Vec<std::path::PathBuf> = std::fs::read_dir(root.join("crates"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("src"))
+        .filter(|p| p.is_dir())
+        .collect();
+    crates.push(root.join("src-tauri/src"));
+    assert!(crates.len() >= 7, "read every crate: {crates:?}");
+    let mut found = Vec::new();
+    for src in &crates {
+        let g = module_graph(src);
+        for c in cycles(&g) {
+            let edges: Vec<String> = c
+                .iter()
+                .map(|m| {
+                    let to: Vec<&str> = g[m]
+                        .iter()
+                        .filter(|d| c.contains(*d))
+                        .map(String::as_str)
+                        .collect();
+                    format!("{m} → {}", to.join(", "))
+                })
+                .collect();
+            found.push(format!("{}: {}", src.display(), edges.join("; ")));
+        }
+    }
+    assert!(found.is_empty(), "module cycles:\n{}", found.join("\n"));
+}
+
+/// The cycle finder sees a cycle when there is one (so a pass above means something).
+#[test]
+fn the_cycle_finder_finds_a_planted_cycle() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path();
+    std::fs::write(
+        src.join("lib.rs"),
+        "pub mod a;\npub mod b;\npub mod c;\npub use c::{Thing, Other as O};\n",
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("a.rs"),
+        "use crate::b::X;\n// crate::c in a comment is no edge\n",
+    )
+    .unwrap();
+    std::fs::create_dir(src.join("b")).unwrap();
+    std::fs::write(src.join("b/mod.rs"), "mod inner;\n").unwrap();
+    std::fs::write(
+        src.join("b/inner.rs"),
+        "fn f() -> crate::Thing { todo!() }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("c.rs"),
+        "use crate::{a, O};\nuse other_crate::b;\n",
+    )
+    .unwrap();
+    let g = module_graph(src);
+    assert_eq!(g["a"], BTreeSet::from(["b".to_string()]));
+    assert_eq!(
+        g["b"],
+        BTreeSet::from(["c".to_string()]),
+        "a re-exported name counts"
+    );
+    assert_eq!(g["c"], BTreeSet::from(["a".to_string()]));
+    let found = cycles(&g);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].len(), 3);
+    // Without the back edge there is none.
+    std::fs::write(src.join("c.rs"), "pub struct Thing;\npub struct Other;\n").unwrap();
+    assert!(cycles(&module_graph(src)).is_empty());
+}

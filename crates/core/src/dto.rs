@@ -6,7 +6,6 @@ use ts_rs::TS;
 
 use crate::diagnostics::Diagnostic;
 use crate::manifest::model::{Capability, Document, Fields, Kind};
-use crate::CoreError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct CapabilityPreview {
@@ -156,37 +155,6 @@ pub struct ApiError {
     pub report: Option<Box<ValidationReport>>,
 }
 
-impl From<&CoreError> for ApiError {
-    fn from(e: &CoreError) -> Self {
-        let (path, line, column, report) = match e {
-            CoreError::InvalidManifest(r) => {
-                let first = r.errors.first();
-                (
-                    first.and_then(|d| d.path.clone()),
-                    first.and_then(|d| d.line),
-                    first.and_then(|d| d.column),
-                    Some(r.clone()),
-                )
-            }
-            CoreError::Io { path, .. } | CoreError::FileNotFound(path) => {
-                (Some(path.display().to_string()), None, None, None)
-            }
-            CoreError::InvalidSchema {
-                file, line, column, ..
-            } => (Some(file.clone()), *line, *column, None),
-            _ => (None, None, None, None),
-        };
-        ApiError {
-            kind: e.error_kind(),
-            message: e.to_string(),
-            path,
-            line,
-            column,
-            report,
-        }
-    }
-}
-
 impl ApiError {
     /// An error of the given kind with nothing to point at.
     pub fn plain(kind: crate::ErrorKind, message: impl Into<String>) -> Self {
@@ -198,12 +166,6 @@ impl ApiError {
             column: None,
             report: None,
         }
-    }
-}
-
-impl From<CoreError> for ApiError {
-    fn from(e: CoreError) -> Self {
-        ApiError::from(&e)
     }
 }
 
@@ -273,7 +235,7 @@ pub struct RunReport {
     pub calls: Vec<crate::engine::http::CallTrace>,
     pub duration_ms: f64,
     /// What sandboxed code logged through `console` (code capabilities).
-    pub console: Vec<crate::sandbox::protocol::ConsoleLine>,
+    pub console: Vec<capsmith_sandbox_protocol::ConsoleLine>,
     /// Memory the code's JavaScript heap used, in bytes (code capabilities).
     pub memory_used: Option<u64>,
     /// The user opted out of the sandbox's confinement check (`sandbox.allow_unconfined`):
@@ -425,6 +387,23 @@ pub struct FlowRunView {
     pub error: Option<ApiError>,
     pub nodes: Vec<NodeTrace>,
     pub calls: Vec<crate::engine::http::CallTrace>,
-    pub console: Vec<crate::sandbox::protocol::ConsoleLine>,
+    pub console: Vec<capsmith_sandbox_protocol::ConsoleLine>,
     pub duration_ms: f64,
+}
+
+/// A search over the cache.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct MarketQuery {
+    pub text: Option<String>,
+    pub category: Option<String>,
+    pub tag: Option<String>,
+    /// `free` or `paid`.
+    pub price: Option<String>,
+    /// `relevance` (default with text), `installs` (default), `rating`, `recent`, `name`.
+    pub sort: Option<String>,
+    /// Only the private and organization capabilities ("Your Custom Capabilities").
+    pub custom: Option<bool>,
+    /// 1-based.
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
 }
