@@ -48,9 +48,7 @@ impl From<PoolError> for EngineError {
     }
 }
 
-pub use capsmith_sandbox_protocol::pool::{
-    inspect_module, locate_worker, set_validation_allows_unconfined, EVALUATION_LIMITS,
-};
+pub use capsmith_sandbox_protocol::pool::set_validation_allows_unconfined;
 
 /// What the host needs to perform a worker's fetch and db calls.
 pub struct FetchContext {
